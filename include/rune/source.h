@@ -63,7 +63,7 @@ rune_status rune_csv_load(const char *path, rune_csv *out, rune_error *err);
 void rune_csv_free(rune_csv *c);
 
 /* Read a whole file into a buffer owned by the caller (rune_free). At most max_len bytes (0 = 1 GiB). */
-rune_status rune_file_read(const char *path, size_t max_len, uint8_t **out, size_t *out_len,
+rune_status rune_file_read_max(const char *path, size_t max_len, uint8_t **out, size_t *out_len,
                            rune_error *err);
 
 #ifdef __cplusplus

@@ -3,7 +3,5 @@
 #define RUNE_VERSION_H
 
 #define RUNE_VERSION "0.1.0"
-/* Bumped when the runic/WASI-NN import contract changes incompatibly; stored in every rune manifest. */
-#define RUNE_ABI_VERSION 1
 
 #endif

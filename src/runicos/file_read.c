@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-rune_status rune_file_read(const char *path, size_t max_len, uint8_t **out, size_t *out_len,
+rune_status rune_file_read_max(const char *path, size_t max_len, uint8_t **out, size_t *out_len,
                            rune_error *err)
 {
     if (!path || !out || !out_len) return RUNE_ERR(err, RUNE_E_ARG, "rune_file_read: NULL argument");

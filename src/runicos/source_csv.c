@@ -114,7 +114,7 @@ rune_status rune_csv_load(const char *path, rune_csv *out, rune_error *err)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    rune_status st = rune_file_read(path, 256u << 20, &buf, &len, err);
+    rune_status st = rune_file_read_max(path, 256u << 20, &buf, &len, err);
     if (st != RUNE_OK) return st;
     st = rune_csv_parse((const char *)buf, len, out, err);
     rune_free(buf);

@@ -47,7 +47,7 @@ rune_status rune_image_load(const char *path, rune_image *out, rune_error *err)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    rune_status st = rune_file_read(path, 256u << 20, &buf, &len, err);
+    rune_status st = rune_file_read_max(path, 256u << 20, &buf, &len, err);
     if (st != RUNE_OK) return st;
     st = rune_image_decode(buf, len, out, err);
     rune_free(buf);

@@ -120,7 +120,7 @@ rune_status rune_wav_load(const char *path, rune_audio *out, rune_error *err)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    rune_status st = rune_file_read(path, 0, &buf, &len, err);
+    rune_status st = rune_file_read_max(path, 0, &buf, &len, err);
     if (st != RUNE_OK) return st;
     st = rune_wav_decode(buf, len, out, err);
     rune_free(buf);

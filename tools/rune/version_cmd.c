@@ -1,5 +1,6 @@
 /* version_cmd.c - `rune version [--json]`: the toolchain's version and what this build contains. */
 #include "commands.h"
+#include "rune/abi.h"
 #include "rune/version.h"
 
 #include <stdio.h>
