@@ -1,0 +1,167 @@
+/*
+ * aot_int.h - internals of the AOT engine (src/wasm/aot): the binary interface between librune and
+ * the shared objects it generates, and the helpers the engine's files share. Prefix: rw_aot_.
+ *
+ * How a module runs (see aot_engine.c for the vtable):
+ *   rw_aot_rewrite     the validated module, re-encoded with canonical import/export names
+ * ("h"."i<k>", "f<i>", "g<i>", "m<i>", "t<i>") and without custom sections, so the C symbols wasm2c
+ * derives from them are known in advance (aot_rewrite.c) rw_aot_codegen     wasm2c's C output
+ * instrumented (fuel at loop back-edges and function entries, our own trap kinds for call_indirect
+ * and table/memory bounds) plus the glue: the wasm-rt runtime functions forwarded to the host, one
+ * C function per import, one thunk per defined function (aot_codegen.c) rw_aot_compile     cc -O2
+ * -fPIC -shared, cached by SHA-256 in the cache dir, dlopen (aot_compile.c) aot_rt.c           the
+ * host side of the interface: trap boundary (setjmp), memories, tables, the process-wide
+ * function-type registry, funcref handles
+ *
+ * The generated code knows librune only through struct rw_aot_host (function pointers handed over
+ * at load); librune knows the generated code only through struct rw_aot_module_info. Both are
+ * declared by one macro so the text pasted into the generated C cannot drift from the structs
+ * compiled here.
+ */
+#ifndef RUNE_WASM_AOT_INT_H
+#define RUNE_WASM_AOT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rune/status.h"
+#include "rune/wasm.h"
+#include "../wasm_int.h"
+
+/* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
+ * reused. */
+#define RW_AOT_ABI_VERSION 3
+
+/* Trap codes passed to host->trap beyond the rune_wasm_trap kinds. */
+#define RW_AOT_CODE_PENDING                                                                        \
+    100                       /* an error already stored by the host (host function, nested call) */
+#define RW_AOT_CODE_NOMEM 101 /* memory or table allocation failed */
+
+/* clang-format off */
+#define RW_AOT_ABI_DECL                                                                            \
+    union rw_aot_val { uint32_t i32; uint64_t i64; uint32_t f32; uint64_t f64; uintptr_t ref; };  \
+    typedef void (*rw_aot_thunk)(void *inst, const union rw_aot_val *args,                        \
+                                 union rw_aot_val *results);                                      \
+    typedef void *(*rw_aot_ptr_fn)(void *inst);                                                   \
+    struct rw_aot_host {                                                                          \
+        void (*trap)(int code);                                                                   \
+        uint32_t (*register_type)(uint32_t nparams, uint32_t nresults, const int *types);         \
+        void (*mem_alloc)(void *mem, uint32_t initial, uint32_t max);                             \
+        uint32_t (*mem_grow)(void *mem, uint32_t delta);                                          \
+        void (*mem_free)(void *mem);                                                              \
+        void (*table_alloc)(void *table, int externref, uint32_t n, uint32_t max);                \
+        uint32_t (*table_grow)(void *table, int externref, uint32_t delta, const void *init);     \
+        void (*table_free)(void *table, int externref);                                           \
+        void (*call_import)(void *ctx, uint32_t import, const union rw_aot_val *args,             \
+                            union rw_aot_val *results);                                           \
+        void *(*import_ptr)(void *ctx, uint32_t import);                                          \
+        uintptr_t (*funcref_handle)(const void *funcref);                                         \
+        void (*funcref_from)(uintptr_t handle, void *funcref_out);                                \
+    };                                                                                            \
+    struct rw_aot_module_info {                                                                   \
+        uint32_t abi_version;                                                                     \
+        uint32_t nfuncs, nglobals, nmems, ntables;                                                \
+        size_t instance_size;                                                                     \
+        void (*init_module)(void);                                                                \
+        void (*instantiate)(void *inst, void *ctx);                                               \
+        void (*free_instance)(void *inst);                                                        \
+        const rw_aot_thunk *funcs;    /* nfuncs: NULL for imported functions */                   \
+        const rw_aot_ptr_fn *globals; /* nglobals: NULL for imported ones; else the cell */       \
+        const rw_aot_ptr_fn *mems;    /* wasm_rt_memory_t* */                                     \
+        const rw_aot_ptr_fn *tables;  /* wasm_rt_funcref_table_t* / wasm_rt_externref_table_t* */ \
+        int64_t *fuel;                /* the object's fuel counter */                             \
+        uint32_t *depth, *max_depth;  /* its call-depth counter and limit */                      \
+    };
+/* clang-format on */
+
+RW_AOT_ABI_DECL
+
+#define RW_AOT_STR_(...) #__VA_ARGS__
+#define RW_AOT_STR(...) RW_AOT_STR_(__VA_ARGS__)
+
+/* ---- growable text/byte buffer ----------------------------------------------------------------
+ */
+
+typedef struct rw_aot_buf {
+    char *p;
+    size_t len, cap;
+    int oom; /* an append failed: the buffer is incomplete */
+} rw_aot_buf;
+
+void rw_aot_buf_put(rw_aot_buf *b, const void *data, size_t len);
+void rw_aot_buf_byte(rw_aot_buf *b, uint8_t c);
+void rw_aot_buf_u32(rw_aot_buf *b, uint32_t v); /* unsigned LEB128 */
+void rw_aot_buf_printf(rw_aot_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void rw_aot_buf_free(rw_aot_buf *b);
+
+/* ---- pipeline ---------------------------------------------------------------------------------
+ */
+
+/* The module re-encoded for wasm2c (see top of file). out is filled; free with rw_aot_buf_free. */
+rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err);
+
+/* Instrument wasm2c's output src (the .c text) into out. */
+rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune_error *err);
+/* The glue translation unit that #includes the instrumented file named inc. */
+rune_status rw_aot_glue(const rw_module *m, const char *inc, rw_aot_buf *out, rune_error *err);
+
+/* A loaded object. */
+typedef struct rw_aot_object {
+    void *dl;
+    const struct rw_aot_module_info *info;
+} rw_aot_object;
+
+/* Compile (or find in the cache) and load the object of module m for engine eng. */
+rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object *out,
+                        rune_error *err);
+void rw_aot_unload(rw_aot_object *obj);
+/* How many objects this process compiled (cache misses), for tests of the cache. */
+unsigned long rw_aot_compile_count(void);
+/* The engine's cache directory (resolved at engine_init). */
+const char *rw_aot_cache_dir(const rune_wasm_engine *eng);
+
+/* ---- host runtime (aot_rt.c) ------------------------------------------------------------------
+ */
+
+extern const struct rw_aot_host rw_aot_host_api;
+
+/* Process-wide state: taken by every engine; the last release frees the registries. */
+rune_status rw_aot_rt_acquire(rune_error *err);
+void rw_aot_rt_release(void);
+/* The recursive mutex that serializes every entry into generated code. */
+void rw_aot_lock(void);
+void rw_aot_unlock(void);
+
+/* Everything the host keeps for one AOT instance (rune_wasm_instance.priv). */
+typedef struct rw_aot_inst {
+    rune_wasm_instance *pub;
+    const rw_aot_object *obj;
+    void *wasm;         /* the generated instance struct, obj->info->instance_size bytes */
+    void **import_ptrs; /* per import: cell / wasm_rt_memory_t* / table for non-function imports */
+    void **owned;       /* per import: memory or table created for this instance (host entries) */
+    uint32_t *func_import; /* per function index < n_imported_funcs: its import index */
+} rw_aot_inst;
+
+/* Run fn(ai, arg) inside a trap boundary for instance ai with its fuel and call-depth limits. */
+typedef void (*rw_aot_body)(rw_aot_inst *ai, void *arg);
+rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_error *err);
+
+/* Call import k of ai (the host's side of an import trampoline, also used by ops->call). */
+rune_status rw_aot_call_binding(rw_aot_inst *ai, uint32_t k, const rune_wasm_val *args,
+                                rune_wasm_val *results, rune_error *err);
+
+/* Memories and tables made by the host (for linker-defined imports); limits clamp max. */
+void *rw_aot_mem_new(uint32_t min, uint32_t max, uint32_t limit_pages);
+void rw_aot_mem_delete(void *mem);
+void *rw_aot_table_new(uint32_t min, uint32_t max);
+void rw_aot_table_delete(void *table);
+/* Run the object's init_module (function-type registration) inside a boundary. */
+rune_status rw_aot_run_init(const struct rw_aot_module_info *info, rune_error *err);
+/* The instance currently being instantiated (for the max-pages clamp in mem_alloc). */
+void rw_aot_set_limit_pages(uint32_t pages);
+
+#endif

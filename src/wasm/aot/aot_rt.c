@@ -1,0 +1,409 @@
+/*
+ * aot_rt.c - the host side of the generated objects: trap boundary, memories, tables, function
+ * types, funcref handles, and calls from generated code out to imports.
+ *
+ * Threads: wabt 1.0.32's generated code keeps trap, call-depth and fuel state in globals of each
+ * object, so every entry into generated code takes one process-wide recursive mutex (recursive
+ * because a host function may call another AOT instance). Calls into AOT instances are therefore
+ * serialized across threads. The trap boundary is a setjmp in rw_aot_guarded; generated code traps
+ * by calling host->trap, which longjmps to the innermost boundary. The longjmp only crosses frames
+ * of generated code and of the glue: a host function always returns to the glue before a trap is
+ * raised for it (its error is kept in g_pending and raised as RW_AOT_CODE_PENDING). Workload: a
+ * boundary costs one setjmp per call from the API; loops and calls inside generated code cost only
+ * the fuel and depth counters.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <string.h>
+
+#define WASM_RT_MEMCHECK_SIGNAL_HANDLER 0
+#define WASM_RT_USE_STACK_DEPTH_COUNT 1
+#include <wasm-rt.h>
+
+#include "rune/alloc.h"
+#include "aot_int.h"
+
+#define PAGE 65536u
+#define MAX_PAGES 65535u    /* wasm_rt_memory_t.size is 32-bit: 4 GiB itself cannot be held */
+#define MAX_TABLE 10000000u /* table.grow beyond this fails (returns -1), as the spec allows */
+
+typedef struct fr_node {
+    wasm_rt_funcref_t fr;
+    struct fr_node *next;
+} fr_node;
+
+typedef struct rt_type {
+    uint32_t np, nr;
+    int t[RUNE_WASM_SIG_MAX];
+} rt_type;
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_mu;
+static int g_refs;
+static jmp_buf *g_jb;
+static rune_error g_pending;
+static uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
+static uint32_t g_depth;
+static rt_type *g_types;
+static uint32_t g_ntypes, g_captypes;
+static fr_node *g_frs;
+
+static void init_mutex(void)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&g_mu, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+void rw_aot_lock(void)
+{
+    pthread_once(&g_once, init_mutex);
+    pthread_mutex_lock(&g_mu);
+}
+
+void rw_aot_unlock(void)
+{
+    pthread_mutex_unlock(&g_mu);
+}
+
+rune_status rw_aot_rt_acquire(rune_error *err)
+{
+    (void)err;
+    rw_aot_lock();
+    g_refs++;
+    rw_aot_unlock();
+    return RUNE_OK;
+}
+
+void rw_aot_rt_release(void)
+{
+    rw_aot_lock();
+    if (--g_refs == 0) {
+        rune_free(g_types);
+        g_types = NULL;
+        g_ntypes = g_captypes = 0;
+        while (g_frs) {
+            fr_node *n = g_frs->next;
+            rune_free(g_frs);
+            g_frs = n;
+        }
+    }
+    rw_aot_unlock();
+}
+
+void rw_aot_set_limit_pages(uint32_t pages)
+{
+    g_limit_pages = pages;
+}
+
+/* ---- the host API handed to generated code ----------------------------------------------------
+ */
+
+static _Noreturn void h_trap(int code)
+{
+    longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
+}
+
+static uint32_t h_register_type(uint32_t np, uint32_t nr, const int *types)
+{
+    uint32_t n = np + nr < RUNE_WASM_SIG_MAX ? np + nr : RUNE_WASM_SIG_MAX;
+    for (uint32_t i = 0; i < g_ntypes; i++) {
+        if (g_types[i].np == np && g_types[i].nr == nr &&
+            memcmp(g_types[i].t, types, n * sizeof(int)) == 0)
+            return i + 1;
+    }
+    if (g_ntypes == g_captypes) {
+        uint32_t cap = g_captypes ? 2 * g_captypes : 32;
+        rt_type *t = rune_realloc_array(g_types, cap, sizeof *t);
+        if (!t) h_trap(RW_AOT_CODE_NOMEM);
+        g_types = t;
+        g_captypes = cap;
+    }
+    rt_type *t = &g_types[g_ntypes];
+    memset(t, 0, sizeof *t);
+    t->np = np;
+    t->nr = nr;
+    memcpy(t->t, types, n * sizeof(int));
+    return ++g_ntypes;
+}
+
+static int mem_init(wasm_rt_memory_t *m, uint32_t initial, uint32_t max, uint32_t limit)
+{
+    if (limit == 0 || limit > MAX_PAGES) limit = MAX_PAGES;
+    if (max > limit) max = limit;
+    m->data = rune_calloc(initial ? (size_t)initial * PAGE : 1, 1);
+    if (!m->data) return -1;
+    m->pages = initial;
+    m->max_pages = max;
+    m->size = initial * PAGE;
+    return 0;
+}
+
+static void h_mem_alloc(void *mem, uint32_t initial, uint32_t max)
+{
+    if (mem_init(mem, initial, max, g_limit_pages) != 0) h_trap(RW_AOT_CODE_NOMEM);
+}
+
+static uint32_t h_mem_grow(void *mem, uint32_t delta)
+{
+    wasm_rt_memory_t *m = mem;
+    uint32_t old = m->pages;
+    if (delta == 0) return old;
+    if (delta > m->max_pages || old > m->max_pages - delta) return UINT32_MAX;
+    uint32_t np = old + delta;
+    uint8_t *d = rune_realloc(m->data, (size_t)np * PAGE);
+    if (!d) return UINT32_MAX;
+    memset(d + (size_t)old * PAGE, 0, (size_t)delta * PAGE);
+    m->data = d;
+    m->pages = np;
+    m->size = np * PAGE;
+    return old;
+}
+
+static void h_mem_free(void *mem)
+{
+    wasm_rt_memory_t *m = mem;
+    rune_free(m->data);
+    m->data = NULL;
+    m->size = m->pages = 0;
+}
+
+static size_t elem_size(int ext)
+{
+    return ext ? sizeof(wasm_rt_externref_t) : sizeof(wasm_rt_funcref_t);
+}
+
+/* Funcref and externref tables share the layout {data, max_size, size}. */
+static int table_init(wasm_rt_funcref_table_t *t, int ext, uint32_t n, uint32_t max)
+{
+    if (n > MAX_TABLE) return -1;
+    t->data = rune_calloc(n ? n : 1, elem_size(ext));
+    if (!t->data) return -1;
+    t->size = n;
+    t->max_size = max;
+    return 0;
+}
+
+static void h_table_alloc(void *table, int ext, uint32_t n, uint32_t max)
+{
+    if (table_init(table, ext, n, max) != 0) h_trap(RW_AOT_CODE_NOMEM);
+}
+
+static uint32_t h_table_grow(void *table, int ext, uint32_t delta, const void *init)
+{
+    wasm_rt_funcref_table_t *t = table;
+    uint32_t old = t->size;
+    if (delta == 0) return old;
+    if (delta > t->max_size || old > t->max_size - delta || old + (uint64_t)delta > MAX_TABLE)
+        return UINT32_MAX;
+    size_t es = elem_size(ext);
+    uint8_t *d = rune_realloc_array(t->data, (size_t)old + delta, es);
+    if (!d) return UINT32_MAX;
+    for (uint32_t i = old; i < old + delta; i++)
+        memcpy(d + (size_t)i * es, init, es);
+    t->data = (wasm_rt_funcref_t *)(void *)d;
+    t->size = old + delta;
+    return old;
+}
+
+static void h_table_free(void *table, int ext)
+{
+    (void)ext;
+    wasm_rt_funcref_table_t *t = table;
+    rune_free(t->data);
+    t->data = NULL;
+    t->size = 0;
+}
+
+static void h_call_import(void *ctx, uint32_t k, const union rw_aot_val *args,
+                          union rw_aot_val *results)
+{
+    rw_aot_inst *ai = ctx;
+    const struct rw_aot_module_info *info = ai->obj->info;
+    int64_t fuel = *info->fuel;
+    uint32_t depth = *info->depth, maxd = *info->max_depth, prev_depth = g_depth,
+             prev_limit = g_limit_pages;
+    g_depth = depth;
+    rune_error e;
+    rune_error_clear(&e);
+    rune_status st = rw_aot_call_binding(ai, k, (const rune_wasm_val *)(const void *)args,
+                                         (rune_wasm_val *)(void *)results, &e);
+    g_depth = prev_depth;
+    g_limit_pages = prev_limit;
+    *info->fuel = fuel;
+    *info->depth = depth;
+    *info->max_depth = maxd;
+    if (st != RUNE_OK) {
+        g_pending = e;
+        g_pending.status = st;
+        h_trap(RW_AOT_CODE_PENDING);
+    }
+}
+
+static void *h_import_ptr(void *ctx, uint32_t k)
+{
+    return ((rw_aot_inst *)ctx)->import_ptrs[k];
+}
+
+static uintptr_t h_funcref_handle(const void *funcref)
+{
+    const wasm_rt_funcref_t *fr = funcref;
+    if (!fr->func) return RUNE_WASM_NULL_REF;
+    for (fr_node *n = g_frs; n; n = n->next) {
+        if (n->fr.func == fr->func && n->fr.module_instance == fr->module_instance &&
+            n->fr.func_type == fr->func_type)
+            return (uintptr_t)n;
+    }
+    fr_node *n = rune_malloc(sizeof *n);
+    if (!n) h_trap(RW_AOT_CODE_NOMEM);
+    n->fr = *fr;
+    n->next = g_frs;
+    g_frs = n;
+    return (uintptr_t)n;
+}
+
+static void h_funcref_from(uintptr_t handle, void *out)
+{
+    wasm_rt_funcref_t *fr = out;
+    fr->func_type = 0;
+    fr->func = NULL;
+    fr->module_instance = NULL;
+    /* Only handles this runtime made are accepted; anything else is null. */
+    for (fr_node *n = g_frs; n; n = n->next) {
+        if ((uintptr_t)n == handle) {
+            *fr = n->fr;
+            return;
+        }
+    }
+}
+
+const struct rw_aot_host rw_aot_host_api = {
+    h_trap,       h_register_type, h_mem_alloc,   h_mem_grow,   h_mem_free,       h_table_alloc,
+    h_table_grow, h_table_free,    h_call_import, h_import_ptr, h_funcref_handle, h_funcref_from,
+};
+
+/* ---- boundary ---------------------------------------------------------------------------------
+ */
+
+rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_error *err)
+{
+    const struct rw_aot_module_info *info = ai->obj->info;
+    rune_wasm_instance *inst = ai->pub;
+    rw_aot_lock();
+    jmp_buf *prev_jb = g_jb;
+    int64_t prev_fuel = *info->fuel;
+    uint32_t prev_depth = *info->depth, prev_max = *info->max_depth, prev_limit = g_limit_pages;
+    uint64_t fuel = inst->fuel;
+    *info->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    *info->depth = g_depth;
+    *info->max_depth =
+        inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
+    g_limit_pages = inst->lim.max_memory_pages;
+    jmp_buf jb;
+    g_jb = &jb;
+    int code = setjmp(jb);
+    if (code == 0) fn(ai, arg);
+    int64_t left = *info->fuel;
+    inst->fuel_left = fuel ? (uint64_t)(left < 0 ? 0 : left) : 0;
+    *info->fuel = prev_fuel;
+    *info->depth = prev_depth;
+    *info->max_depth = prev_max;
+    g_limit_pages = prev_limit;
+    g_jb = prev_jb;
+    rune_error pending = g_pending;
+    rw_aot_unlock();
+
+    if (code == 0) return RUNE_OK;
+    if (code == RW_AOT_CODE_PENDING) {
+        if (err) *err = pending;
+        return pending.status;
+    }
+    if (code == RW_AOT_CODE_NOMEM)
+        return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory allocating a memory or table");
+    rune_wasm_trap k =
+        code > 0 && code < RUNE_WASM_TRAP_COUNT ? (rune_wasm_trap)code : RUNE_WASM_TRAP_UNREACHABLE;
+    rune_status st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
+                              "trap: %s (func ?)", rune_wasm_trap_text(k));
+    if (err) err->code = (int)k;
+    return st;
+}
+
+rune_status rw_aot_call_binding(rw_aot_inst *ai, uint32_t k, const rune_wasm_val *args,
+                                rune_wasm_val *results, rune_error *err)
+{
+    const rw_binding *b = &ai->pub->bindings[k];
+    if (b->host) {
+        const rw_link_entry *e = b->host;
+        rune_error local;
+        rune_error *ep = err ? err : &local;
+        rune_error_clear(ep);
+        rune_status st = e->fn(ai->pub, e->user, args, results, ep);
+        if (st != RUNE_OK && st != RUNE_E_EXIT) {
+            if (ep->msg[0] == '\0')
+                RUNE_ERR(ep, st, "host function %s.%s failed: %s", e->module, e->name,
+                         rune_status_name(st));
+            ep->status = RUNE_E_TRAP;
+            ep->code = RUNE_WASM_TRAP_HOST;
+            return RUNE_E_TRAP;
+        }
+        return st;
+    }
+    if (b->inst) return b->inst->mod->eng->ops->call(b->inst, b->index, args, results, err);
+    return RUNE_ERR(err, RUNE_E_INTERNAL, "aot: import %u is not bound", (unsigned)k);
+}
+
+/* ---- memories and tables for linker-defined imports -------------------------------------------
+ */
+
+void *rw_aot_mem_new(uint32_t min, uint32_t max, uint32_t limit_pages)
+{
+    wasm_rt_memory_t *m = rune_calloc(1, sizeof *m);
+    if (!m) return NULL;
+    if (mem_init(m, min, max, limit_pages) != 0) {
+        rune_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void rw_aot_mem_delete(void *mem)
+{
+    if (!mem) return;
+    h_mem_free(mem);
+    rune_free(mem);
+}
+
+void *rw_aot_table_new(uint32_t min, uint32_t max)
+{
+    wasm_rt_funcref_table_t *t = rune_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    if (table_init(t, 0, min, max) != 0) {
+        rune_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void rw_aot_table_delete(void *table)
+{
+    if (!table) return;
+    h_table_free(table, 0);
+    rune_free(table);
+}
+
+rune_status rw_aot_run_init(const struct rw_aot_module_info *info, rune_error *err)
+{
+    rw_aot_lock();
+    jmp_buf *prev_jb = g_jb;
+    jmp_buf jb;
+    g_jb = &jb;
+    int code = setjmp(jb);
+    if (code == 0) info->init_module();
+    g_jb = prev_jb;
+    rw_aot_unlock();
+    if (code) return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory registering function types");
+    return RUNE_OK;
+}
