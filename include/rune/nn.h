@@ -1,14 +1,14 @@
 /*
- * nn.h - the model engine of librune: TensorFlow Lite models (float32 and int8) read, planned and run
- * in one arena, with no allocation per inference.
+ * nn.h - the model engine of librune: TensorFlow Lite models (float32 and int8) read, planned and
+ * run in one arena, with no allocation per inference.
  *
- *   rune_nn_model_load(bytes, len, &model, &err)     decode, check, prepare every op, plan the arena
- *   rune_nn_model_arena_size(model)                  exact arena bytes (tensors + kernel scratch)
- *   rune_nn_interp_create(model, arena, size, &it)   over a caller arena (or arena NULL: one allocation)
- *   rune_nn_interp_set_input(it, i, data, len)       len must equal the tensor's byte size
- *   rune_nn_interp_invoke(it)
- *   rune_nn_interp_output(it, i, &data, &len)        points into the arena, valid until the next invoke
- *   free the interpreter, then the model. Every *_free accepts NULL.
+ *   rune_nn_model_load(bytes, len, &model, &err)     decode, check, prepare every op, plan the
+ * arena rune_nn_model_arena_size(model)                  exact arena bytes (tensors + kernel
+ * scratch) rune_nn_interp_create(model, arena, size, &it)   over a caller arena (or arena NULL: one
+ * allocation) rune_nn_interp_set_input(it, i, data, len)       len must equal the tensor's byte
+ * size rune_nn_interp_invoke(it) rune_nn_interp_output(it, i, &data, &len)        points into the
+ * arena, valid until the next invoke free the interpreter, then the model. Every *_free accepts
+ * NULL.
  *
  * Ownership: the model keeps pointers into `bytes` (int8 weights are used in place): the bytes must
  * stay valid and unchanged until rune_nn_model_free. Wider weights that are not aligned in the file
@@ -16,10 +16,10 @@
  * any number of interpreters (each with its own arena) may run it, one thread per interpreter.
  *
  * Errors: load refuses malformed files (RUNE_E_MALFORMED: truncated, bad identifier, offsets out of
- * the buffer), broken graphs (RUNE_E_INVALID: indices out of range, an operator reading a tensor that
- * no earlier operator produced, shapes that overflow, buffers shorter than their tensor, type or
- * shape mismatches) and ops the engine lacks (RUNE_E_UNSUPPORTED: "unsupported op LSTM (code 16) at
- * operator 3"). Data travels as bytes: int8 tensors as their raw bytes, float32 in host order.
+ * the buffer), broken graphs (RUNE_E_INVALID: indices out of range, an operator reading a tensor
+ * that no earlier operator produced, shapes that overflow, buffers shorter than their tensor, type
+ * or shape mismatches) and ops the engine lacks (RUNE_E_UNSUPPORTED: "unsupported op LSTM (code 16)
+ * at operator 3"). Data travels as bytes: int8 tensors as their raw bytes, float32 in host order.
  */
 #ifndef RUNE_NN_H
 #define RUNE_NN_H
@@ -58,10 +58,10 @@ typedef struct rune_nn_model rune_nn_model;
 typedef struct rune_nn_interp rune_nn_interp;
 
 typedef struct rune_nn_options {
-    int reference;        /* use the plain reference kernels instead of the optimized ones */
-    int fast_path;        /* allow the XNNPACK fast path where built and where it matches exactly */
-    int keep_tensors;     /* give every tensor its own arena memory so every intermediate can be
-                             read after invoke (bigger arena; for debugging and tests) */
+    int reference;    /* use the plain reference kernels instead of the optimized ones */
+    int fast_path;    /* allow the XNNPACK fast path where built and where it matches exactly */
+    int keep_tensors; /* give every tensor its own arena memory so every intermediate can be
+                         read after invoke (bigger arena; for debugging and tests) */
 } rune_nn_options;
 
 /* Load with default options (optimized portable kernels, no fast path, tensors share memory). */
@@ -71,18 +71,18 @@ rune_status rune_nn_model_load_ex(const void *bytes, size_t len, const rune_nn_o
 void rune_nn_model_free(rune_nn_model *model);
 
 typedef struct rune_nn_tensor_info {
-    int index;                    /* tensor index in the main graph */
-    const char *name;             /* owned by the model */
+    int index;        /* tensor index in the main graph */
+    const char *name; /* owned by the model */
     rune_nn_type type;
     int ndims;
     int32_t dims[RUNE_NN_MAX_DIMS];
     size_t n_elems;
     size_t bytes;
-    float scale;                  /* per-tensor scale (or the first channel's), 0 if not quantized */
+    float scale; /* per-tensor scale (or the first channel's), 0 if not quantized */
     int32_t zero_point;
-    int n_channels;               /* count of scales: 0 none, 1 per-tensor, >1 per-channel */
-    int quant_axis;               /* per-channel axis */
-    const float *channel_scales;  /* n_channels entries, owned by the model */
+    int n_channels;              /* count of scales: 0 none, 1 per-tensor, >1 per-channel */
+    int quant_axis;              /* per-channel axis */
+    const float *channel_scales; /* n_channels entries, owned by the model */
     const int32_t *channel_zero_points;
     int is_const;
 } rune_nn_tensor_info;
@@ -90,7 +90,8 @@ typedef struct rune_nn_tensor_info {
 int rune_nn_model_input_count(const rune_nn_model *model);
 int rune_nn_model_output_count(const rune_nn_model *model);
 int rune_nn_model_tensor_count(const rune_nn_model *model);
-/* Describe input/output i (0-based) or any tensor of the main graph; RUNE_E_ARG when out of range. */
+/* Describe input/output i (0-based) or any tensor of the main graph; RUNE_E_ARG when out of range.
+ */
 rune_status rune_nn_model_input(const rune_nn_model *model, int i, rune_nn_tensor_info *out,
                                 rune_error *err);
 rune_status rune_nn_model_output(const rune_nn_model *model, int i, rune_nn_tensor_info *out,
@@ -109,14 +110,14 @@ uint32_t rune_nn_model_version(const rune_nn_model *model);
 int rune_nn_model_subgraph_count(const rune_nn_model *model);
 
 typedef struct rune_nn_op_info {
-    int code;                 /* builtin code */
-    const char *name;         /* "CONV_2D" */
+    int code;         /* builtin code */
+    const char *name; /* "CONV_2D" */
     int n_inputs, n_outputs;
-    const int32_t *inputs;    /* tensor indices (-1 = absent optional input), owned by the model */
+    const int32_t *inputs; /* tensor indices (-1 = absent optional input), owned by the model */
     const int32_t *outputs;
     uint64_t macs;
     size_t scratch_bytes;
-    int fast;                 /* runs on the fast path */
+    int fast; /* runs on the fast path */
 } rune_nn_op_info;
 
 int rune_nn_model_op_count(const rune_nn_model *model);

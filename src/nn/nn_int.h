@@ -8,23 +8,22 @@
  *
  * Life of a model:
  *   load   nn_read (reader.c) decodes the FlatBuffer with the bounds-checked accessors below into
- *          nn_model / nn_graph / nn_tensor / nn_op; every operator's code is looked up in the registry
- *          (ops.def); unknown ops are refused with their name.
- *   prepare  for each operator of the main graph in order, kernel->prepare checks input/output types
- *          and shapes, precomputes what eval needs (multipliers, packed weights) into memory from
- *          nn_persist() (owned by the model, counted in model->persistent_bytes), sets op->params,
- *          op->scratch_bytes (arena scratch live only during this op) and op->macs.
- *   plan   planner.c gives every non-constant tensor and every op's scratch an offset in one arena
- *          from their lifetimes; model->arena_size is exact before the first inference.
+ *          nn_model / nn_graph / nn_tensor / nn_op; every operator's code is looked up in the
+ * registry (ops.def); unknown ops are refused with their name. prepare  for each operator of the
+ * main graph in order, kernel->prepare checks input/output types and shapes, precomputes what eval
+ * needs (multipliers, packed weights) into memory from nn_persist() (owned by the model, counted in
+ * model->persistent_bytes), sets op->params, op->scratch_bytes (arena scratch live only during this
+ * op) and op->macs. plan   planner.c gives every non-constant tensor and every op's scratch an
+ * offset in one arena from their lifetimes; model->arena_size is exact before the first inference.
  *   invoke the interpreter calls kernel->eval (or eval_ref, the plain reference twin, when the
  *          model was loaded with options.reference) for each op in order. eval never allocates.
  *
  * Kernel contract (one nn_kernel per builtin op, registered in ops.def):
- *   prepare(m, g, op, err): may read op->opts (builtin options table, op->has_opts says if present),
- *          must check every input/output it uses (type, rank, shape consistency, quantization), may
- *          set output tensor dims if the model left them to be computed (and must then keep bytes and
- *          n_elems in step with nn_tensor_set_shape), returns RUNE_E_INVALID/UNSUPPORTED with a clear
- *          message ("input 0 must be int8, got float32"); the loader prefixes "operator N (NAME): ".
+ *   prepare(m, g, op, err): may read op->opts (builtin options table, op->has_opts says if
+ * present), must check every input/output it uses (type, rank, shape consistency, quantization),
+ * may set output tensor dims if the model left them to be computed (and must then keep bytes and
+ *          n_elems in step with nn_tensor_set_shape), returns RUNE_E_INVALID/UNSUPPORTED with a
+ * clear message ("input 0 must be int8, got float32"); the loader prefixes "operator N (NAME): ".
  *   eval(x, op): x->arena and the tensors' data through nn_data(); scratch at nn_scratch(x, op).
  *          Returns RUNE_OK; an error only for conditions prepare could not check.
  *
@@ -44,39 +43,44 @@
 #include "rune/status.h"
 
 /* ---------------------------------------------------------------------------------------------------
- * Bounds-checked FlatBuffer accessors (fb.c). Nothing in the bytes is trusted: every offset, vtable,
- * vector length and string is checked against the buffer before use; loads are byte-assembled
- * little-endian so unaligned data is fine. A failed check sets fb->bad (sticky) with a description
- * and the accessor returns its default / "absent", so a reader can test fb->bad once per table.
+ * Bounds-checked FlatBuffer accessors (fb.c). Nothing in the bytes is trusted: every offset,
+ * vtable, vector length and string is checked against the buffer before use; loads are
+ * byte-assembled little-endian so unaligned data is fine. A failed check sets fb->bad (sticky) with
+ * a description and the accessor returns its default / "absent", so a reader can test fb->bad once
+ * per table.
  *
  *   table:  [soffset32 to vtable][fields...]   vtable: [u16 vt_len][u16 tbl_len][u16 field offs...]
  *   offset fields (table, vector, string) hold a u32 relative to the field's own position;
  *   vector: [u32 n][n elements]   string: [u32 n][n bytes][0]
  *   a union takes two field ids: type (u8) then value (offset to table).
- * ------------------------------------------------------------------------------------------------ */
+ * ------------------------------------------------------------------------------------------------
+ */
 typedef struct nn_fb {
     const uint8_t *p;
     size_t len;
-    int bad;            /* set by the first failed check */
-    char what[96];      /* what failed, e.g. "vector at 1234 runs past the end" */
+    int bad;       /* set by the first failed check */
+    char what[96]; /* what failed, e.g. "vector at 1234 runs past the end" */
 } nn_fb;
 
 typedef struct nn_fb_table {
     nn_fb *fb;
-    size_t pos;     /* table start (position of its soffset) */
-    size_t vt;      /* vtable position */
+    size_t pos; /* table start (position of its soffset) */
+    size_t vt;  /* vtable position */
     uint16_t vt_len;
     uint16_t tbl_len;
 } nn_fb_table;
 
 typedef struct nn_fb_vec {
     nn_fb *fb;
-    size_t pos;     /* position of element 0 */
+    size_t pos; /* position of element 0 */
     uint32_t n;
-    size_t elem;    /* element size in bytes */
+    size_t elem; /* element size in bytes */
 } nn_fb_vec;
 
-static inline uint16_t nn_ld_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t nn_ld_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t nn_ld_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -124,15 +128,16 @@ int nn_fb_vec_table(const nn_fb_vec *v, uint32_t i, nn_fb_table *out);
 
 /* ---------------------------------------------------------------------------------------------------
  * The model.
- * ------------------------------------------------------------------------------------------------ */
+ * ------------------------------------------------------------------------------------------------
+ */
 #define NN_NO_TENSOR (-1) /* an optional operator input that is absent */
 #define NN_NO_OFFSET ((size_t)-1)
 
 typedef struct nn_quant {
-    int n;                /* 0 none, 1 per-tensor, >1 per-channel (n = dims[axis]) */
-    int axis;             /* quantized_dimension */
-    float *scale;         /* n entries, persistent */
-    int32_t *zero_point;  /* n entries, persistent */
+    int n;               /* 0 none, 1 per-tensor, >1 per-channel (n = dims[axis]) */
+    int axis;            /* quantized_dimension */
+    float *scale;        /* n entries, persistent */
+    int32_t *zero_point; /* n entries, persistent */
 } nn_quant;
 
 typedef struct nn_tensor {
@@ -141,49 +146,49 @@ typedef struct nn_tensor {
     int32_t dims[RUNE_NN_MAX_DIMS];
     size_t n_elems;
     size_t bytes;
-    const char *name;     /* NUL-terminated, persistent; "" when the file has none */
+    const char *name; /* NUL-terminated, persistent; "" when the file has none */
     nn_quant q;
-    float scale;          /* q.scale[0] or 0 */
-    int32_t zero_point;   /* q.zero_point[0] or 0 */
-    const void *data;     /* constant data (see the header comment), NULL when in the arena */
+    float scale;        /* q.scale[0] or 0 */
+    int32_t zero_point; /* q.zero_point[0] or 0 */
+    const void *data;   /* constant data (see the header comment), NULL when in the arena */
     int is_variable;
-    int is_input, is_output;  /* of the graph */
-    int first_op, last_op;    /* lifetime in op indices (planner); -1 if unused */
-    size_t offset;            /* arena offset, NN_NO_OFFSET for constants / unused tensors */
+    int is_input, is_output; /* of the graph */
+    int first_op, last_op;   /* lifetime in op indices (planner); -1 if unused */
+    size_t offset;           /* arena offset, NN_NO_OFFSET for constants / unused tensors */
 } nn_tensor;
 
-struct nn_model;
+typedef struct rune_nn_model nn_model; /* defined below */
 struct nn_graph;
 struct nn_op;
 
 typedef struct nn_exec {
-    const struct nn_model *model;
+    const nn_model *model;
     const struct nn_graph *g;
     uint8_t *arena;
 } nn_exec;
 
 typedef struct nn_kernel {
-    rune_status (*prepare)(struct nn_model *m, struct nn_graph *g, struct nn_op *op,
-                           rune_error *err);
+    rune_status (*prepare)(nn_model *m, struct nn_graph *g, struct nn_op *op, rune_error *err);
     rune_status (*eval)(const nn_exec *x, const struct nn_op *op);
     rune_status (*eval_ref)(const nn_exec *x, const struct nn_op *op); /* may be NULL */
 } nn_kernel;
 
 typedef struct nn_op {
-    int index;              /* in the graph */
-    int code;               /* builtin code: max(builtin_code, deprecated_builtin_code) */
+    int index; /* in the graph */
+    int code;  /* builtin code: max(builtin_code, deprecated_builtin_code) */
     const nn_kernel *kernel;
     int n_inputs, n_outputs;
-    int32_t *inputs;        /* tensor indices, NN_NO_TENSOR for an absent optional input */
+    int32_t *inputs; /* tensor indices, NN_NO_TENSOR for an absent optional input */
     int32_t *outputs;
-    nn_fb_table opts;       /* builtin options table (valid when has_opts) */
+    nn_fb_table opts; /* builtin options table (valid when has_opts) */
     int has_opts;
-    uint8_t opts_type;      /* BuiltinOptions union type */
-    void *params;           /* set by prepare, persistent */
-    size_t scratch_bytes;   /* set by prepare */
-    size_t scratch_offset;  /* set by the planner */
-    uint64_t macs;          /* set by prepare (0 for data movement) */
-    /* Fast path (src/nn/xnn/): when set, the interpreter calls fast_eval instead of kernel->eval. */
+    uint8_t opts_type;     /* BuiltinOptions union type */
+    void *params;          /* set by prepare, persistent */
+    size_t scratch_bytes;  /* set by prepare */
+    size_t scratch_offset; /* set by the planner */
+    uint64_t macs;         /* set by prepare (0 for data movement) */
+    /* Fast path (src/nn/xnn/): when set, the interpreter calls fast_eval instead of kernel->eval.
+     */
     rune_status (*fast_eval)(const nn_exec *x, const struct nn_op *op);
     void *fast_state;
     void (*fast_free)(void *fast_state);
@@ -201,7 +206,7 @@ typedef struct nn_graph {
 
 typedef struct nn_block nn_block; /* persistent allocation list (model.c) */
 
-typedef struct rune_nn_model {
+struct rune_nn_model {
     nn_fb fb;
     rune_nn_options opts;
     uint32_t version;
@@ -212,7 +217,7 @@ typedef struct rune_nn_model {
     size_t persistent_bytes; /* model-owned memory made at load (params, copies, names) */
     uint64_t macs;
     nn_block *blocks;
-} nn_model;
+};
 
 /* Zeroed persistent memory owned by the model, aligned to RUNE_NN_ARENA_ALIGN; NULL when out of
  * memory (the caller returns RUNE_E_NOMEM). Freed with the model. */
@@ -248,7 +253,8 @@ int nn_same_shape(const nn_tensor *a, const nn_tensor *b);
 
 /* ---------------------------------------------------------------------------------------------------
  * Checks used by prepare (check.c); each fills err with "<what> must be ..., got ..." on failure.
- * ------------------------------------------------------------------------------------------------ */
+ * ------------------------------------------------------------------------------------------------
+ */
 rune_status nn_check_io(const nn_graph *g, const nn_op *op, int min_in, int max_in, int n_out,
                         rune_error *err);
 rune_status nn_check_type(const nn_tensor *t, const char *what, rune_nn_type want, rune_error *err);
@@ -259,7 +265,8 @@ rune_status nn_check_quant(const nn_tensor *t, const char *what, rune_error *err
 /* ---------------------------------------------------------------------------------------------------
  * TFLite reference arithmetic (quant.c and inline here): fixed-point requantization exactly as
  * TFLite's QuantizeMultiplier / SaturatingRoundingDoublingHighMul / RoundingDivideByPOT.
- * ------------------------------------------------------------------------------------------------ */
+ * ------------------------------------------------------------------------------------------------
+ */
 enum nn_activation {
     NN_ACT_NONE = 0,
     NN_ACT_RELU = 1,
@@ -304,7 +311,8 @@ static inline int32_t nn_mbqm(int32_t x, int32_t q, int shift)
 
 /* ---------------------------------------------------------------------------------------------------
  * Registry (ops.def, ops.c) and the builtin names table (names.c).
- * ------------------------------------------------------------------------------------------------ */
+ * ------------------------------------------------------------------------------------------------
+ */
 #define NN_OP(code, name, kernel) extern const nn_kernel kernel;
 #include "ops.def"
 #undef NN_OP
@@ -321,7 +329,8 @@ const char *nn_builtin_name(int code);
 rune_status nn_xnn_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *err);
 #endif
 
-/* Planner (planner.c): offsets for every arena tensor and scratch of graph g; sets m->arena_size. */
+/* Planner (planner.c): offsets for every arena tensor and scratch of graph g; sets m->arena_size.
+ */
 rune_status nn_plan(nn_model *m, nn_graph *g, rune_error *err);
 /* Reader (reader.c): decode m->fb into m (graphs, tensors, ops); no prepare. */
 rune_status nn_read(nn_model *m, rune_error *err);

@@ -1,0 +1,75 @@
+/*
+ * conv_common.c - prepare-time helpers shared by CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED:
+ * per-channel requantization multipliers, bias checks, and weight packing for the optimized loops.
+ */
+#include "kernels_int.h"
+
+#include <string.h>
+
+#include "rune/alloc.h"
+
+rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
+                                const nn_tensor *out, int n_ch, nn_conv_params *p, rune_error *err)
+{
+    rune_status st;
+    if ((st = nn_check_quant(in, "input", err)) || (st = nn_check_quant(out, "output", err)))
+        return st;
+    if (filter->q.n != 1 && filter->q.n != n_ch)
+        return RUNE_ERR(err, RUNE_E_INVALID, "filter has %d scales for %d output channels",
+                        filter->q.n, n_ch);
+    for (int c = 0; c < filter->q.n; c++) {
+        if (!(filter->q.scale[c] > 0.0f))
+            return RUNE_ERR(err, RUNE_E_INVALID, "filter scale %d is not positive", c);
+        if (filter->q.zero_point[c] != 0)
+            return RUNE_ERR(err, RUNE_E_UNSUPPORTED,
+                            "filter zero point %d is %d (int8 weights must be symmetric)", c,
+                            (int)filter->q.zero_point[c]);
+    }
+    p->mult = nn_persist(m, sizeof(int32_t) * (size_t)n_ch);
+    p->shift = nn_persist(m, sizeof(int) * (size_t)n_ch);
+    if (!p->mult || !p->shift) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+    for (int c = 0; c < n_ch; c++) {
+        double fs = (double)filter->q.scale[filter->q.n == 1 ? 0 : c];
+        double real = (double)in->scale * fs / (double)out->scale;
+        nn_quantize_multiplier(real, &p->mult[c], &p->shift[c]);
+    }
+    p->in_offset = -in->zero_point;
+    p->out_offset = out->zero_point;
+    return RUNE_OK;
+}
+
+rune_status nn_check_bias(const nn_tensor *bias, rune_nn_type want, int n_ch, rune_error *err)
+{
+    if (!bias) return RUNE_OK;
+    rune_status st = nn_check_type(bias, "bias", want, err);
+    if (st) return st;
+    if (!bias->data) return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "bias must be a constant");
+    if (bias->n_elems != (size_t)n_ch)
+        return RUNE_ERR(err, RUNE_E_INVALID, "bias has %zu elements for %d output channels",
+                        bias->n_elems, n_ch);
+    return RUNE_OK;
+}
+
+rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, const int32_t *bias,
+                            int oc, int k, rune_error *err)
+{
+    int k16 = (k + 7) / 8 * 8;
+    size_t n;
+    if (rune_mul_overflow((size_t)oc, (size_t)k16, &n) || n > ((size_t)1 << 28))
+        return RUNE_ERR(err, RUNE_E_LIMIT, "weights too large to pack");
+    p->k16 = k16;
+    p->w16 = nn_persist(m, n * sizeof(int16_t) + 16);
+    p->bias_fold = nn_persist(m, sizeof(int32_t) * (size_t)oc);
+    if (!p->w16 || !p->bias_fold) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+    for (int c = 0; c < oc; c++) {
+        /* Wrapping arithmetic: the fold equals the reference's sum modulo 2^32, and both are exact
+         * whenever the reference does not overflow. */
+        uint32_t sum = 0;
+        for (int i = 0; i < k; i++) {
+            p->w16[(size_t)c * k16 + i] = w[(size_t)c * k + i];
+            sum += (uint32_t)(int32_t)w[(size_t)c * k + i];
+        }
+        p->bias_fold[c] = (int32_t)((uint32_t)(bias ? bias[c] : 0) + (uint32_t)p->in_offset * sum);
+    }
+    return RUNE_OK;
+}

@@ -1,0 +1,83 @@
+/*
+ * kernels_int.h - parameters the nn helper's kernels (conv, depthwise, fully connected, pooling)
+ * share between their prepare glue, their reference math and their optimized math. Private to
+ * src/nn/kernels/{conv_2d,depthwise_conv_2d,fully_connected,average_pool_2d}*.c.
+ */
+#ifndef RUNE_NN_KERNELS_INT_H
+#define RUNE_NN_KERNELS_INT_H
+
+#include "../nn_int.h"
+
+/* A 2-D window op over NHWC data (conv, depthwise conv, pooling). */
+typedef struct nn_conv_params {
+    int batches;
+    int in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int k_h, k_w; /* filter (or pool window) size */
+    int stride_h, stride_w;
+    int dil_h, dil_w;
+    int pad_h, pad_w; /* padding before (top/left) */
+    int depth_mult;   /* depthwise only */
+    int is_int8;
+    int32_t in_offset;  /* -input zero point */
+    int32_t out_offset; /* output zero point */
+    int32_t act_min, act_max;
+    float f_min, f_max;
+    int32_t *mult; /* per output channel (int8) */
+    int *shift;
+    /* Optimized paths (prepared only when not options.reference): */
+    int32_t *bias_fold; /* bias + in_offset * sum of the channel's weights (conv, FC) */
+    int16_t *w16;       /* weights widened to int16, rows padded to k16 (conv, FC) */
+    int k16;            /* row length in w16: k_h*k_w*in_c rounded up to 8 */
+    int path;           /* which optimized loop eval uses (kernel-specific) */
+} nn_conv_params;
+
+/* Per-output-channel multipliers from input scale * filter scale[c] / output scale, computed in
+ * double as TFLite's PopulateConvolutionQuantizationParams does. Filter with 1 scale: broadcast. */
+rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
+                                const nn_tensor *out, int n_ch, nn_conv_params *p, rune_error *err);
+/* Window geometry (conv_2d.c) from NHWC input, window kh x kw, padding, strides and dilations;
+ * checks the output's first three dims. */
+rune_status nn_window_geometry(nn_conv_params *p, const nn_tensor *in, const nn_tensor *out, int kh,
+                               int kw, int padding, int sh, int sw, int dh, int dw,
+                               rune_error *err);
+/* Bias tensor check: int32 for int8 ops (float32 for float ops), n_ch elements. */
+rune_status nn_check_bias(const nn_tensor *bias, rune_nn_type want, int n_ch, rune_error *err);
+
+/* Requantize an int32 accumulator (bias included) for output channel c. */
+static inline int8_t nn_requant(const nn_conv_params *p, int32_t acc, int c)
+{
+    int32_t v = nn_mbqm(acc, p->mult[c], p->shift[c]) + p->out_offset;
+    if (v < p->act_min) v = p->act_min;
+    if (v > p->act_max) v = p->act_max;
+    return (int8_t)v;
+}
+static inline float nn_clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Reference math (conv_ref.c): the loops of TFLite's reference kernels, unoptimized. */
+void nn_conv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                    int8_t *out);
+void nn_conv_ref_f32(const nn_conv_params *p, const float *in, const float *w, const float *bias,
+                     float *out);
+void nn_dwconv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w,
+                      const int32_t *bias, int8_t *out);
+void nn_dwconv_ref_f32(const nn_conv_params *p, const float *in, const float *w, const float *bias,
+                       float *out);
+
+/* Optimized math (conv_fast.c), identical results to the reference. */
+void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int16_t *scratch);
+size_t nn_conv_fast_scratch(const nn_conv_params *p);
+void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w,
+                       const int32_t *bias, int8_t *out, int32_t *scratch);
+size_t nn_dwconv_fast_scratch(const nn_conv_params *p);
+/* Prepare w16/bias_fold/k16 from [OC][K] int8 weights (conv and FC). */
+rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, const int32_t *bias,
+                            int oc, int k, rune_error *err);
+/* 4-row int16 dot products: acc[r] += sum_k x[k] * w[r*stride + k], k < n (n multiple of 8). */
+void nn_dot16x4(const int16_t *x, const int16_t *w, int stride, int n, int32_t acc[4]);
+int32_t nn_dot16(const int16_t *x, const int16_t *w, int n);
+
+#endif
