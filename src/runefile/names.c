@@ -58,27 +58,34 @@ int rf_out_kind_parse(const char *s, size_t len)
     return -1;
 }
 
-/* Case-insensitive Levenshtein distance, capped: words longer than 63 get no suggestion. */
+static int same_letter(char x, char y)
+{
+    return tolower((unsigned char)x) == tolower((unsigned char)y);
+}
+
+/* Case-insensitive edit distance where swapping two neighbours counts as one edit (optimal string
+ * alignment), so SOUDN is one step from SOUND. Words longer than 63 get no suggestion. */
 static size_t distance(const char *a, size_t alen, const char *b, size_t blen)
 {
-    size_t row[64];
+    size_t prev2[64], prev[64], cur[64];
     if (alen >= 64 || blen >= 64) return (size_t)-1;
     for (size_t j = 0; j <= blen; j++)
-        row[j] = j;
+        prev[j] = prev2[j] = j;
     for (size_t i = 1; i <= alen; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        cur[0] = i;
         for (size_t j = 1; j <= blen; j++) {
-            size_t up = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            size_t best = diag + cost;
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            size_t best = prev[j - 1] + !same_letter(a[i - 1], b[j - 1]);
+            if (prev[j] + 1 < best) best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && same_letter(a[i - 1], b[j - 2]) &&
+                same_letter(a[i - 2], b[j - 1]) && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
         }
+        memcpy(prev2, prev, sizeof prev);
+        memcpy(prev, cur, sizeof cur);
     }
-    return row[blen];
+    return prev[blen];
 }
 
 const char *rf_suggest(const char *word, size_t len, const char *const *cands, size_t n)

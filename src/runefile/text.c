@@ -91,6 +91,9 @@ static rune_status lex_word(lexer *lx, int first, rune_error *err)
     while (lx->pos < lx->len) {
         char c = lx->src[lx->pos];
         if (c == '\n') break;
+        if (c == '\0')
+            return rf_err(err, RUNE_E_MALFORMED, (rune_rf_loc){lx->file, lx->line, lx->col},
+                          "a NUL byte in a text Runefile");
         if (in_quote) {
             if (c == '\\' && lx->pos + 1 < lx->len && lx->src[lx->pos + 1] != '\n')
                 lex_advance(lx);
@@ -452,11 +455,11 @@ static rune_status dir_capability(text_parser *tp, const line *ln)
     rune_status st = need_words(tp, ln, 3, "a name and a kind, e.g. CAPABILITY audio SOUND");
     if (st) return st;
     const word *name, *kind;
-    int k1 = rf_cap_kind_parse(ln->w[1].p, ln->w[1].len);
-    int k2 = rf_cap_kind_parse(ln->w[2].p, ln->w[2].len);
-    /* Kinds are case-insensitive, so `CAPABILITY audio SOUND` has two; the capitals decide. */
-    int paper_order =
-        k1 >= 0 && (k2 < 0 || (looks_like_kind(&ln->w[1]) && !looks_like_kind(&ln->w[2])));
+    /* Kinds are written in capitals in the text form, which tells `CAPABILITY AUDIO audio` (the
+     * paper: kind first) from `CAPABILITY audio SOUND` (name first). */
+    int k1 = looks_like_kind(&ln->w[1]) ? rf_cap_kind_parse(ln->w[1].p, ln->w[1].len) : -1;
+    int k2 = looks_like_kind(&ln->w[2]) ? rf_cap_kind_parse(ln->w[2].p, ln->w[2].len) : -1;
+    int paper_order = k1 >= 0;
     if (!ln->types && paper_order) { /* paper: CAPABILITY KIND name */
         kind = &ln->w[1];
         name = &ln->w[2];

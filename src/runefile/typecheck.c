@@ -252,7 +252,8 @@ static rune_status resolver_failed(checker *c, const rune_rf_stage *s, rune_stat
     return st;
 }
 
-static rune_status model_types(checker *c, rune_rf_stage *s, rune_rf_sig *sig)
+static rune_status model_types(checker *c, rune_rf_stage *s, const rune_rf_type *in, size_t n_in,
+                               rune_rf_sig *sig)
 {
     rune_status st;
     if (c->res && c->res->model) {
@@ -266,13 +267,19 @@ static rune_status model_types(checker *c, rune_rf_stage *s, rune_rf_sig *sig)
             return st;
         return RUNE_OK;
     }
-    if (!s->n_decl_in || !s->n_decl_out)
+    /* No model reader: the declaration is all there is; undeclared inputs take what comes. */
+    if (!s->n_decl_out)
         return stage_err(c, s, RUNE_E_INVALID,
-                         "cannot tell its tensor types: no model reader and no declared types "
-                         "(MODEL<IN,OUT>)");
-    sig->n_in = s->n_decl_in;
+                         "cannot tell its tensor types: no model reader and no declared output "
+                         "types (MODEL<IN,OUT>)");
+    if (s->n_decl_in) {
+        sig->n_in = s->n_decl_in;
+        memcpy(sig->in, s->decl_in, sizeof sig->in);
+    } else {
+        sig->n_in = n_in;
+        memcpy(sig->in, in, n_in * sizeof *in);
+    }
     sig->n_out = s->n_decl_out;
-    memcpy(sig->in, s->decl_in, sizeof sig->in);
     memcpy(sig->out, s->decl_out, sizeof sig->out);
     return RUNE_OK;
 }
@@ -360,7 +367,7 @@ static rune_status check_stage(checker *c, size_t si)
     memset(&sig, 0, sizeof sig);
     switch (s->kind) {
     case RUNE_RF_CAPABILITY: return capability_types(c, s);
-    case RUNE_RF_MODEL: st = model_types(c, s, &sig); break;
+    case RUNE_RF_MODEL: st = model_types(c, s, in, n_in, &sig); break;
     case RUNE_RF_PROC_BLOCK: st = proc_block_types(c, s, in, n_in, &sig); break;
     case RUNE_RF_OUT:
         if (n_in == 0) return stage_err(c, s, RUNE_E_INVALID, "nothing feeds it");

@@ -46,6 +46,7 @@ static rune_rf_loc node_loc(yml_parser *yp, struct fy_node *n, rune_rf_loc fallb
             const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
             if (!m) break;
             rune_rf_loc l = {yp->file, (uint32_t)m->line + 1, (uint32_t)m->column + 1};
+            if (fy_node_is_alias(n) && l.col > 1) l.col--; /* the token starts after the '*' */
             return l;
         }
         void *it = NULL;
@@ -479,8 +480,11 @@ rune_status rune_runefile_parse_yaml(const char *src, size_t len, const char *fi
         rune_rf_loc at = {yp.file, 1, 1};
         if (e && e->line > 0) at.line = (uint32_t)e->line;
         if (e && e->column > 0) at.col = (uint32_t)e->column;
-        st = rf_err(err, RUNE_E_MALFORMED, at, "YAML: %s",
-                    e && e->msg ? e->msg : "not a valid YAML document");
+        if (e && e->msg)
+            st = rf_err(err, RUNE_E_MALFORMED, at, "YAML: %s", e->msg);
+        else
+            st = rf_err(err, RUNE_E_MALFORMED, at,
+                        "expected a map with version, image and pipeline; the document is empty");
         goto done;
     }
     if ((st = parse_doc(&yp, doc))) goto done;
