@@ -73,8 +73,14 @@ static void hello_float(int reference)
 out:
     unload(&l);
 }
-TEST(test_hello_world_float) { hello_float(0); }
-TEST(test_hello_world_float_reference) { hello_float(1); }
+TEST(test_hello_world_float)
+{
+    hello_float(0);
+}
+TEST(test_hello_world_float_reference)
+{
+    hello_float(1);
+}
 
 static void hello_int8(int reference)
 {
@@ -101,8 +107,14 @@ static void hello_int8(int reference)
 out:
     unload(&l);
 }
-TEST(test_hello_world_int8) { hello_int8(0); }
-TEST(test_hello_world_int8_reference) { hello_int8(1); }
+TEST(test_hello_world_int8)
+{
+    hello_int8(0);
+}
+TEST(test_hello_world_int8_reference)
+{
+    hello_int8(1);
+}
 
 static void speech(int reference, const char *features, const int want[4], int label)
 {
