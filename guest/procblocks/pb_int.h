@@ -1,0 +1,90 @@
+/*
+ * pb_int.h - helpers shared by the small proc blocks: reading any numeric element as a double,
+ * checking inputs and preparing outputs. Internal to guest/procblocks.
+ */
+#ifndef RUNE_GUEST_PB_INT_H
+#define RUNE_GUEST_PB_INT_H
+
+#include <string.h>
+
+#include "rune_procblocks.h"
+
+#define PB_TRY(x)                                                                                  \
+    do {                                                                                           \
+        rune_status st_ = (x);                                                                     \
+        if (st_ != RUNE_OK) return st_;                                                            \
+    } while (0)
+
+/* Element i of a numeric tensor as a double. */
+static inline double pb_get(const rune_tensor *t, size_t i)
+{
+    const uint8_t *p = (const uint8_t *)t->data + i * rune_abi_elem_size(t->elem);
+    switch (t->elem) {
+    case RUNE_ELEM_U8: return p[0];
+    case RUNE_ELEM_I8: return (int8_t)p[0];
+    case RUNE_ELEM_U16: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case RUNE_ELEM_I16: {
+        int16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case RUNE_ELEM_U32: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    case RUNE_ELEM_I32: {
+        int32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    case RUNE_ELEM_F32: {
+        float v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    case RUNE_ELEM_F64: {
+        double v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    default: return 0;
+    }
+}
+
+/* A well-formed input tensor of any known element type with at least one element. */
+static inline rune_status pb_input(const char *block, const rune_tensor *in, size_t *n,
+                                   rune_error *err)
+{
+    if (!in) return RUNE_ERR(err, RUNE_E_ARG, "%s: missing input tensor", block);
+    PB_TRY(rune_tensor_expect(in, in->elem, block, err));
+    *n = in->len / rune_abi_elem_size(in->elem);
+    if (*n == 0) return RUNE_ERR(err, RUNE_E_ARG, "%s: empty input tensor", block);
+    return RUNE_OK;
+}
+
+/* Give out the type elem and shape (rank, dims), checking the caller's buffer holds it. */
+static inline rune_status pb_output(const char *block, rune_tensor *out, int32_t elem,
+                                    uint32_t rank, const uint32_t *dims, rune_error *err)
+{
+    if (!out) return RUNE_ERR(err, RUNE_E_ARG, "%s: missing output tensor", block);
+    size_t n = 1;
+    for (uint32_t i = 0; i < rank; i++)
+        n *= dims[i];
+    size_t need = n * rune_abi_elem_size(elem);
+    if (need && (!out->data || out->len < need))
+        return RUNE_ERR(err, RUNE_E_LIMIT, "%s: output needs %zu bytes, buffer has %zu", block,
+                        need, out->data ? out->len : (size_t)0);
+    out->elem = elem;
+    out->rank = rank;
+    for (uint32_t i = 0; i < RUNE_ABI_MAX_RANK; i++)
+        out->dims[i] = i < rank ? dims[i] : 0;
+    out->len = need;
+    return RUNE_OK;
+}
+
+#endif
