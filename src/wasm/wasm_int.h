@@ -1,22 +1,23 @@
 /*
- * wasm_int.h - internals shared by the parts of src/wasm: the decoded module both engines start from,
- * the engine vtable the public API (engine.c) dispatches through, and the linker's entries with the one
- * import-resolution routine both engines use.
+ * wasm_int.h - internals shared by the parts of src/wasm: the decoded module both engines start
+ * from, the engine vtable the public API (engine.c) dispatches through, and the linker's entries
+ * with the one import-resolution routine both engines use.
  *
- * Workload: modules from a few hundred bytes (spec tests) to a few MB (runes carrying models in custom
- * sections); decoded once, instantiated a few times. Internal names use the prefix rw_.
+ * Workload: modules from a few hundred bytes (spec tests) to a few MB (runes carrying models in
+ * custom sections); decoded once, instantiated a few times. Internal names use the prefix rw_.
  *
  * Build: src/wasm/CMakeLists.txt makes the static library rune_wasm (interpreter + API); when
  * src/wasm/aot/CMakeLists.txt exists it is added and must append its sources to rune_wasm with
- * target_sources(rune_wasm PRIVATE ...) and define rune_wasm_aot_ops; engine.c then gets RUNE_HAVE_AOT.
+ * target_sources(rune_wasm PRIVATE ...) and define rune_wasm_aot_ops; engine.c then gets
+ * RUNE_HAVE_AOT.
  *
  * Flow of rune_wasm_module_load (engine.c):
  *   rw_decode(bytes)      -> rw_module: every section decoded, every index checked (decode.c)
- *   rw_validate(mod)      -> every function body type-checked (validate.c); the same for both engines
- *   eng->ops->module_prepare(mod)   engine work: the interpreter compiles threaded code, AOT runs wasm2c
- * rune_wasm_instantiate:
- *   rw_link_resolve(mod, linker)  -> one rw_binding per import, types checked here for both engines
- *   eng->ops->instantiate(inst, bindings)   memories, tables, globals, segments, start
+ *   rw_validate(mod)      -> every function body type-checked (validate.c); the same for both
+ * engines eng->ops->module_prepare(mod)   engine work: the interpreter compiles threaded code, AOT
+ * runs wasm2c rune_wasm_instantiate: rw_link_resolve(mod, linker)  -> one rw_binding per import,
+ * types checked here for both engines eng->ops->instantiate(inst, bindings)   memories, tables,
+ * globals, segments, start
  */
 #ifndef RUNE_WASM_INT_H
 #define RUNE_WASM_INT_H
@@ -28,7 +29,8 @@
 #include "rune/status.h"
 #include "rune/wasm.h"
 
-/* ---- decoded module --------------------------------------------------------------------------- */
+/* ---- decoded module ---------------------------------------------------------------------------
+ */
 
 /* Value type bytes are the binary encodings (RUNE_WASM_I32 ...). */
 typedef struct rw_functype {
@@ -74,21 +76,21 @@ typedef struct rw_const {
 typedef struct rw_import {
     char *module, *name; /* owned, NUL-terminated (names containing NUL are refused as malformed) */
     rune_wasm_extern_kind kind;
-    uint32_t type_index;   /* FUNC: index into types */
-    rw_tabletype table;    /* TABLE */
-    rw_limits mem;         /* MEMORY */
-    rw_globaltype global;  /* GLOBAL */
+    uint32_t type_index;  /* FUNC: index into types */
+    rw_tabletype table;   /* TABLE */
+    rw_limits mem;        /* MEMORY */
+    rw_globaltype global; /* GLOBAL */
 } rw_import;
 
 typedef struct rw_func {
     uint32_t type_index;
-    int imported;          /* functions [0, n_imported_funcs) are imports */
+    int imported; /* functions [0, n_imported_funcs) are imports */
     /* defined functions: */
-    uint32_t nlocals;      /* declared locals, not counting parameters */
-    uint8_t *local_types;  /* owned, nlocals entries */
-    size_t body_offset;    /* in rw_module.bytes: first byte of the instructions (after locals) */
-    size_t body_end;       /* one past the final 0x0b */
-    size_t code_offset;    /* offset of the body's size field (for messages) */
+    uint32_t nlocals;     /* declared locals, not counting parameters */
+    uint8_t *local_types; /* owned, nlocals entries */
+    size_t body_offset;   /* in rw_module.bytes: first byte of the instructions (after locals) */
+    size_t body_end;      /* one past the final 0x0b */
+    size_t code_offset;   /* offset of the body's size field (for messages) */
 } rw_func;
 
 typedef struct rw_global {
@@ -113,21 +115,25 @@ typedef struct rw_export {
     uint32_t index;
 } rw_export;
 
-typedef enum rw_seg_mode { RW_SEG_ACTIVE = 0, RW_SEG_PASSIVE = 1, RW_SEG_DECLARATIVE = 2 } rw_seg_mode;
+typedef enum rw_seg_mode {
+    RW_SEG_ACTIVE = 0,
+    RW_SEG_PASSIVE = 1,
+    RW_SEG_DECLARATIVE = 2
+} rw_seg_mode;
 
 typedef struct rw_elem {
     rw_seg_mode mode;
-    uint8_t type;       /* RUNE_WASM_FUNCREF / RUNE_WASM_EXTERNREF */
-    uint32_t table;     /* ACTIVE */
-    rw_const offset;    /* ACTIVE: i32 constant expression */
+    uint8_t type;    /* RUNE_WASM_FUNCREF / RUNE_WASM_EXTERNREF */
+    uint32_t table;  /* ACTIVE */
+    rw_const offset; /* ACTIVE: i32 constant expression */
     uint32_t n;
-    rw_const *items;    /* owned, n entries: REF_FUNC, REF_NULL or GLOBAL_GET */
+    rw_const *items; /* owned, n entries: REF_FUNC, REF_NULL or GLOBAL_GET */
 } rw_elem;
 
 typedef struct rw_data {
-    rw_seg_mode mode;   /* ACTIVE or PASSIVE */
-    uint32_t memory;    /* ACTIVE */
-    rw_const offset;    /* ACTIVE */
+    rw_seg_mode mode;            /* ACTIVE or PASSIVE */
+    uint32_t memory;             /* ACTIVE */
+    rw_const offset;             /* ACTIVE */
     size_t offset_in_bytes, len; /* the segment's bytes: rw_module.bytes + offset_in_bytes */
 } rw_data;
 
@@ -178,7 +184,8 @@ typedef struct rw_module {
 } rw_module;
 
 /* Decode bytes (copied) into a new module: RUNE_E_MALFORMED / RUNE_E_INVALID / RUNE_E_UNSUPPORTED /
- * RUNE_E_NOMEM with a message naming the section and byte offset. Indices outside bodies are checked. */
+ * RUNE_E_NOMEM with a message naming the section and byte offset. Indices outside bodies are
+ * checked. */
 rune_status rw_decode(const uint8_t *bytes, size_t len, rw_module **out, rune_error *err);
 void rw_module_free(rw_module *m);
 
@@ -199,7 +206,8 @@ static inline const rw_functype *rw_func_type(const rw_module *m, uint32_t i)
     return &m->types[m->funcs[i].type_index];
 }
 
-/* ---- linker ----------------------------------------------------------------------------------- */
+/* ---- linker -----------------------------------------------------------------------------------
+ */
 
 typedef enum rw_link_kind {
     RW_LINK_FUNC,     /* host function */
@@ -211,8 +219,8 @@ typedef enum rw_link_kind {
 
 typedef struct rw_link_entry {
     rw_link_kind kind;
-    char *module;     /* owned */
-    char *name;       /* owned; NULL for RW_LINK_INSTANCE */
+    char *module; /* owned */
+    char *name;   /* owned; NULL for RW_LINK_INSTANCE */
     /* FUNC */
     char sig[RUNE_WASM_SIG_MAX];
     rune_wasm_host_fn fn;
@@ -245,19 +253,21 @@ typedef struct rw_binding {
 } rw_binding;
 
 /* Resolve every import of m against l into out[m->nimports]. RUNE_E_LINK naming "module.name" and
- * the reason (missing, wrong kind, signature "ii:i" vs "i:i", limits, global type/mutability). Checks
- * done here, for both engines: function signature, global type and mutability, memory/table limits
- * (against the exporter's current size and maximum, via ops->extern_limits). */
+ * the reason (missing, wrong kind, signature "ii:i" vs "i:i", limits, global type/mutability).
+ * Checks done here, for both engines: function signature, global type and mutability, memory/table
+ * limits (against the exporter's current size and maximum, via ops->extern_limits). */
 rune_status rw_link_resolve(const rw_module *m, const rune_wasm_linker *l, rw_binding *out,
                             rune_error *err);
 
-/* ---- engines ---------------------------------------------------------------------------------- */
+/* ---- engines ----------------------------------------------------------------------------------
+ */
 
 struct rune_wasm_engine {
     rune_wasm_engine_kind kind;
     const struct rune_wasm_engine_ops *ops;
-    char *aot_cache_dir, *aot_cc, *aot_cflags; /* owned copies of the config strings (may be NULL) */
-    void *priv;                                /* engine-specific */
+    char *aot_cache_dir, *aot_cc,
+        *aot_cflags; /* owned copies of the config strings (may be NULL) */
+    void *priv;      /* engine-specific */
 };
 
 struct rune_wasm_module {
@@ -268,12 +278,12 @@ struct rune_wasm_module {
 
 struct rune_wasm_instance {
     rune_wasm_module *mod;
-    void *user;          /* rune_wasm_instance_set_user */
+    void *user;           /* rune_wasm_instance_set_user */
     rune_wasm_limits lim; /* with defaults filled in */
-    uint64_t fuel;       /* budget per call (0 = unlimited) */
-    uint64_t fuel_left;  /* after the last call */
+    uint64_t fuel;        /* budget per call (0 = unlimited) */
+    uint64_t fuel_left;   /* after the last call */
     rw_binding *bindings; /* owned, mod->m->nimports entries */
-    void *priv;          /* engine-specific state */
+    void *priv;           /* engine-specific state */
 };
 
 /*
