@@ -1,0 +1,219 @@
+/*
+ * smp_fixture.h - a test device for the transport tests: an SMP server with the OS handlers and an
+ * image receiver writing to memory, served from a thread; a lossy transport wrapper that drops
+ * requests or answers on demand; and the upload scenario both transports run.
+ */
+#ifndef SMP_FIXTURE_H
+#define SMP_FIXTURE_H
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+
+#include "rune/alloc.h"
+#include "rune/smp.h"
+#include "test.h"
+
+typedef struct mem_sink {
+    uint8_t *buf;
+    size_t len, written;
+    int begins, finishes, bad_writes;
+    bool match;
+} mem_sink;
+
+static int fx_begin(void *ud, uint32_t image, size_t len, const uint8_t sha[32])
+{
+    mem_sink *m = ud;
+    free(m->buf);
+    m->buf = malloc(len ? len : 1);
+    m->len = len;
+    m->written = 0;
+    m->begins++;
+    return m->buf ? 0 : RUNE_SMP_ERR_NOMEM;
+}
+
+static int fx_write(void *ud, size_t off, const uint8_t *data, size_t len)
+{
+    mem_sink *m = ud;
+    if (off != m->written || off + len > m->len) {
+        m->bad_writes++;
+        return RUNE_SMP_ERR_UNKNOWN;
+    }
+    memcpy(m->buf + off, data, len);
+    m->written += len;
+    return 0;
+}
+
+static int fx_finish(void *ud, bool match)
+{
+    mem_sink *m = ud;
+    m->finishes++;
+    m->match = match;
+    return 0;
+}
+
+typedef struct test_dev {
+    rune_smp_server *srv;
+    rune_smp_transport *t;
+    mem_sink sink;
+    rune_smp_img_recv recv;
+    atomic_int stop;
+    atomic_long served;
+    pthread_t th;
+} test_dev;
+
+static void *dev_loop(void *p)
+{
+    test_dev *d = p;
+    while (!atomic_load(&d->stop)) {
+        rune_error err;
+        if (rune_smp_server_serve(d->srv, d->t, 20, &err) == RUNE_OK)
+            atomic_fetch_add(&d->served, 1);
+    }
+    return NULL;
+}
+
+/* Start a device serving on t (taken over: closed by dev_stop). */
+static void dev_start(test_dev *d, rune_smp_transport *t)
+{
+    memset(d, 0, sizeof *d);
+    rune_error err;
+    d->t = t;
+    CHECK_OK(rune_smp_server_create(&d->srv, &err), &err);
+    CHECK_OK(rune_smp_server_register_os(d->srv, t->mtu, &err), &err);
+    rune_smp_img_sink sink = {fx_begin, fx_write, fx_finish, &d->sink};
+    rune_smp_img_recv_init(&d->recv, &sink, 16 << 20);
+    CHECK_OK(rune_smp_img_recv_register(&d->recv, d->srv, &err), &err);
+    pthread_create(&d->th, NULL, dev_loop, d);
+}
+
+static void dev_stop(test_dev *d)
+{
+    atomic_store(&d->stop, 1);
+    pthread_join(d->th, NULL);
+    rune_smp_server_destroy(d->srv);
+    rune_smp_transport_close(d->t);
+    free(d->sink.buf);
+}
+
+/* ---- lossy wrapper ---- */
+
+typedef struct lossy {
+    rune_smp_transport base;
+    rune_smp_transport *inner;
+    atomic_int drop_sends; /* requests to swallow */
+    atomic_int drop_recvs; /* answers to swallow */
+    atomic_int dup_sends;  /* requests to send twice */
+} lossy;
+
+static rune_status lossy_send(rune_smp_transport *t, const uint8_t *msg, size_t len,
+                              rune_error *err)
+{
+    lossy *l = (lossy *)t;
+    if (atomic_load(&l->drop_sends) > 0) {
+        atomic_fetch_sub(&l->drop_sends, 1);
+        return RUNE_OK;
+    }
+    if (atomic_load(&l->dup_sends) > 0) {
+        atomic_fetch_sub(&l->dup_sends, 1);
+        rune_status st = l->inner->send(l->inner, msg, len, err);
+        if (st != RUNE_OK) return st;
+    }
+    return l->inner->send(l->inner, msg, len, err);
+}
+
+static rune_status lossy_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, size_t *len,
+                              int timeout_ms, rune_error *err)
+{
+    lossy *l = (lossy *)t;
+    for (;;) {
+        rune_status st = l->inner->recv(l->inner, buf, cap, len, timeout_ms, err);
+        if (st != RUNE_OK || atomic_load(&l->drop_recvs) <= 0) return st;
+        atomic_fetch_sub(&l->drop_recvs, 1);
+    }
+}
+
+static void lossy_wrap(lossy *l, rune_smp_transport *inner)
+{
+    memset(l, 0, sizeof *l);
+    l->inner = inner;
+    l->base.name = inner->name;
+    l->base.mtu = inner->mtu;
+    l->base.send = lossy_send;
+    l->base.recv = lossy_recv;
+}
+
+/* ---- scenarios ---- */
+
+static void scenario_echo(rune_smp_client *c)
+{
+    rune_error err;
+    char out[64];
+    CHECK_OK(rune_smp_echo(c, "hello, device", out, sizeof out, &err), &err);
+    CHECK_STR(out, "hello, device");
+    uint64_t bs = 0, bc = 0;
+    CHECK_OK(rune_smp_params(c, &bs, &bc, &err), &err);
+    CHECK_EQ_INT(bs, c->t->mtu);
+    CHECK_EQ_INT(bc, 1);
+    /* a command the device does not have: rc ENOTSUP as UNSUPPORTED */
+    rune_smp_image_slot slots[2];
+    size_t n = 0;
+    CHECK_STATUS(rune_smp_image_state(c, NULL, 0, false, slots, 2, &n, &err), RUNE_E_UNSUPPORTED);
+    CHECK_EQ_INT(err.code, RUNE_SMP_ERR_NOTSUP);
+    CHECK_CONTAINS(err.msg, "ENOTSUP");
+    /* v1 requests work as well */
+    c->version = RUNE_SMP_V1;
+    CHECK_OK(rune_smp_echo(c, "v1", out, sizeof out, &err), &err);
+    CHECK_STR(out, "v1");
+    CHECK_STATUS(rune_smp_reset(c, &err), RUNE_E_UNSUPPORTED);
+    c->version = RUNE_SMP_V2;
+}
+
+/* Upload len bytes: a dropped answer (retried with the same seq), a duplicated request, then an
+ * outage longer than the retries (the step fails), then a resume that goes on from the device's
+ * offset. */
+static void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, size_t len)
+{
+    uint8_t *img = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        img[i] = (uint8_t)((i * 2654435761u) >> 13);
+    rune_error err;
+    rune_smp_upload u;
+    CHECK_OK(rune_smp_upload_begin(&u, c, img, len, 0, &err), &err);
+    CHECK(u.chunk + 93 == c->t->mtu);
+    size_t chunks = (len + u.chunk - 1) / u.chunk;
+    rune_status st = RUNE_OK;
+    bool broke = false;
+    while (!u.done) {
+        if (u.n_requests == 3) atomic_store(&l->drop_recvs, 1);
+        if (u.n_requests == 5) atomic_store(&l->dup_sends, 1);
+        if (!broke && u.off >= len / 3) {
+            atomic_store(&l->drop_sends, 100); /* the link goes away */
+            st = rune_smp_upload_step(&u, c, &err);
+            CHECK_STATUS(st, RUNE_E_TIMEOUT);
+            CHECK_CONTAINS(err.msg, "upload at offset");
+            CHECK(!u.synced);
+            atomic_store(&l->drop_sends, 0); /* and comes back */
+            broke = true;
+            continue;
+        }
+        st = rune_smp_upload_step(&u, c, &err);
+        CHECK_OK(st, &err);
+        if (st != RUNE_OK) break;
+    }
+    CHECK(broke);
+    CHECK(u.done && u.match);
+    CHECK_EQ_INT(u.off, len);
+    CHECK_EQ_INT(u.n_resyncs, 1);
+    CHECK(c->n_retries >= 1);
+    /* one request per chunk, plus the failed one and the resync */
+    CHECK(u.n_requests <= chunks + 2);
+    CHECK_EQ_INT(d->sink.begins, 1);
+    CHECK_EQ_INT(d->sink.finishes, 1);
+    CHECK_EQ_INT(d->sink.bad_writes, 0);
+    CHECK(d->sink.match);
+    CHECK(d->sink.len == len && memcmp(d->sink.buf, img, len) == 0);
+    free(img);
+}
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * test_smp_udp.c - SMP over UDP on loopback: a device thread serving OS and image-upload handlers,
+ * a client doing echo/params/unsupported commands and a 400 KB upload through a lossy link (a lost
+ * answer, a duplicated request, an outage that breaks the upload, then a resume).
+ */
+#include "smp_fixture.h"
+
+TEST(udp_loopback)
+{
+    rune_error err;
+    long live = rune_alloc_live();
+    rune_smp_transport *st = NULL, *ct = NULL;
+    CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &st, &err), &err);
+    if (!st) return;
+    uint16_t port = rune_smp_udp_bound_port(st);
+    CHECK(port != 0);
+    test_dev d;
+    dev_start(&d, st);
+    CHECK_OK(rune_smp_udp_client("127.0.0.1", port, &ct, &err), &err);
+    CHECK_EQ_INT(ct->mtu, RUNE_SMP_UDP_MTU);
+    lossy l;
+    lossy_wrap(&l, ct);
+    rune_smp_client c;
+    CHECK_OK(rune_smp_client_init(&c, &l.base, &err), &err);
+    c.timeout_ms = 200;
+    c.retries = 2;
+    scenario_echo(&c);
+    scenario_upload(&d, &c, &l, 400 * 1024);
+    rune_smp_client_free(&c);
+    rune_smp_transport_close(ct);
+    dev_stop(&d);
+    CHECK_EQ_INT(rune_alloc_live(), live);
+}
+
+TEST(udp_errors)
+{
+    rune_error err;
+    rune_smp_transport *t = NULL;
+    CHECK_STATUS(rune_smp_udp_client("no-such-host.invalid", 1337, &t, &err), RUNE_E_IO);
+    CHECK_CONTAINS(err.msg, "cannot resolve");
+    CHECK(t == NULL);
+    /* nobody listening: the client times out after its tries */
+    rune_smp_transport *srv = NULL;
+    CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &srv, &err), &err);
+    uint16_t port = rune_smp_udp_bound_port(srv);
+    rune_smp_transport_close(srv); /* the port is now closed */
+    CHECK_OK(rune_smp_udp_client("127.0.0.1", port, &t, &err), &err);
+    rune_smp_client c;
+    CHECK_OK(rune_smp_client_init(&c, t, &err), &err);
+    c.timeout_ms = 50;
+    c.retries = 1;
+    char out[8];
+    CHECK_STATUS(rune_smp_echo(&c, "x", out, sizeof out, &err), RUNE_E_TIMEOUT);
+    CHECK_CONTAINS(err.msg, "after 2 tries");
+    /* a request larger than the mtu is refused before sending */
+    static uint8_t body[2000];
+    CHECK_STATUS(rune_smp_client_request(&c, RUNE_SMP_OP_WRITE, 0, 0, body, sizeof body, &err),
+                 RUNE_E_LIMIT);
+    rune_smp_client_free(&c);
+    rune_smp_transport_close(t);
+    /* binding a port that is taken */
+    rune_smp_transport *a = NULL, *b = NULL;
+    CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &a, &err), &err);
+    CHECK_STATUS(rune_smp_udp_server("127.0.0.1", rune_smp_udp_bound_port(a), &b, &err), RUNE_E_IO);
+    CHECK_CONTAINS(err.msg, "cannot bind");
+    rune_smp_transport_close(a);
+}
+
+int main(void)
+{
+    RUN(udp_loopback);
+    RUN(udp_errors);
+    return test_report();
+}
