@@ -172,8 +172,9 @@ void rune_registry_close(rune_registry *r);
 rune_status rune_registry_push(rune_registry *r, rune_oci_store *store, const char *local_ref,
                                const char *name, const char *tag,
                                char digest_out[RUNE_DIGEST_STR_LEN], rune_error *err);
-/* Pull name:tag or name@digest into the store under local_ref (NULL = "name:tag"). Every digest is
- * verified; the rune is opened and checked before it is tagged. */
+/* Pull name:tag or name@digest into the store under local_ref (NULL = "name:tag", or for a digest
+ * "name:sha256-HEX"). Every digest is verified; the rune is opened and checked before it is
+ * tagged. */
 rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const char *name,
                                const char *tag_or_digest, const char *local_ref,
                                char digest_out[RUNE_DIGEST_STR_LEN], rune_error *err);

@@ -27,6 +27,10 @@ int rune_digest_parse(const char *s, uint8_t raw[32]);
 /* 1 if [s, s+len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int rune_utf8_valid(const uint8_t *s, size_t len);
 
+/* rune_file_write_atomic with the file's permission bits (0600 for secret keys). */
+rune_status rune_file_write_atomic_mode(const char *path, const void *data, size_t len,
+                                        unsigned mode, rune_error *err);
+
 /* ---- section walker (section.c) ------------------------------------------------------------ */
 
 typedef struct rune_sec {

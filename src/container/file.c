@@ -57,12 +57,24 @@ rune_status rune_file_read(const char *path, uint8_t **out, size_t *out_len, run
 
 rune_status rune_file_write_atomic(const char *path, const void *data, size_t len, rune_error *err)
 {
+    return rune_file_write_atomic_mode(path, data, len, 0644, err);
+}
+
+rune_status rune_file_write_atomic_mode(const char *path, const void *data, size_t len,
+                                        unsigned mode, rune_error *err)
+{
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
         return RUNE_ERR(err, RUNE_E_ARG, "%s: path too long", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
         return RUNE_ERR(err, RUNE_E_IO, "%s: cannot create temp file: %s", path, strerror(errno));
+    if (fchmod(fd, (mode_t)mode) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return RUNE_ERR(err, RUNE_E_IO, "%s: chmod failed: %s", path, strerror(e));
+    }
     const uint8_t *p = data;
     size_t left = len;
     while (left > 0) {

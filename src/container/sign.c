@@ -166,9 +166,7 @@ rune_status rune_sign_key_save(const char *path, const rune_sign_key *k, int sec
     char *text;
     rune_status st = rune_sign_key_format(k, secret, &text, err);
     if (st != RUNE_OK) return st;
-    mode_t old = umask(secret ? 077 : 022);
-    st = rune_file_write_atomic(path, text, strlen(text), err);
-    umask(old);
+    st = rune_file_write_atomic_mode(path, text, strlen(text), secret ? 0600 : 0644, err);
     sodium_memzero(text, strlen(text));
     rune_free(text);
     return st;

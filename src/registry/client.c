@@ -289,7 +289,7 @@ rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const ch
         if (local_ref)
             snprintf(local, sizeof local, "%s", local_ref);
         else if (strncmp(tag_or_digest, "sha256:", 7) == 0)
-            snprintf(local, sizeof local, "%s:latest", name);
+            snprintf(local, sizeof local, "%s:sha256-%s", name, tag_or_digest + 7);
         else
             snprintf(local, sizeof local, "%s:%s", name, tag_or_digest);
         st = rune_oci_store_set_tag(store, local, resp.digest, err);
