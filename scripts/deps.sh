@@ -8,6 +8,7 @@ pkgs=(
   wabt
   libsodium-dev libcurl4-openssl-dev libfyaml-dev libcjson-dev libcbor-dev libstb-dev libxnnpack-dev libpthreadpool-dev
   gcc-multilib gnuplot-nox
+  docker-registry skopeo
 )
 missing=()
 for p in "${pkgs[@]}"; do
