@@ -1,0 +1,2 @@
+#include "wasm_test.h"
+int main(void) { return test_report(); }

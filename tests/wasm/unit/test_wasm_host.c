@@ -1,0 +1,248 @@
+/*
+ * test_wasm_host.c - the linker: host functions with their signature checked at link time, host
+ * globals (immutable and shared mutable), host memory, missing imports, host failures as traps,
+ * RUNE_E_EXIT passing through, re-entrant calls from a host function back into the guest, and one
+ * instance's exports imported by another.
+ */
+#include "wasm_test.h"
+
+static int put_calls;
+static char put_seen[64];
+
+static rune_status h_add3(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                          rune_wasm_val *r, rune_error *err)
+{
+    r[0].i32 = a[0].i32 + a[1].i32 + a[2].i32 + (uint32_t)(uintptr_t)user;
+    return RUNE_OK;
+}
+
+static rune_status h_put(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                         rune_wasm_val *r, rune_error *err)
+{
+    put_calls++;
+    uint8_t *p = rune_wasm_memory_ptr(inst, a[0].i32, a[1].i32);
+    if (!p) return RUNE_ERR(err, RUNE_E_ARG, "put: buffer out of bounds");
+    size_t n = a[1].i32 < sizeof put_seen - 1 ? a[1].i32 : sizeof put_seen - 1;
+    memcpy(put_seen, p, n);
+    put_seen[n] = 0;
+    return RUNE_OK;
+}
+
+static rune_status h_fail(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                          rune_wasm_val *r, rune_error *err)
+{
+    if (a[0].i32 == 1) return RUNE_ERR(err, RUNE_E_IO, "sensor unplugged");
+    if (a[0].i32 == 2) {
+        RUNE_ERR(err, RUNE_E_EXIT, "exit 3");
+        err->code = 3;
+        return RUNE_E_EXIT;
+    }
+    r[0].i32 = 77;
+    return RUNE_OK;
+}
+
+static rune_wasm_linker *full_linker(const char *add3_sig)
+{
+    rune_wasm_linker *l = NULL;
+    rune_error err;
+    CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "add3", add3_sig, h_add3, (void *)(uintptr_t)1,
+                                          &err),
+             &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "put", "ii:", h_put, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "fail", "i:i", h_fail, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_global(l, "env", "base", 'i', 0, wt_i32(20), &err), &err);
+    CHECK_OK(rune_wasm_linker_define_global(l, "env", "total", 'I', 1, wt_i64(5), &err), &err);
+    CHECK_OK(rune_wasm_linker_define_memory(l, "env", "mem", 1, 2, &err), &err);
+    return l;
+}
+
+TEST(host_calls)
+{
+    rune_wasm_linker *l = full_linker("iii:i");
+    wt_env e;
+    if (!wt_open(&e, "host", l, NULL)) {
+        CHECK(0);
+        rune_wasm_linker_free(l);
+        return;
+    }
+    rune_wasm_val a = wt_i32(3), r;
+    CHECK_OK(rune_wasm_call(e.inst, "use_add3", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 3 + 20 + 100 + 1);
+    rune_wasm_val s[2] = {wt_i32(0), wt_i32(10)};
+    put_calls = 0;
+    CHECK_OK(rune_wasm_call(e.inst, "say", s, 2, NULL, 0, &e.err), &e.err);
+    CHECK_EQ_INT(put_calls, 1);
+    CHECK_STR(put_seen, "from guest");
+    /* the host's own error becomes a trap naming the import, with the host's message */
+    s[0] = wt_i32(65530);
+    CHECK_STATUS(rune_wasm_call(e.inst, "say", s, 2, NULL, 0, &e.err), RUNE_E_TRAP);
+    CHECK_EQ_INT(e.err.code, RUNE_WASM_TRAP_HOST);
+    CHECK_CONTAINS(e.err.msg, "env.put");
+    CHECK_CONTAINS(e.err.msg, "buffer out of bounds");
+    a = wt_i32(1);
+    CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_TRAP);
+    CHECK_CONTAINS(e.err.msg, "sensor unplugged");
+    a = wt_i32(2);
+    CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_EXIT);
+    CHECK_EQ_INT(e.err.code, 3);
+    a = wt_i32(0);
+    CHECK_OK(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 77);
+    /* the mutable host global is shared: the guest's writes are visible to a second instance */
+    rune_wasm_val v = wt_i64(10);
+    CHECK_OK(rune_wasm_call(e.inst, "accumulate", &v, 1, NULL, 0, &e.err), &e.err);
+    rune_wasm_instance *second = NULL;
+    CHECK_OK(rune_wasm_instantiate(e.mod, l, NULL, &second, &e.err), &e.err);
+    v = wt_i64(100);
+    CHECK_OK(rune_wasm_call(second, "accumulate", &v, 1, NULL, 0, &e.err), &e.err);
+    CHECK_OK(rune_wasm_call(e.inst, "get_total", NULL, 0, &r, 1, &e.err), &e.err);
+    CHECK(r.i64 == 5 + 10 + 100);
+    rune_wasm_instance_free(second);
+    wt_close(&e);
+    rune_wasm_linker_free(l);
+}
+
+TEST(link_errors)
+{
+    size_t len;
+    uint8_t *bytes = wt_read("host", &len);
+    rune_wasm_engine *eng = NULL;
+    rune_wasm_module *mod = NULL;
+    rune_wasm_instance *inst = NULL;
+    rune_error err;
+    CHECK_OK(rune_wasm_engine_new(RUNE_WASM_INTERP, NULL, &eng, &err), &err);
+    CHECK_OK(rune_wasm_module_load(eng, bytes, len, &mod, &err), &err);
+    free(bytes);
+    CHECK_EQ_INT(rune_wasm_module_import_count(mod), 6);
+    rune_wasm_extern_desc d;
+    CHECK_OK(rune_wasm_module_import(mod, 0, &d), NULL);
+    CHECK_STR(d.module, "env");
+    CHECK_STR(d.name, "add3");
+    CHECK_STR(d.sig, "iii:i");
+    CHECK_OK(rune_wasm_module_import(mod, 4, &d), NULL);
+    CHECK(d.kind == RUNE_WASM_EXTERN_GLOBAL && d.mutable_ && strcmp(d.sig, "I") == 0);
+
+    /* wrong signature: refused at link time with both signatures in the message */
+    rune_wasm_linker *l = full_linker("ii:i");
+    CHECK_STATUS(rune_wasm_instantiate(mod, l, NULL, &inst, &err), RUNE_E_LINK);
+    CHECK_CONTAINS(err.msg, "env.add3");
+    CHECK_CONTAINS(err.msg, "\"iii:i\"");
+    CHECK_CONTAINS(err.msg, "\"ii:i\"");
+    rune_wasm_linker_free(l);
+
+    /* missing import */
+    rune_wasm_linker_new(&l, &err);
+    CHECK_STATUS(rune_wasm_instantiate(mod, l, NULL, &inst, &err), RUNE_E_LINK);
+    CHECK_CONTAINS(err.msg, "unknown import env.add3");
+    rune_wasm_linker_free(l);
+    /* global of the wrong mutability, memory too small */
+    l = full_linker("iii:i");
+    rune_wasm_linker_define_global(l, "env", "total", 'I', 0, wt_i64(0), &err);
+    CHECK_STATUS(rune_wasm_instantiate(mod, l, NULL, &inst, &err), RUNE_E_LINK);
+    CHECK_CONTAINS(err.msg, "env.total");
+    rune_wasm_linker_free(l);
+    l = full_linker("iii:i");
+    rune_wasm_linker_define_memory(l, "env", "mem", 1, 8, &err);
+    CHECK_STATUS(rune_wasm_instantiate(mod, l, NULL, &inst, &err), RUNE_E_LINK);
+    CHECK_CONTAINS(err.msg, "memory limits");
+    rune_wasm_linker_free(l);
+    rune_wasm_linker_free(NULL);
+    CHECK(inst == NULL);
+
+    /* bad definitions */
+    rune_wasm_linker_new(&l, &err);
+    CHECK_STATUS(rune_wasm_linker_define_func(l, "env", "x", "ij", h_fail, NULL, &err), RUNE_E_ARG);
+    CHECK_STATUS(rune_wasm_linker_define_func(l, "env", "x", "i:i:i", h_fail, NULL, &err),
+                 RUNE_E_ARG);
+    CHECK_STATUS(rune_wasm_linker_define_global(l, "env", "g", 'q', 0, wt_i32(0), &err),
+                 RUNE_E_ARG);
+    CHECK_STATUS(rune_wasm_linker_define_memory(l, "env", "m", 3, 2, &err), RUNE_E_ARG);
+    rune_wasm_linker_free(l);
+    rune_wasm_module_free(mod);
+    rune_wasm_engine_free(eng);
+}
+
+static rune_status h_again(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                           rune_wasm_val *r, rune_error *err)
+{
+    return rune_wasm_call(inst, "down", a, 1, r, 1, err);
+}
+
+TEST(reentrant_host)
+{
+    rune_wasm_linker *l = NULL;
+    rune_error err;
+    rune_wasm_linker_new(&l, &err);
+    rune_wasm_linker_define_func(l, "env", "again", "i:i", h_again, NULL, &err);
+    wt_env e;
+    rune_wasm_limits lim = {0};
+    lim.max_call_depth = 200;
+    if (!wt_open(&e, "recurse_host", l, &lim)) {
+        CHECK(0);
+        rune_wasm_linker_free(l);
+        return;
+    }
+    rune_wasm_val a = wt_i32(50), r;
+    CHECK_OK(rune_wasm_call(e.inst, "down", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 50);
+    /* guest -> host -> guest ... without end: the depth limit holds across host frames */
+    a = wt_i32(1000000);
+    CHECK_STATUS(rune_wasm_call(e.inst, "down", &a, 1, &r, 1, &e.err), RUNE_E_TRAP);
+    CHECK_CONTAINS(e.err.msg, "call stack exhausted");
+    a = wt_i32(3);
+    CHECK_OK(rune_wasm_call(e.inst, "down", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 3);
+    wt_close(&e);
+    rune_wasm_linker_free(l);
+}
+
+TEST(instance_imports)
+{
+    /* basic.wasm's exported add, memory and global imported by a module built by hand:
+     *   (import "lib" "add" (func (param i32 i32) (result i32)))
+     *   (func (export "twice") (param i32) (result i32) (call 0 (local.get 0) (local.get 0))) */
+    static const uint8_t user[] = {
+        0, 'a', 's', 'm', 1, 0, 0, 0,
+        1, 12, 2, 0x60, 2, 0x7f, 0x7f, 1, 0x7f, 0x60, 1, 0x7f, 1, 0x7f,
+        2, 11, 1, 3, 'l', 'i', 'b', 3, 'a', 'd', 'd', 0, 0,
+        3, 2, 1, 1,
+        7, 9, 1, 5, 't', 'w', 'i', 'c', 'e', 0, 1,
+        10, 10, 1, 8, 0, 0x20, 0, 0x20, 0, 0x10, 0, 0x0b};
+    wt_env lib;
+    if (!wt_open(&lib, "basic", NULL, NULL)) {
+        CHECK(0);
+        return;
+    }
+    rune_wasm_linker *l = NULL;
+    rune_error err;
+    rune_wasm_linker_new(&l, &err);
+    CHECK_OK(rune_wasm_linker_define_instance(l, "lib", lib.inst, &err), &err);
+    rune_wasm_module *mod = NULL;
+    rune_wasm_instance *inst = NULL;
+    CHECK_OK(rune_wasm_module_load(lib.eng, user, sizeof user, &mod, &err), &err);
+    CHECK_OK(rune_wasm_instantiate(mod, l, NULL, &inst, &err), &err);
+    rune_wasm_val a = wt_i32(21), r;
+    if (inst) {
+        CHECK_OK(rune_wasm_call(inst, "twice", &a, 1, &r, 1, &err), &err);
+        CHECK_EQ_INT(r.i32, 42);
+    }
+    rune_wasm_instance_free(inst);
+    rune_wasm_module_free(mod);
+    rune_wasm_linker_free(l);
+    wt_close(&lib);
+}
+
+int main(void)
+{
+    long live = rune_alloc_live();
+    RUN(host_calls);
+    RUN(link_errors);
+    RUN(reentrant_host);
+    RUN(instance_imports);
+    if (rune_alloc_live() != live) {
+        fprintf(stderr, "leak: %ld allocations live\n", rune_alloc_live() - live);
+        return 1;
+    }
+    return test_report();
+}

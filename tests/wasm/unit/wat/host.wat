@@ -1,0 +1,17 @@
+;; host.wat - imports host functions, a global and a memory; exercises the linker and host calls.
+(module
+  (import "env" "add3" (func $add3 (param i32 i32 i32) (result i32)))
+  (import "env" "put" (func $put (param i32 i32)))
+  (import "env" "fail" (func $fail (param i32) (result i32)))
+  (import "env" "base" (global $base i32))
+  (import "env" "total" (global $total (mut i64)))
+  (import "env" "mem" (memory 1 2))
+  (func (export "use_add3") (param i32) (result i32)
+    (call $add3 (local.get 0) (global.get $base) (i32.const 100)))
+  (func (export "say") (param i32 i32) (call $put (local.get 0) (local.get 1)))
+  (func (export "try_fail") (param i32) (result i32) (call $fail (local.get 0)))
+  (func (export "accumulate") (param i64)
+    (global.set $total (i64.add (global.get $total) (local.get 0))))
+  (func (export "get_total") (result i64) (global.get $total))
+  (data (i32.const 0) "from guest")
+)
