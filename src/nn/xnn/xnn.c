@@ -12,6 +12,7 @@
 #include "rune/alloc.h"
 
 int nn_xnn_int8 = 0;
+uint64_t nn_xnn_min_macs = NN_XNN_MIN_MACS;
 
 static int xnn_ready = 0; /* 1 ok, -1 unsupported hardware */
 
@@ -105,6 +106,7 @@ rune_status nn_xnn_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
     if (xnn_ready < 0) return RUNE_OK;
     const nn_tensor *in = nn_in(g, op, 0);
     if (!in || in->data) return RUNE_OK; /* constant-folded inputs: leave to the portable kernel */
+    if (op->macs < nn_xnn_min_macs) return RUNE_OK;
     nn_xnn_state *st = rune_calloc(1, sizeof *st);
     if (!st) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     int built = 0;

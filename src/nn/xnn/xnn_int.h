@@ -30,6 +30,14 @@
  * XNNPACK although its rounding differs from TFLite's; read at load. Benchmarks and tests only. */
 extern int nn_xnn_int8;
 
+/* Ops with fewer MACs than this stay portable: XNNPACK's per-call setup costs more than it saves
+ * on tiny layers (hello_world's 16-unit FULLY_CONNECTEDs ran 0.7x as fast). Tests lower it to 0 to
+ * exercise the fast path on small models. */
+#ifndef NN_XNN_MIN_MACS
+#define NN_XNN_MIN_MACS 4096
+#endif
+extern uint64_t nn_xnn_min_macs;
+
 typedef struct nn_xnn_state {
     xnn_operator_t op;
     int kind; /* which setup call eval makes (xnn.c) */
