@@ -26,7 +26,8 @@ TEST(arith_and_control)
     }
     for (uint64_t n = 0; n <= 20; n++) {
         uint64_t want = 1;
-        for (uint64_t k = 2; k <= n; k++) want *= k;
+        for (uint64_t k = 2; k <= n; k++)
+            want *= k;
         rune_wasm_val a = wt_i64(n), r = {0};
         CHECK_OK(rune_wasm_call(E.inst, "fac", &a, 1, &r, 1, &E.err), &E.err);
         CHECK(r.i64 == want);
@@ -67,7 +68,8 @@ TEST(memory_and_globals)
     /* the data segment "hello, wasm" at 16 */
     const char *hello = "hello, wasm";
     uint32_t want = 0;
-    for (const char *p = hello; *p; p++) want += (uint8_t)*p;
+    for (const char *p = hello; *p; p++)
+        want += (uint8_t)*p;
     rune_wasm_val a[2] = {wt_i32(16), wt_i32((uint32_t)strlen(hello))};
     CHECK_EQ_INT(call_i32("sum_bytes", a, 2), want);
     uint8_t *p = rune_wasm_memory_ptr(E.inst, 16, strlen(hello));
@@ -92,7 +94,8 @@ TEST(memory_and_globals)
     CHECK_OK(rune_wasm_call(E.inst, "fill_copy", fc, 3, NULL, 0, &E.err), &E.err);
     uint8_t *q = rune_wasm_memory_ptr(E.inst, 300, 20);
     int all = q != NULL;
-    for (int i = 0; q && i < 20; i++) all &= q[i] == 0xab;
+    for (int i = 0; q && i < 20; i++)
+        all &= q[i] == 0xab;
     CHECK(all);
 
     CHECK_EQ_INT(call_i32("bump", NULL, 0), 8);

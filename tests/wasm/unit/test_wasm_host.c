@@ -203,12 +203,10 @@ TEST(instance_imports)
      *   (import "lib" "add" (func (param i32 i32) (result i32)))
      *   (func (export "twice") (param i32) (result i32) (call 0 (local.get 0) (local.get 0))) */
     static const uint8_t user[] = {
-        0, 'a', 's', 'm', 1, 0, 0, 0,
-        1, 12, 2, 0x60, 2, 0x7f, 0x7f, 1, 0x7f, 0x60, 1, 0x7f, 1, 0x7f,
-        2, 11, 1, 3, 'l', 'i', 'b', 3, 'a', 'd', 'd', 0, 0,
-        3, 2, 1, 1,
-        7, 9, 1, 5, 't', 'w', 'i', 'c', 'e', 0, 1,
-        10, 10, 1, 8, 0, 0x20, 0, 0x20, 0, 0x10, 0, 0x0b};
+        0,    'a',  's', 'm',  1, 0,    0, 0,    1, 12,   2,   0x60, 2,   0x7f, 0x7f, 1,
+        0x7f, 0x60, 1,   0x7f, 1, 0x7f, 2, 11,   1, 3,    'l', 'i',  'b', 3,    'a',  'd',
+        'd',  0,    0,   3,    2, 1,    1, 7,    9, 1,    5,   't',  'w', 'i',  'c',  'e',
+        0,    1,    10,  10,   1, 8,    0, 0x20, 0, 0x20, 0,   0x10, 0,   0x0b};
     wt_env lib;
     if (!wt_open(&lib, "basic", NULL, NULL)) {
         CHECK(0);

@@ -1,8 +1,8 @@
 /*
  * test_wasm_limits.c - limits of an instance: fuel stops an infinite loop (and the instance stays
- * usable), unbounded recursion ends as "call stack exhausted" through the call-depth limit and through
- * the value-stack limit, memory.grow stops at the page limit, a module whose minimum memory exceeds
- * the limit is refused.
+ * usable), unbounded recursion ends as "call stack exhausted" through the call-depth limit and
+ * through the value-stack limit, memory.grow stops at the page limit, a module whose minimum memory
+ * exceeds the limit is refused.
  */
 #include "wasm_test.h"
 

@@ -39,7 +39,8 @@ static inline int wt_open(wt_env *e, const char *name, rune_wasm_linker *lnk,
     if (st == RUNE_OK) st = rune_wasm_module_load(e->eng, bytes, len, &e->mod, &e->err);
     free(bytes);
     if (st == RUNE_OK && !lnk) st = rune_wasm_linker_new(&e->lnk, &e->err);
-    if (st == RUNE_OK) st = rune_wasm_instantiate(e->mod, lnk ? lnk : e->lnk, lim, &e->inst, &e->err);
+    if (st == RUNE_OK)
+        st = rune_wasm_instantiate(e->mod, lnk ? lnk : e->lnk, lim, &e->inst, &e->err);
     if (st != RUNE_OK) fprintf(stderr, "wt_open %s: %s\n", name, e->err.msg);
     return st == RUNE_OK;
 }
