@@ -1,0 +1,413 @@
+/*
+ * codegen.c - the pipeline of a checked Runefile graph as C for the wasm32 guest.
+ *
+ * The generated file has no dynamic allocation: every stage's state and every tensor buffer is a
+ * static sized from the checked types, so the rune's memory is known at build time.
+ *   _manifest(): open capabilities (with their declared parameters, which the host compares against
+ *                the manifest), init proc blocks with their arguments, load models by name and make
+ *                their execution contexts, open outputs.
+ *   _call():     in topological order: read capabilities, transform, set_input/compute/get_output,
+ *                write outputs. Any failure logs the error and returns its negative ABI code.
+ * Stage identifiers are s<index>_<name> with the name reduced to [A-Za-z0-9_].
+ */
+#include "compiler_int.h"
+
+#include "rune/abi.h"
+#include "rune/alloc.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void put(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void put(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t ncap = b->cap ? b->cap * 2 : 8192;
+        while (ncap < b->len + (size_t)n + 1) ncap *= 2;
+        char *np = rune_realloc(b->p, ncap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+}
+
+/* A C string literal of s. */
+static void put_cstr(sbuf *b, const char *s)
+{
+    put(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            put(b, "\\%c", c);
+        else if (c == '\n')
+            put(b, "\\n");
+        else if (c < 0x20 || c >= 0x7f)
+            put(b, "\\%03o", c);
+        else
+            put(b, "%c", c);
+    }
+    put(b, "\"");
+}
+
+static void ident(const rune_runefile *g, size_t k, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "s%zu_", k);
+    size_t j = (size_t)(n > 0 ? n : 0);
+    for (const char *c = g->stages[k].name; *c && j + 1 < cap && j < 40; c++)
+        out[j++] = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))
+                       ? *c
+                       : '_';
+    out[j] = '\0';
+}
+
+/* Bytes a port's buffer needs, and the ABI element type / shape to describe it. */
+typedef struct port_plan {
+    int32_t elem;
+    uint32_t rank;
+    uint32_t dims[RUNE_ABI_MAX_RANK];
+    size_t bytes;
+    int text;
+} port_plan;
+
+static rune_status plan_port(const rune_runefile *g, size_t k, size_t port, port_plan *pp,
+                             rune_error *err)
+{
+    const rune_rf_stage *s = &g->stages[k];
+    const rune_rf_type *t = &s->out[port];
+    memset(pp, 0, sizeof *pp);
+    if (s->kind == RUNE_RF_PROC_BLOCK && !rc_is_custom_block(s)) {
+        /* The catalog knows text and dynamic outputs' bounds. */
+        rune_catalog_type c;
+        rune_status st = rc_block_out(s, &s->in[0], &c, err);
+        if (st != RUNE_OK) return st;
+        if (c.text || c.dynamic) {
+            size_t n = 1;
+            for (uint32_t i = 0; i < c.rank; i++) n *= c.dims[i] ? c.dims[i] : 1;
+            pp->elem = c.elem;
+            pp->rank = c.rank;
+            memcpy(pp->dims, c.dims, sizeof pp->dims);
+            pp->bytes = n * rune_abi_elem_size(c.elem);
+            pp->text = c.text;
+            return RUNE_OK;
+        }
+    }
+    if (t->rank < 0 || t->elem == RUNE_RF_ANY || t->elem >= RUNE_RF_UTF8)
+        return RUNE_ERR(err, RUNE_E_INVALID,
+                        "%s:%u:%u: the type of %s.%zu is not known well enough to size its buffer "
+                        "(declare it, e.g. PROC_BLOCK<IN,OUT>)",
+                        s->loc.file, s->loc.line, s->loc.col, s->name, port);
+    uint64_t n = rune_rf_type_count(t);
+    if (t->rank == 0) n = 1;
+    if (n == 0 || n > (64u << 20))
+        return RUNE_ERR(err, RUNE_E_INVALID, "%s:%u:%u: %s.%zu has an unusable size", s->loc.file,
+                        s->loc.line, s->loc.col, s->name, port);
+    pp->elem = rc_rf_to_abi(t->elem);
+    pp->rank = (uint32_t)t->rank;
+    for (int i = 0; i < t->rank && i < RUNE_ABI_MAX_RANK; i++) pp->dims[i] = t->dims[i];
+    pp->bytes = (size_t)n * rune_abi_elem_size(pp->elem);
+    return RUNE_OK;
+}
+
+/* The edge feeding stage k's input port p, or NULL. */
+static const rune_rf_edge *input_edge(const rune_runefile *g, size_t k, size_t p)
+{
+    for (size_t i = 0; i < g->n_edges; i++)
+        if (g->edges[i].to == k && g->edges[i].to_port == p) return &g->edges[i];
+    return NULL;
+}
+
+static const char *cap_kind_macro(int subkind)
+{
+    switch (subkind) {
+    case RUNE_RF_CAP_SOUND: return "RUNE_CAP_SOUND";
+    case RUNE_RF_CAP_IMAGE: return "RUNE_CAP_IMAGE";
+    case RUNE_RF_CAP_ACCEL: return "RUNE_CAP_ACCEL";
+    case RUNE_RF_CAP_RAND: return "RUNE_CAP_RAND";
+    default: return "RUNE_CAP_RAW";
+    }
+}
+
+static const char *out_kind_macro(int subkind)
+{
+    switch (subkind) {
+    case RUNE_RF_OUT_TENSOR: return "RUNE_OUT_TENSOR";
+    case RUNE_RF_OUT_FILE: return "RUNE_OUT_FILE";
+    default: return "RUNE_OUT_SERIAL";
+    }
+}
+
+/* The params text a stage passes to capability_open / output_open: its arguments as key=value
+ * lines, keys with '_' for '-', lists joined by ','. The manifest records the same arguments. */
+static void put_params(sbuf *b, const rune_rf_stage *s)
+{
+    char text[2048];
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < s->n_args; i++) {
+        const rune_rf_arg *a = &s->args[i];
+        int w = snprintf(text + used, sizeof text - used, "%s=", a->key);
+        if (w < 0 || (size_t)w >= sizeof text - used) break;
+        for (size_t c = used; c < used + (size_t)w; c++)
+            if (text[c] == '-') text[c] = '_';
+        used += (size_t)w;
+        for (size_t j = 0; j < a->n; j++) {
+            w = snprintf(text + used, sizeof text - used, "%s%s", j ? "," : "", a->values[j]);
+            if (w < 0 || (size_t)w >= sizeof text - used) break;
+            used += (size_t)w;
+        }
+        if (used + 1 < sizeof text) text[used++] = '\n', text[used] = '\0';
+    }
+    put_cstr(b, text);
+}
+
+static void custom_stem(const rune_rf_stage *s, char *out, size_t cap)
+{
+    const char *base = strrchr(s->source, '/');
+    base = base ? base + 1 : s->source;
+    size_t j = 0;
+    for (const char *c = base; *c && *c != '.' && j + 1 < cap; c++)
+        out[j++] = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))
+                       ? *c
+                       : '_';
+    out[j] = '\0';
+}
+
+#define FAIL_CHECK "    if (st != RUNE_OK) return rune_guest_fail(st, &err_);\n"
+
+rune_status rune_compiler_codegen(const rune_runefile *g, char **out, size_t *out_len,
+                                  rune_error *err)
+{
+    if (!g || !out || !g->typed)
+        return RUNE_ERR(err, RUNE_E_ARG, "codegen needs a type-checked Runefile graph");
+    sbuf b = {0};
+    rune_status st = RUNE_OK;
+    char id[64], src[64];
+    put(&b, "/* Generated by rune build from %s. Do not edit: edit the Runefile. */\n", g->file);
+    put(&b, "#include <stdint.h>\n#include <string.h>\n#include \"rune/abi.h\"\n"
+            "#include \"rune_guest.h\"\n#include \"rune_procblocks.h\"\n\n");
+    put(&b, "static rune_error err_;\n\n");
+
+    /* Declarations: handles, states, buffers, tensors. */
+    for (size_t k = 0; k < g->n_stages; k++) {
+        const rune_rf_stage *s = &g->stages[k];
+        ident(g, k, id, sizeof id);
+        put(&b, "/* %s %s (%s:%u) */\n", rune_rf_stage_kind_name(s->kind), s->name, s->loc.file,
+            s->loc.line);
+        switch (s->kind) {
+        case RUNE_RF_CAPABILITY:
+        case RUNE_RF_OUT: put(&b, "static int32_t %s_h;\n", id); break;
+        case RUNE_RF_MODEL: put(&b, "static uint32_t %s_graph, %s_ctx;\n", id, id); break;
+        case RUNE_RF_PROC_BLOCK:
+            if (rc_is_custom_block(s)) {
+                custom_stem(s, src, sizeof src);
+                put(&b,
+                    "rune_status %s_init(const rune_pb_arg *args, size_t nargs, rune_error *err);\n"
+                    "rune_status %s_transform(const rune_tensor *in, rune_tensor *out, "
+                    "rune_error *err);\n",
+                    src, src);
+            } else {
+                const rune_catalog_block *cb = rune_catalog_find(s->source);
+                if (!cb) {
+                    st = RUNE_ERR(err, RUNE_E_NOT_FOUND, "unknown proc block '%s'", s->source);
+                    goto fail;
+                }
+                put(&b, "static %s %s_state;\n", cb->c_state, id);
+            }
+            break;
+        }
+        for (size_t p = 0; p < s->n_out; p++) {
+            port_plan pp;
+            if ((st = plan_port(g, k, p, &pp, err)) != RUNE_OK) goto fail;
+            put(&b, "static uint8_t %s_o%zu_buf[%zu] __attribute__((aligned(16)));\n", id, p,
+                pp.bytes);
+            put(&b, "static rune_tensor %s_o%zu;\n", id, p);
+        }
+        put(&b, "\n");
+    }
+
+    /* _manifest */
+    put(&b, "RUNE_EXPORT(\"_manifest\") int32_t rune_manifest_(void)\n{\n    rune_status st;\n");
+    for (size_t oi = 0; oi < g->n_stages; oi++) {
+        size_t k = g->order[oi];
+        const rune_rf_stage *s = &g->stages[k];
+        ident(g, k, id, sizeof id);
+        for (size_t p = 0; p < s->n_out; p++) {
+            port_plan pp;
+            if ((st = plan_port(g, k, p, &pp, err)) != RUNE_OK) goto fail;
+            put(&b, "    {\n        static const uint32_t dims[%u] = {", pp.rank ? pp.rank : 1);
+            for (uint32_t d = 0; d < pp.rank; d++) put(&b, "%s%u", d ? ", " : "", pp.dims[d]);
+            if (!pp.rank) put(&b, "1");
+            put(&b,
+                "};\n        st = rune_tensor_init(&%s_o%zu, %d, %u, dims, %s_o%zu_buf, sizeof "
+                "%s_o%zu_buf, &err_);\n    " FAIL_CHECK "    }\n",
+                id, p, pp.elem, pp.rank, id, p, id, p);
+        }
+        switch (s->kind) {
+        case RUNE_RF_CAPABILITY:
+            put(&b, "    st = rune_capability_open(%s, ", cap_kind_macro(s->subkind));
+            put_params(&b, s);
+            put(&b, ", &%s_h, &err_);\n" FAIL_CHECK, id);
+            break;
+        case RUNE_RF_OUT:
+            put(&b, "    st = rune_output_open(%s, ", out_kind_macro(s->subkind));
+            put_params(&b, s);
+            put(&b, ", &%s_h, &err_);\n" FAIL_CHECK, id);
+            break;
+        case RUNE_RF_MODEL:
+            put(&b, "    st = rune_nn_load_by_name(");
+            put_cstr(&b, s->name);
+            put(&b, ", &%s_graph, &err_);\n" FAIL_CHECK, id);
+            put(&b, "    st = rune_nn_init_context(%s_graph, &%s_ctx, &err_);\n" FAIL_CHECK, id, id);
+            break;
+        case RUNE_RF_PROC_BLOCK: {
+            rune_pb_arg args[64];
+            static char storage[64][2][256];
+            size_t n = rc_block_args(s, args, storage, 64);
+            put(&b, "    {\n        static const rune_pb_arg args[%zu] = {", n ? n : 1);
+            for (size_t i = 0; i < n; i++) {
+                put(&b, "%s{", i ? ", " : "");
+                put_cstr(&b, args[i].name);
+                put(&b, ", ");
+                put_cstr(&b, args[i].value);
+                put(&b, "}");
+            }
+            if (!n) put(&b, "{0, 0}");
+            if (rc_is_custom_block(s)) {
+                custom_stem(s, src, sizeof src);
+                put(&b, "};\n        st = %s_init(args, %zu, &err_);\n    " FAIL_CHECK "    }\n",
+                    src, n);
+            } else {
+                const rune_catalog_block *cb = rune_catalog_find(s->source);
+                put(&b,
+                    "};\n        st = %s(&%s_state, args, %zu, &err_);\n    " FAIL_CHECK "    }\n",
+                    cb->c_init, id, n);
+            }
+            break;
+        }
+        }
+    }
+    put(&b, "    return 0;\n}\n\n");
+
+    /* _call */
+    put(&b, "RUNE_EXPORT(\"_call\") int32_t rune_call_(void)\n{\n    rune_status st;\n");
+    for (size_t oi = 0; oi < g->n_stages; oi++) {
+        size_t k = g->order[oi];
+        const rune_rf_stage *s = &g->stages[k];
+        ident(g, k, id, sizeof id);
+        char in_id[64] = "";
+        size_t in_port = 0;
+        const rune_rf_edge *e0 = input_edge(g, k, 0);
+        if (e0) {
+            ident(g, e0->from, in_id, sizeof in_id);
+            in_port = e0->from_port;
+        }
+        for (size_t p = 0; p < s->n_out; p++) put(&b, "    %s_o%zu.len = sizeof %s_o%zu_buf;\n", id, p, id, p);
+        switch (s->kind) {
+        case RUNE_RF_CAPABILITY:
+            put(&b, "    st = rune_capability_read_tensor(%s_h, &%s_o0, &err_);\n" FAIL_CHECK, id,
+                id);
+            break;
+        case RUNE_RF_PROC_BLOCK:
+            if (!e0) {
+                st = RUNE_ERR(err, RUNE_E_INVALID, "%s:%u:%u: proc block %s has no input",
+                              s->loc.file, s->loc.line, s->loc.col, s->name);
+                goto fail;
+            }
+            if (rc_is_custom_block(s)) {
+                custom_stem(s, src, sizeof src);
+                put(&b, "    st = %s_transform(&%s_o%zu, &%s_o0, &err_);\n" FAIL_CHECK, src, in_id,
+                    in_port, id);
+            } else {
+                const rune_catalog_block *cb = rune_catalog_find(s->source);
+                put(&b, "    st = %s(&%s_state, &%s_o%zu, &%s_o0, &err_);\n" FAIL_CHECK,
+                    cb->c_transform, id, in_id, in_port, id);
+            }
+            break;
+        case RUNE_RF_MODEL:
+            for (size_t p = 0; p < s->n_in; p++) {
+                const rune_rf_edge *e = input_edge(g, k, p);
+                if (!e) {
+                    st = RUNE_ERR(err, RUNE_E_INVALID, "%s:%u:%u: model %s input %zu is not fed",
+                                  s->loc.file, s->loc.line, s->loc.col, s->name, p);
+                    goto fail;
+                }
+                char pid[64];
+                ident(g, e->from, pid, sizeof pid);
+                put(&b, "    st = rune_nn_set_input(%s_ctx, %zu, &%s_o%zu, &err_);\n" FAIL_CHECK,
+                    id, p, pid, e->from_port);
+            }
+            put(&b, "    st = rune_nn_compute(%s_ctx, &err_);\n" FAIL_CHECK, id);
+            for (size_t p = 0; p < s->n_out; p++)
+                put(&b, "    st = rune_nn_get_output(%s_ctx, %zu, &%s_o%zu, &err_);\n" FAIL_CHECK,
+                    id, p, id, p);
+            break;
+        case RUNE_RF_OUT:
+            for (size_t p = 0; p < s->n_in; p++) {
+                const rune_rf_edge *e = input_edge(g, k, p);
+                if (!e) continue;
+                char pid[64];
+                ident(g, e->from, pid, sizeof pid);
+                port_plan pp;
+                if ((st = plan_port(g, e->from, e->from_port, &pp, err)) != RUNE_OK) goto fail;
+                const char *name = g->stages[e->from].name;
+                if (s->subkind == RUNE_RF_OUT_SERIAL) {
+                    if (pp.text) {
+                        put(&b, "    st = rune_output_serial_labels(%s_h, ", id);
+                        put_cstr(&b, name);
+                        put(&b, ", (const char *)%s_o%zu.data, %s_o%zu.len, &err_);\n" FAIL_CHECK,
+                            pid, e->from_port, pid, e->from_port);
+                    } else {
+                        put(&b, "    st = rune_output_serial_tensor(%s_h, ", id);
+                        put_cstr(&b, name);
+                        put(&b, ", &%s_o%zu, &err_);\n" FAIL_CHECK, pid, e->from_port);
+                    }
+                } else if (s->subkind == RUNE_RF_OUT_TENSOR) {
+                    put(&b, "    st = rune_output_tensor(%s_h, &%s_o%zu, &err_);\n" FAIL_CHECK, id,
+                        pid, e->from_port);
+                } else {
+                    put(&b,
+                        "    st = rune_output_write(%s_h, %s_o%zu.data, %s_o%zu.len, &err_);\n" FAIL_CHECK,
+                        id, pid, e->from_port, pid, e->from_port);
+                }
+            }
+            break;
+        }
+    }
+    put(&b, "    return 0;\n}\n");
+    if (b.oom) {
+        st = RUNE_ERR(err, RUNE_E_NOMEM, "codegen: out of memory");
+        goto fail;
+    }
+    *out = b.p;
+    if (out_len) *out_len = b.len;
+    return RUNE_OK;
+fail:
+    rune_free(b.p);
+    return st;
+}

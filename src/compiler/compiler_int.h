@@ -1,0 +1,44 @@
+/*
+ * compiler_int.h - internals shared by the files of src/compiler: the standard type resolver, type
+ * conversions between the Runefile, ABI, manifest and model-engine type enums, and the toolchain
+ * runner. Prefix: rc_.
+ */
+#ifndef RUNE_COMPILER_INT_H
+#define RUNE_COMPILER_INT_H
+
+#include "rune/compiler.h"
+#include "rune/manifest.h"
+#include "rune/runefile.h"
+#include "rune_catalog.h"
+
+/* The resolver's state: the Runefile's directory, for model and custom-block paths. */
+typedef struct rc_resolver_ctx {
+    char dir[1024];
+} rc_resolver_ctx;
+
+void rc_resolver_init(rc_resolver_ctx *ctx, const char *runefile_path, rune_rf_resolver *out);
+/* dir + "/" + rel, unless rel is absolute. */
+void rc_path_join(const char *dir, const char *rel, char *out, size_t cap);
+
+/* Type conversions. -1 / RUNE_RF_ANY when there is no counterpart. */
+int32_t rc_rf_to_abi(rune_rf_elem e);
+rune_rf_elem rc_abi_to_rf(int32_t abi);
+int rc_rf_to_dtype(rune_rf_elem e);
+
+/* A proc block's arguments as the catalog and generated code take them: keys with '-' turned into
+ * '_', list values joined with ','. Strings point into storage (n entries of 256 bytes). */
+size_t rc_block_args(const rune_rf_stage *s, rune_pb_arg *args, char (*storage)[2][256],
+                     size_t cap);
+
+/* Is this proc block's source a C file of the user's (ends in ".c")? */
+int rc_is_custom_block(const rune_rf_stage *s);
+
+/* The catalog's view of a block's output for the type flowing in (text/dynamic bounds included). */
+rune_status rc_block_out(const rune_rf_stage *s, const rune_rf_type *in, rune_catalog_type *out,
+                         rune_error *err);
+
+/* Run argv (argv[0] looked up in PATH); stderr and stdout of the child captured into log (cap
+ * bytes). RUNE_E_IO with the child's output when it fails. */
+rune_status rc_run(char *const argv[], int verbose, rune_error *err);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * host_nn.c - the WASI-NN imports ("wasi_ephemeral_nn", witx ABI; layout in rune/abi.h) over the
+ * model engine (rune/nn.h).
+ *
+ * Models come from the rune's own rune.model.NAME sections (load_by_name; used in place, the rune
+ * bytes outlive the host) or from guest memory (load; copied, since the engine keeps pointers into
+ * the model bytes). Each execution context owns one interpreter with its arena allocated once at
+ * init_execution_context: compute allocates nothing. Data crosses as bytes and is checked against
+ * the model's tensor: type (int8 tensors take u8 bytes), element count and byte length. A failure is
+ * an nn errno for the guest and a notice on the host log, never a trap.
+ */
+#include "host_int.h"
+
+#include "rune/abi.h"
+#include "rune/alloc.h"
+
+#include <string.h>
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+static rune_status ret(rune_wasm_val *results, int32_t v)
+{
+    results[0].i32 = (uint32_t)v;
+    return RUNE_OK;
+}
+
+static int32_t new_graph(rune_host *h, const uint8_t *bytes, size_t len, uint8_t *owned,
+                         uint32_t *out)
+{
+    int slot = -1;
+    for (int i = 0; i < RH_MAX_GRAPHS; i++)
+        if (!h->graphs[i].model) {
+            slot = i;
+            break;
+        }
+    if (slot < 0) {
+        rh_notice(h, "wasi-nn: more than %d models loaded", RH_MAX_GRAPHS);
+        rune_free(owned);
+        return RUNE_NN_TOO_LARGE;
+    }
+    rune_error e;
+    rune_nn_model *m = NULL;
+    rune_status st = rune_nn_model_load(bytes, len, &m, &e);
+    if (st != RUNE_OK) {
+        rh_notice(h, "wasi-nn: model refused: %s", e.msg);
+        rune_free(owned);
+        return st == RUNE_E_UNSUPPORTED ? RUNE_NN_UNSUPPORTED_OPERATION : RUNE_NN_INVALID_ENCODING;
+    }
+    h->graphs[slot].model = m;
+    h->graphs[slot].owned = owned;
+    h->stats.nn_arena_bytes += rune_nn_model_arena_size(m);
+    *out = (uint32_t)slot;
+    return RUNE_NN_SUCCESS;
+}
+
+/* load(builders_ptr, builders_len, encoding, target, graph_out_ptr) -> errno */
+static rune_status nn_load(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                           rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    uint32_t bptr = a[0].i32, blen = a[1].i32, enc = a[2].i32, target = a[3].i32;
+    uint8_t *gout = rune_wasm_memory_ptr(inst, a[4].i32, 4);
+    if (!gout) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    if (enc != RUNE_NN_ENCODING_TENSORFLOWLITE) {
+        rh_notice(h, "wasi-nn: graph encoding %u is not tensorflowlite (4)", enc);
+        return ret(r, RUNE_NN_INVALID_ENCODING);
+    }
+    if (target != RUNE_NN_TARGET_CPU) {
+        rh_notice(h, "wasi-nn: execution target %u: only cpu (0) here", target);
+        return ret(r, RUNE_NN_UNSUPPORTED_OPERATION);
+    }
+    if (blen != 1) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    const uint8_t *b = rune_wasm_memory_ptr(inst, bptr, 8);
+    if (!b) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    uint32_t mptr = rd32(b), mlen = rd32(b + 4);
+    const uint8_t *model = rune_wasm_memory_ptr(inst, mptr, mlen);
+    if (!model || mlen == 0) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    uint8_t *copy = rune_malloc(mlen);
+    if (!copy) return ret(r, RUNE_NN_TOO_LARGE);
+    memcpy(copy, model, mlen);
+    uint32_t g = 0;
+    int32_t e = new_graph(h, copy, mlen, copy, &g);
+    if (e == RUNE_NN_SUCCESS) wr32(gout, g);
+    (void)err;
+    return ret(r, e);
+}
+
+/* load_by_name(name_ptr, name_len, graph_out_ptr) -> errno */
+static rune_status nn_load_by_name(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                                   rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    const uint8_t *name = rune_wasm_memory_ptr(inst, a[0].i32, a[1].i32);
+    uint8_t *gout = rune_wasm_memory_ptr(inst, a[2].i32, 4);
+    if (!name || !gout || a[1].i32 == 0 || a[1].i32 > 255) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    char buf[256];
+    memcpy(buf, name, a[1].i32);
+    buf[a[1].i32] = '\0';
+    const rune_blob *m = rune_container_model(h->container, buf);
+    if (!m) {
+        rh_notice(h, "wasi-nn: the rune carries no model named '%s'", buf);
+        return ret(r, RUNE_NN_NOT_FOUND);
+    }
+    uint32_t g = 0;
+    int32_t e = new_graph(h, m->data, m->len, NULL, &g);
+    if (e == RUNE_NN_SUCCESS) wr32(gout, g);
+    (void)err;
+    return ret(r, e);
+}
+
+/* init_execution_context(graph, ctx_out_ptr) -> errno */
+static rune_status nn_init_ctx(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                               rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    uint32_t g = a[0].i32;
+    uint8_t *cout = rune_wasm_memory_ptr(inst, a[1].i32, 4);
+    if (!cout || g >= RH_MAX_GRAPHS || !h->graphs[g].model)
+        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    int slot = -1;
+    for (int i = 0; i < RH_MAX_CTXS; i++)
+        if (!h->ctxs[i].interp) {
+            slot = i;
+            break;
+        }
+    if (slot < 0) return ret(r, RUNE_NN_TOO_LARGE);
+    rune_error e;
+    if (rune_nn_interp_create(h->graphs[g].model, NULL, 0, &h->ctxs[slot].interp, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: cannot create an execution context: %s", e.msg);
+        return ret(r, RUNE_NN_RUNTIME_ERROR);
+    }
+    h->ctxs[slot].graph = (int)g;
+    wr32(cout, (uint32_t)slot);
+    (void)err;
+    return ret(r, RUNE_NN_SUCCESS);
+}
+
+static rh_ctx *ctx_of(rune_host *h, uint32_t c)
+{
+    return c < RH_MAX_CTXS && h->ctxs[c].interp ? &h->ctxs[c] : NULL;
+}
+
+/* Which ABI tensor type carries data for a model tensor type; -1 if none does. */
+static int abi_type_for(rune_nn_type t)
+{
+    switch (t) {
+    case RUNE_NN_FLOAT32: return RUNE_NN_TYPE_F32;
+    case RUNE_NN_INT8:
+    case RUNE_NN_UINT8: return RUNE_NN_TYPE_U8;
+    case RUNE_NN_INT32: return RUNE_NN_TYPE_I32;
+    case RUNE_NN_FLOAT16: return RUNE_NN_TYPE_F16;
+    default: return -1;
+    }
+}
+
+/* set_input(ctx, index, tensor_ptr) -> errno */
+static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                                rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    rh_ctx *c = ctx_of(h, a[0].i32);
+    const uint8_t *t = rune_wasm_memory_ptr(inst, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
+    if (!c || !t) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    const rune_nn_model *m = h->graphs[c->graph].model;
+    int index = (int)a[1].i32;
+    rune_nn_tensor_info info;
+    rune_error e;
+    if (index < 0 || rune_nn_model_input(m, index, &info, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: set_input: the model has no input %d", index);
+        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    }
+    uint32_t dims_ptr = rd32(t + RUNE_ABI_NN_TENSOR_DIMS_PTR);
+    uint32_t ndims = rd32(t + RUNE_ABI_NN_TENSOR_DIMS_LEN);
+    uint8_t type = t[RUNE_ABI_NN_TENSOR_TYPE];
+    uint32_t data_ptr = rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR);
+    uint32_t data_len = rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN);
+    const uint8_t *dims = ndims <= 16 ? rune_wasm_memory_ptr(inst, dims_ptr, (uint64_t)ndims * 4)
+                                      : NULL;
+    const uint8_t *data = rune_wasm_memory_ptr(inst, data_ptr, data_len);
+    if (!dims || !data) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    if ((int)type != abi_type_for(info.type)) {
+        rh_notice(h, "wasi-nn: set_input %d: the model takes %s but the rune sent tensor type %u",
+                  index, rune_nn_type_name(info.type), type);
+        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    }
+    uint64_t n = 1;
+    for (uint32_t i = 0; i < ndims; i++) n *= rd32(dims + 4 * i);
+    if (n != info.n_elems || data_len != info.bytes) {
+        rh_notice(h,
+                  "wasi-nn: set_input %d: the model takes %zu elements (%zu bytes) but the rune "
+                  "sent %llu elements (%u bytes)",
+                  index, info.n_elems, info.bytes, (unsigned long long)n, data_len);
+        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    }
+    if (rune_nn_interp_set_input(c->interp, index, data, data_len, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: set_input %d: %s", index, e.msg);
+        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    }
+    (void)err;
+    return ret(r, RUNE_NN_SUCCESS);
+}
+
+/* compute(ctx) -> errno */
+static rune_status nn_compute(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                              rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    rh_ctx *c = ctx_of(h, a[0].i32);
+    if (!c) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    rune_error e;
+    if (rune_nn_interp_invoke(c->interp, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: compute: %s", e.msg);
+        return ret(r, RUNE_NN_RUNTIME_ERROR);
+    }
+    h->stats.inferences++;
+    (void)inst;
+    (void)err;
+    return ret(r, RUNE_NN_SUCCESS);
+}
+
+/* get_output(ctx, index, out_ptr, out_max_len, bytes_written_ptr) -> errno */
+static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                                 rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    rh_ctx *c = ctx_of(h, a[0].i32);
+    uint8_t *written = rune_wasm_memory_ptr(inst, a[4].i32, 4);
+    uint8_t *out = rune_wasm_memory_ptr(inst, a[2].i32, a[3].i32);
+    if (!c || !written || !out) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    const void *data = NULL;
+    size_t len = 0;
+    rune_error e;
+    if (rune_nn_interp_output(c->interp, (int)a[1].i32, &data, &len, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: get_output %d: %s", (int)a[1].i32, e.msg);
+        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    }
+    if (len > a[3].i32) {
+        rh_notice(h, "wasi-nn: get_output %d: %zu bytes do not fit the rune's %u-byte buffer",
+                  (int)a[1].i32, len, a[3].i32);
+        return ret(r, RUNE_NN_TOO_LARGE);
+    }
+    memcpy(out, data, len);
+    wr32(written, (uint32_t)len);
+    (void)err;
+    return ret(r, RUNE_NN_SUCCESS);
+}
+
+rune_status rh_define_nn(rune_host *h, rune_wasm_linker *l, rune_error *err)
+{
+    static const struct {
+        const char *name, *sig;
+        rune_wasm_host_fn fn;
+    } fns[] = {
+        {RUNE_ABI_NN_IMPORT_LOAD, "iiiii:i", nn_load},
+        {RUNE_ABI_NN_IMPORT_LOAD_BY_NAME, "iii:i", nn_load_by_name},
+        {RUNE_ABI_NN_IMPORT_INIT_CONTEXT, "ii:i", nn_init_ctx},
+        {RUNE_ABI_NN_IMPORT_SET_INPUT, "iii:i", nn_set_input},
+        {RUNE_ABI_NN_IMPORT_COMPUTE, "i:i", nn_compute},
+        {RUNE_ABI_NN_IMPORT_GET_OUTPUT, "iiiii:i", nn_get_output},
+    };
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        rune_status st = rune_wasm_linker_define_func(l, RUNE_ABI_NN_MODULE, fns[i].name,
+                                                      fns[i].sig, fns[i].fn, h, err);
+        if (st != RUNE_OK) return st;
+    }
+    return RUNE_OK;
+}

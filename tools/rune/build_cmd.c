@@ -1,0 +1,95 @@
+/* build_cmd.c - `rune build [RUNEFILE] [-o OUT] ...`: compile a Runefile into a .rune. */
+#include "commands.h"
+#include "rune/compiler.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rune build [RUNEFILE] [options]\n\n"
+            "Builds NAME.rune from a Runefile (text) or Runefile.yml: parses it, type-checks every\n"
+            "edge against the model files and proc blocks, generates the pipeline in C, compiles it\n"
+            "to wasm32 and packages the rune. RUNEFILE defaults to ./Runefile, then ./Runefile.yml.\n"
+            "An unchanged build is served from the cache.\n\n"
+            "options:\n"
+            "  -o, --output FILE   where to write the rune (default NAME.rune)\n"
+            "  -n, --name NAME     rune name (default: the Runefile's directory name)\n"
+            "  --version V         rune version (default 0.1.0)\n"
+            "  --no-cache          compile even if a cached build exists\n"
+            "  --keep-c            also write the generated C as OUTPUT.c\n"
+            "  -q, --quiet         print nothing on success\n"
+            "  -v, --verbose       print each step and the compiler command lines\n"
+            "  --json              print the result as JSON\n"
+            "  -h, --help          this text\n\n"
+            "exit status: 0 built, 1 the build failed, 2 usage error\n");
+}
+
+int rune_cmd_build(int argc, char **argv)
+{
+    rune_build_options o;
+    memset(&o, 0, sizeof o);
+    int quiet = 0, json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_next = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_next) {
+            o.output = argv[++i];
+        } else if ((!strcmp(a, "-n") || !strcmp(a, "--name")) && has_next) {
+            o.name = argv[++i];
+        } else if (!strcmp(a, "--version") && has_next) {
+            o.version = argv[++i];
+        } else if (!strcmp(a, "--no-cache")) {
+            o.no_cache = 1;
+        } else if (!strcmp(a, "--keep-c")) {
+            o.keep_c = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            o.verbose = 1;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "rune build: unknown or incomplete option '%s' (try --help)\n", a);
+            return 2;
+        } else if (!o.runefile) {
+            o.runefile = a;
+        } else {
+            fprintf(stderr, "rune build: more than one Runefile given\n");
+            return 2;
+        }
+    }
+    if (!o.runefile) {
+        if (access("Runefile", R_OK) == 0)
+            o.runefile = "Runefile";
+        else if (access("Runefile.yml", R_OK) == 0)
+            o.runefile = "Runefile.yml";
+        else {
+            fprintf(stderr, "rune build: no Runefile here (give its path; try --help)\n");
+            return 2;
+        }
+    }
+    int tty = isatty(1);
+    if (tty && !quiet && !json && !o.verbose) fprintf(stderr, "building %s ...\r", o.runefile);
+    rune_build_result r;
+    rune_error err;
+    rune_error_clear(&err);
+    rune_status st = rune_build(&o, &r, &err);
+    if (tty && !quiet && !json && !o.verbose) fprintf(stderr, "%*s\r", 60, "");
+    if (st != RUNE_OK) {
+        fprintf(stderr, "rune build: %s\n", err.msg);
+        return 1;
+    }
+    if (json)
+        printf("{\"output\":\"%s\",\"digest\":\"%s\",\"size\":%zu,\"cached\":%s,\"seconds\":%.3f}\n",
+               r.output, r.digest, r.size, r.cached ? "true" : "false", r.seconds);
+    else if (!quiet)
+        printf("built %s (%zu bytes, %s, %.2f s%s)\n", r.output, r.size, r.digest, r.seconds,
+               r.cached ? ", cached" : "");
+    return 0;
+}
