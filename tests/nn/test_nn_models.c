@@ -7,7 +7,20 @@
 #include "rune/nn.h"
 #include "test.h"
 
+/* stb_image compiled in here (header-only use of libstb-dev) so the test also builds for -m32. */
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO_WARNINGS
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#endif
 #include <stb/stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 typedef struct loaded {
     unsigned char *bytes;
