@@ -82,6 +82,9 @@ extern const size_t rf_n_elem_names;
  * *bad = offset of the offending character). */
 int rf_type_parse_ex(const char *s, size_t len, rune_rf_type *out, size_t *bad);
 
+/* 0 if src is UTF-8 of YAML-printable characters, else -1 with the 1-based place of the first bad byte. */
+int rf_utf8_check(const char *src, size_t len, uint32_t *line, uint32_t *col);
+
 int rf_streq_nocase(const char *a, size_t alen, const char *b);
 
 #endif

@@ -118,7 +118,13 @@ static const bad_case yaml_cases[] = {
     {"version: 1\nimage: [x\npipeline: {}\n", RUNE_E_MALFORMED, "Runefile.yml:", "YAML: "},
     /* duplicate keys (and so duplicate stage names) */
     {"version: 1\nimage: x\npipeline:\n  a: {capability: RAW}\n  a: {out: serial}\n",
-     RUNE_E_MALFORMED, "Runefile.yml:5:", "duplicate key"},
+     RUNE_E_INVALID,
+     "Runefile.yml:5:3: ", "duplicate stage name 'a'; first declared at Runefile.yml:4:3"},
+    {"version: 1\nimage: x\nimage: y\npipeline: {}\n", RUNE_E_MALFORMED,
+     "Runefile.yml:3:1: ", "duplicate key 'image'; first at Runefile.yml:2:1"},
+    {"version: 1\nimage: x\npipeline:\n  a: {capability: RAW, args: {k: 1, k: 2}}\n",
+     RUNE_E_INVALID,
+     "Runefile.yml:4:37: ", "argument 'k' given twice to 'a'; first at Runefile.yml:4:31"},
     /* unknown keys, with suggestions */
     {"version: 1\nimage: x\npipelines: {}\n", RUNE_E_MALFORMED, "Runefile.yml:3:1: ",
      "unknown key 'pipelines' in a Runefile.yml: expected version, image, pipeline, resources "
@@ -148,7 +154,7 @@ static const bad_case yaml_cases[] = {
     {"version: 1\nimage: x\npipeline:\n  a:\n    args: {x: 1}\n", RUNE_E_MALFORMED,
      "Runefile.yml:4:3: ", "stage 'a' needs one of capability, proc-block, model, out"},
     {"version: 1\nimage: x\npipeline:\n  a:\n    capability: RAW\n    args: {x: {y: 1}}\n",
-     RUNE_E_MALFORMED, "Runefile.yml:6:16: ", "expected an argument value"},
+     RUNE_E_MALFORMED, "Runefile.yml:6:15: ", "expected an argument value"},
     /* graph rules through YAML */
     {"version: 1\nimage: x\npipeline:\n  audio: {capability: SOUND}\n  fft:\n    proc-block: "
      "f\n    inputs: [adio]\n",
@@ -166,10 +172,21 @@ static const bad_case yaml_cases[] = {
      "Runefile.yml:1:10: ", "expected `version: 1`"},
     {"version: 1\npipeline: {}\n", RUNE_E_INVALID, "Runefile.yml:1:1: ", "missing image"},
     {"version: 1\nimage: x\n", RUNE_E_INVALID, "Runefile.yml:1:1: ", "missing pipeline"},
-    {"- a\n- b\n", RUNE_E_MALFORMED, "Runefile.yml:1:3: ", "expected a map"},
+    {"- a\n- b\n", RUNE_E_MALFORMED, "Runefile.yml:1:1: ", "expected a map"},
     {"", RUNE_E_MALFORMED, "Runefile.yml:1:1: ", "expected a map"},
     {"version: 1\nimage: &i x\npipeline:\n  a: {capability: *i}\n", RUNE_E_UNSUPPORTED,
-     "Runefile.yml:4:19: ", "aliases are not supported"},
+     "Runefile.yml:4:7: ",
+     "aliases are not supported in a Runefile (the node at 2:8 is used again here)"},
+    /* not UTF-8 (libfyaml 0.7.12 hangs on this one: found by fuzz_runefile_yml) */
+    {"%v\xe9", RUNE_E_MALFORMED, "Runefile.yml:1:3: ", "not YAML text"},
+    {"version: 1\nimage: \"x\xc0\xaf\"\n", RUNE_E_MALFORMED,
+     "Runefile.yml:2:10: ", "not YAML text"},
+    {"version: 1\nimage: \"\xed\xa0\x80\"\n", RUNE_E_MALFORMED,
+     "Runefile.yml:2:9: ", "not YAML text"},
+    {"version: 1\nimage: x\xe2\x82", RUNE_E_MALFORMED, "Runefile.yml:2:9: ", "not YAML text"},
+    {"version: 1\nimage: b\xc3\xa9"
+     "b\xc3\xa9\npipeline:\n  r: {capability: RAW}\n  \xc3\xa9: 1\n",
+     RUNE_E_MALFORMED, "Runefile.yml:5:3: ", "bad stage name"},
     {"version: 1\nimage: x\npipeline: {}\nresources:\n  r: {path: a, type: text}\n",
      RUNE_E_MALFORMED, "Runefile.yml:5:22: ", "resource type must be string or binary"},
 };
@@ -182,9 +199,9 @@ static void run_cases(const bad_case *cases, size_t n, int yaml)
         rune_error err;
         rune_error_clear(&err);
         long live = rune_alloc_live();
-        rune_status st =
-            yaml ? rune_runefile_parse_yaml(c->src, strlen(c->src), "Runefile.yml", &g, &err)
-                 : rune_runefile_parse_text(c->src, strlen(c->src), "Runefile", &g, &err);
+        size_t len = strlen(c->src);
+        rune_status st = yaml ? rune_runefile_parse_yaml(c->src, len, "Runefile.yml", &g, &err)
+                              : rune_runefile_parse_text(c->src, len, "Runefile", &g, &err);
         CHECK_MSG_(st == c->status, "case %zu: status %s, want %s (%s)", i, rune_status_name(st),
                    rune_status_name(c->status), err.msg);
         CHECK_MSG_(g == NULL, "case %zu: a graph on error", i);
@@ -205,6 +222,25 @@ TEST(text_errors)
 TEST(yaml_errors)
 {
     run_cases(yaml_cases, sizeof yaml_cases / sizeof yaml_cases[0], 1);
+}
+
+/* A NUL byte inside (libfyaml 0.7.12 crashed on this one: found by fuzz_runefile_yml). */
+TEST(yaml_nul_bytes)
+{
+    static const char src[] = "#s :\n? ge:\t\0\0\0i8";
+    rune_runefile *g = NULL;
+    rune_error err;
+    CHECK_STATUS(rune_runefile_parse_yaml(src, sizeof src - 1, "Runefile.yml", &g, &err),
+                 RUNE_E_MALFORMED);
+    CHECK_STR(
+        err.msg,
+        "Runefile.yml:2:7: not YAML text: a Runefile.yml is UTF-8 without control characters");
+    CHECK(g == NULL);
+    /* And the explicit-key input that crashed it, printable this time: now a clean answer. */
+    static const char src2[] = "? a:\t?i";
+    CHECK(rune_runefile_parse_yaml(src2, sizeof src2 - 1, "Runefile.yml", &g, &err) != RUNE_OK);
+    CHECK_CONTAINS(err.msg, "Runefile.yml:1:");
+    CHECK(g == NULL);
 }
 
 TEST(cycle_names_every_stage)
@@ -243,6 +279,7 @@ int main(void)
 {
     RUN(text_errors);
     RUN(yaml_errors);
+    RUN(yaml_nul_bytes);
     RUN(cycle_names_every_stage);
     RUN(bad_api_use);
     CHECK_EQ_INT(rune_alloc_live(), 0);

@@ -135,8 +135,8 @@ TEST(microspeech_example_details)
     rune_error err;
     CHECK_OK(rune_runefile_load(rf_example("microspeech/Runefile"), &g, &err), &err);
     if (!g) return;
-    CHECK_EQ_INT(g->n_stages, 5);
-    CHECK_EQ_INT(g->n_edges, 4);
+    CHECK_EQ_INT(g->n_stages, 6);
+    CHECK_EQ_INT(g->n_edges, 5);
     const rune_rf_stage *f = &g->stages[rune_runefile_find(g, "fft")];
     CHECK_EQ_INT(f->n_decl_in, 1);
     CHECK_EQ_INT(f->decl_in[0].elem, RUNE_RF_I16);
@@ -145,8 +145,8 @@ TEST(microspeech_example_details)
     CHECK_EQ_INT(f->decl_out[0].dims[0], 1960);
     /* The continuation line's arguments belong to fft, the trailing comment is gone. */
     CHECK_EQ_INT(f->n_args, 2);
-    CHECK_STR(rune_rf_stage_arg(f, "stride-ms")->values[0], "20");
-    CHECK_EQ_INT(rune_rf_stage_arg(f, "stride-ms")->loc.line, 7);
+    CHECK_STR(rune_rf_stage_arg(f, "window-step-ms")->values[0], "20");
+    CHECK_EQ_INT(rune_rf_stage_arg(f, "window-step-ms")->loc.line, 7);
     const rune_rf_arg *labels =
         rune_rf_stage_arg(&g->stages[rune_runefile_find(g, "label")], "labels");
     CHECK(labels && labels->is_list && labels->n == 4);
