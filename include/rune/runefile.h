@@ -280,6 +280,8 @@ rune_status rune_runefile_to_dot(const rune_runefile *g, FILE *f, rune_error *er
  */
 #define RUNE_RF_DUMP_LOCATIONS 1u  /* add file:line:col to stages and edges */
 #define RUNE_RF_DUMP_NO_DECL_IN 2u /* leave out declared input types (YAML cannot write them) */
+#define RUNE_RF_DUMP_NO_DECL 4u    /* leave out all declared types */
+#define RUNE_RF_DUMP_CHECKED 8u    /* add the checked types ("takes"/"gives") of a typed graph */
 size_t rune_runefile_dump(const rune_runefile *g, unsigned flags, char *buf, size_t cap);
 
 #ifdef __cplusplus

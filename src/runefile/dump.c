@@ -7,6 +7,7 @@
  *     arg hz = 16000
  *     arg labels = [a, b]
  *     in 0 I16[16000]            (declared types; "out" likewise)
+ *     gives 0 I16[16000]         (checked types, on request; "takes" for inputs)
  *   edge audio.0 -> fft.0
  *   resource labels string path ./labels.txt
  *
@@ -95,8 +96,13 @@ size_t rune_runefile_dump(const rune_runefile *g, unsigned flags, char *buf, siz
                 put(&o, "%s%s", j ? ", " : "", a->values[j]);
             put(&o, "%s\n", a->is_list ? "]" : "");
         }
-        if (!(flags & RUNE_RF_DUMP_NO_DECL_IN)) put_types(&o, "in", s->decl_in, s->n_decl_in);
-        put_types(&o, "out", s->decl_out, s->n_decl_out);
+        if (!(flags & (RUNE_RF_DUMP_NO_DECL_IN | RUNE_RF_DUMP_NO_DECL)))
+            put_types(&o, "in", s->decl_in, s->n_decl_in);
+        if (!(flags & RUNE_RF_DUMP_NO_DECL)) put_types(&o, "out", s->decl_out, s->n_decl_out);
+        if ((flags & RUNE_RF_DUMP_CHECKED) && g->typed) {
+            put_types(&o, "takes", s->in, s->n_in);
+            put_types(&o, "gives", s->out, s->n_out);
+        }
     }
     const rune_rf_edge *last = NULL;
     for (size_t k = 0; k < g->n_edges; k++) {

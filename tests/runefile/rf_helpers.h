@@ -95,8 +95,9 @@ static inline rune_status fake_model(void *ud, const rune_rf_stage *st, rune_rf_
 
 /*
  * Fake proc-block catalog: fft (I16[n] -> I8[1960] for one second of 16 kHz audio, else an F32
- * spectrum of n values), label (any int of any shape -> UTF8[1]), normalize (U8 -> I8 of the same
- * shape), modulo (float -> the same type), add (two tensors of one type -> that type).
+ * spectrum of n values), argmax (numbers -> U32[1]), label (any int of any shape -> UTF8[1]),
+ * normalize (U8 -> I8 of the same shape), modulo (float -> the same type), add (two tensors of one
+ * type -> that type).
  */
 static inline rune_status fake_proc_block(void *ud, const rune_rf_stage *st, const rune_rf_type *in,
                                           size_t n_in, rune_rf_sig *sig, rune_error *err)
@@ -109,6 +110,11 @@ static inline rune_status fake_proc_block(void *ud, const rune_rf_stage *st, con
         uint64_t n = n_in ? rune_rf_type_count(&in[0]) : 0;
         sig->out[0] = n == 16000 ? rf_t(RUNE_RF_I8, 1, 1960, 0, 0, 0)
                                  : rf_t(RUNE_RF_F32, 1, (uint32_t)n, 0, 0, 0);
+    } else if (strcmp(b, "argmax") == 0) {
+        sig->in[0] = rf_t(RUNE_RF_ANY, -1, 0, 0, 0, 0);
+        if (n_in && in[0].elem == RUNE_RF_UTF8)
+            return RUNE_ERR(err, RUNE_E_INVALID, "argmax takes numbers, not text");
+        sig->out[0] = rf_t(RUNE_RF_U32, 1, 1, 0, 0, 0);
     } else if (strcmp(b, "label") == 0) {
         if (!rune_rf_stage_arg(st, "labels"))
             return RUNE_ERR(err, RUNE_E_INVALID, "label needs --labels");
@@ -130,6 +136,34 @@ static inline rune_status fake_proc_block(void *ud, const rune_rf_stage *st, con
     }
     return RUNE_OK;
 }
+
+/*
+ * The example pipelines as first written for these tests. examples/ is shared with the compiler and
+ * runtime work, which edits those files; tests that look at exact details use these copies, and the
+ * files under examples/ are only required to parse, check and agree with their YAML twins.
+ */
+static const char RF_MICROSPEECH[] =
+    "# microspeech: one second of 16 kHz audio -> features -> model -> label\n"
+    "FROM runicos/base\n"
+    "\n"
+    "CAPABILITY<I16[16000]> audio SOUND --hz 16000\n"
+    "PROC_BLOCK<I16[16000],I8[1960]> fft runicos/fft \\\n"
+    "    --window-ms 30 --stride-ms 20    # 49 frames of 40 mel channels\n"
+    "MODEL<I8[1960],I8[4]> model ../../../shared/models/micro_speech_quantized.tflite\n"
+    "PROC_BLOCK<I8[4],UTF8[1]> label runicos/label --labels silence,unknown,yes,no\n"
+    "\n"
+    "RUN audio fft model label serial\n"
+    "OUT serial\n";
+
+static const char RF_PERSON[] =
+    "FROM runicos/base\n"
+    "CAPABILITY<U8[1,96,96,1]> camera IMAGE --width 96 --height 96 --pixel-format grayscale\n"
+    "PROC_BLOCK<U8[1,96,96,1],I8[1,96,96,1]> normalize runicos/image-normalization "
+    "--offset=-128\n"
+    "MODEL<I8[1,96,96,1],I8[1,2]> person_detect ../../../shared/models/person_detect.tflite\n"
+    "PROC_BLOCK<I8[2],UTF8[1]> label runicos/label --labels=[no_person, person]\n"
+    "RUN camera normalize person_detect label serial\n"
+    "OUT serial\n";
 
 static const rune_rf_resolver fake_resolver = {NULL, fake_model, fake_proc_block};
 

@@ -80,23 +80,33 @@ TEST(paper_listing_wrong_model_shape)
 
 TEST(examples_check_against_real_model_types)
 {
-    static const char *const files[] = {"sine/Runefile", "sine/Runefile.yml",
-                                        "microspeech/Runefile", "microspeech/Runefile.yml",
-                                        "person_detection/Runefile"};
+    static const char *const files[] = {"paper/Runefile",           "sine/Runefile",
+                                        "sine/Runefile.yml",        "microspeech/Runefile",
+                                        "microspeech/Runefile.yml", "person_detection/Runefile"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         rune_runefile *g = NULL;
         rune_error err;
         CHECK_OK(rune_runefile_load(rf_example(files[i]), &g, &err), &err);
         if (!g) continue;
         CHECK_OK(rune_runefile_typecheck(g, &fake_resolver, &err), &err);
-        /* Declared types alone (no resolver) must also hold together. */
-        CHECK_OK(rune_runefile_typecheck(g, NULL, &err), &err);
+        /* Every model stage now carries the model file's own tensor types. */
+        for (size_t k = 0; k < g->n_stages; k++) {
+            const rune_rf_stage *s = &g->stages[k];
+            rune_rf_sig sig;
+            memset(&sig, 0, sizeof sig);
+            if (s->kind != RUNE_RF_MODEL || fake_model(NULL, s, &sig, &err) != RUNE_OK) continue;
+            CHECK_EQ_INT(s->n_out, sig.n_out);
+            CHECK_STR(tstr(&s->out[0]), tstr(&sig.out[0]));
+            CHECK(rune_rf_type_compatible(&s->in[0], &sig.in[0]));
+        }
         rune_runefile_free(g);
     }
-    rune_runefile *g = NULL;
     rune_error err;
-    CHECK_OK(rune_runefile_load(rf_example("microspeech/Runefile"), &g, &err), &err);
+    rune_runefile *g = rf_text(RF_MICROSPEECH, &err);
     if (!g) return;
+    /* Declared types alone (no resolver) hold together too. */
+    CHECK_OK(rune_runefile_typecheck(g, NULL, &err), &err);
+    CHECK_STR(tstr(&stage(g, "model")->out[0]), "I8[4]"); /* as declared */
     CHECK_OK(rune_runefile_typecheck(g, &fake_resolver, &err), &err);
     CHECK_STR(tstr(&stage(g, "audio")->out[0]), "I16[16000]");
     CHECK_STR(tstr(&stage(g, "fft")->out[0]), "I8[1960]");
@@ -104,8 +114,9 @@ TEST(examples_check_against_real_model_types)
     CHECK_STR(tstr(&stage(g, "label")->in[0]), "I8[1,4]");
     CHECK_STR(tstr(&stage(g, "label")->out[0]), "UTF8[1]");
     rune_runefile_free(g);
-    CHECK_OK(rune_runefile_load(rf_example("person_detection/Runefile"), &g, &err), &err);
+    g = rf_text(RF_PERSON, &err);
     if (!g) return;
+    CHECK_OK(rune_runefile_typecheck(g, NULL, &err), &err);
     CHECK_OK(rune_runefile_typecheck(g, &fake_resolver, &err), &err);
     CHECK_STR(tstr(&stage(g, "camera")->out[0]), "U8[1,96,96,1]");
     CHECK_STR(tstr(&stage(g, "normalize")->out[0]), "I8[1,96,96,1]");
