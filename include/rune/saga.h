@@ -138,6 +138,22 @@ rune_status rune_saga_prometheus(rune_saga *s, char *buf, size_t cap, size_t *le
 /* The same into a buffer from rune_malloc (caller frees with rune_free). */
 rune_status rune_saga_prometheus_alloc(rune_saga *s, char **out, size_t *len, rune_error *err);
 
+/* ---- SMP glue ---- */
+
+/* Register the handlers of the SMP rune group's metrics (3) and logs (4) commands, answering from
+ * s: metrics {"name"?} -> the snapshot above (ENOENT for an unknown name); logs {"since", "max"
+ * (default and cap RUNE_SAGA_SMP_LOGS_MAX), "name"?}. s must outlive the server. */
+#ifndef RUNE_SAGA_SMP_LOGS_MAX
+#define RUNE_SAGA_SMP_LOGS_MAX 64
+#endif
+rune_status rune_saga_register_smp(rune_saga *s, rune_smp_server *srv, rune_error *err);
+
+/* Client side: read a metrics answer (c->rsp->doc after rune_smp_rune_cmd(c,
+ * RUNE_SMP_RUNE_METRICS, ...)): *uptime_ms, and fn once per rune. PROTOCOL when it is not one. */
+rune_status rune_saga_metrics_parse(const rune_cbor_doc *doc, uint64_t *uptime_ms,
+                                    void (*fn)(void *ud, const rune_saga_stats *st), void *ud,
+                                    rune_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -252,8 +252,10 @@ rune_status rune_smp_rune_logs(rune_smp_client *c, uint64_t since, uint32_t max,
     if (st != RUNE_OK) return st;
     const rune_cbor_doc *d = &c->rsp->doc;
     if ((st = rune_cbor_get_uint(d, 0, "next", next, err)) != RUNE_OK ||
-        (st = rune_cbor_get_uint(d, 0, "dropped", dropped, err)) != RUNE_OK)
-        return rune_error_prefix(err, "logs answer");
+        (st = rune_cbor_get_uint(d, 0, "dropped", dropped, err)) != RUNE_OK) {
+        rune_error_prefix(err, "logs answer");
+        return st;
+    }
     long arr = rune_cbor_map_find(d, 0, "entries");
     if (arr < 0 || d->items[arr].type != RUNE_CBOR_ARRAY)
         return RUNE_ERR(err, RUNE_E_PROTOCOL, "logs answer has no \"entries\" array");

@@ -70,7 +70,10 @@ rune_status rune_smp_msg_decode(const uint8_t *buf, size_t len, rune_smp_msg *m,
         return rune_cbor_decode(&empty_map, 1, m->items, RUNE_CBOR_MAX_ITEMS, &m->doc, err);
     }
     st = rune_cbor_decode(m->body, body, m->items, RUNE_CBOR_MAX_ITEMS, &m->doc, err);
-    if (st != RUNE_OK) return rune_error_prefix(err, "smp body");
+    if (st != RUNE_OK) {
+        rune_error_prefix(err, "smp body");
+        return st;
+    }
     if (m->items[0].type != RUNE_CBOR_MAP)
         return RUNE_ERR(err, RUNE_E_INVALID, "smp: body is not a CBOR map");
     return RUNE_OK;

@@ -71,12 +71,14 @@ rune_status rune_smp_upload_step(rune_smp_upload *u, rune_smp_client *c, rune_er
     rune_free(body);
     if (st != RUNE_OK) {
         u->synced = false;
-        return rune_error_prefix(err, "upload at offset %zu", off);
+        rune_error_prefix(err, "upload at offset %zu", off);
+        return st;
     }
     uint64_t got;
     if ((st = rune_cbor_get_uint(&c->rsp->doc, 0, "off", &got, err)) != RUNE_OK) {
         u->synced = false;
-        return rune_error_prefix(err, "upload answer");
+        rune_error_prefix(err, "upload answer");
+        return st;
     }
     if (got > u->len) {
         u->synced = false;

@@ -166,24 +166,9 @@ static rune_status direct_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, 
     return RUNE_OK;
 }
 
-static int h_metrics(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
+static void copy_stats(void *ud, const rune_saga_stats *st)
 {
-    char name[RUNE_SAGA_NAME_MAX + 1];
-    rune_error e;
-    rune_status st = rune_cbor_get_textz(&req->msg->doc, 0, "name", name, sizeof name, &e);
-    if (st != RUNE_OK && st != RUNE_E_NOT_FOUND) return RUNE_SMP_ERR_INVAL;
-    if (rune_saga_cbor_metrics(ud, st == RUNE_OK ? name : NULL, rsp, &e) != RUNE_OK)
-        return RUNE_SMP_ERR_NOENT;
-    return 0;
-}
-
-static int h_logs(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
-{
-    uint64_t since = 0, max = 0;
-    rune_cbor_get_uint(&req->msg->doc, 0, "since", &since, NULL);
-    rune_cbor_get_uint(&req->msg->doc, 0, "max", &max, NULL);
-    rune_saga_cbor_logs(ud, since, (size_t)max, NULL, rsp, NULL);
-    return 0;
+    memcpy(ud, st, sizeof *st);
 }
 
 typedef struct logs_seen {
@@ -210,12 +195,7 @@ TEST(cbor_through_smp)
     static direct d;
     memset(&d, 0, sizeof d);
     CHECK_OK(rune_smp_server_create(&d.srv, &err), &err);
-    CHECK_OK(rune_smp_server_register(d.srv, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_METRICS,
-                                      RUNE_SMP_OP_READ, h_metrics, s, &err),
-             &err);
-    CHECK_OK(rune_smp_server_register(d.srv, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_LOGS,
-                                      RUNE_SMP_OP_READ, h_logs, s, &err),
-             &err);
+    CHECK_OK(rune_saga_register_smp(s, d.srv, &err), &err);
     d.base.name = "direct";
     d.base.mtu = RUNE_SMP_UDP_MTU;
     d.base.send = direct_send;
@@ -245,6 +225,14 @@ TEST(cbor_through_smp)
     CHECK_NEAR(v, 90000, 90000.0 / 64);
     CHECK_OK(rune_cbor_get_uint(doc, (uint32_t)lat, "sum", &v, &err), &err);
     CHECK_EQ_INT(v, 50050000);
+    /* the client-side reader gives the same numbers as the registry */
+    rune_saga_stats want, got;
+    CHECK_OK(rune_saga_stats_get(s, a, &want, &err), &err);
+    memset(&got, 0, sizeof got);
+    uint64_t up = 0;
+    CHECK_OK(rune_saga_metrics_parse(doc, &up, copy_stats, &got, &err), &err);
+    CHECK_EQ_INT(up, 12500);
+    CHECK(memcmp(&want, &got, sizeof want) == 0);
     /* all runes */
     CHECK_OK(rune_smp_rune_cmd(&c, RUNE_SMP_RUNE_METRICS, NULL, &err), &err);
     runes = rune_cbor_map_find(&c.rsp->doc, 0, "runes");
@@ -265,6 +253,19 @@ TEST(cbor_through_smp)
     CHECK_OK(rune_smp_rune_logs(&c, next, 10, NULL, on_log, &ls, &next, &dropped, &err), &err);
     CHECK_EQ_INT(ls.n, 0);
     CHECK_EQ_INT(dropped, 0);
+    /* only one rune's lines; a bad "name" is EINVAL */
+    memset(&ls, 0, sizeof ls);
+    CHECK_OK(rune_smp_rune_logs(&c, 0, 10, "we\"ird\\na\nme", on_log, &ls, &next, &dropped, &err),
+             &err);
+    CHECK_EQ_INT(ls.n, 0);
+    static const uint8_t bad_name[] = {0xa1, 0x64, 'n', 'a', 'm', 'e', 0x01};
+    CHECK_STATUS(rune_smp_client_request(&c, RUNE_SMP_OP_READ, RUNE_SMP_GROUP_RUNE,
+                                         RUNE_SMP_RUNE_LOGS, bad_name, sizeof bad_name, &err),
+                 RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "\"name\" must be a text");
+    /* metrics answers that are not: PROTOCOL */
+    CHECK_OK(rune_smp_rune_cmd(&c, RUNE_SMP_RUNE_LOGS, NULL, &err), &err);
+    CHECK_STATUS(rune_saga_metrics_parse(&c.rsp->doc, &up, NULL, NULL, &err), RUNE_E_PROTOCOL);
 
     rune_smp_client_free(&c);
     rune_smp_server_destroy(d.srv);
