@@ -163,8 +163,10 @@ static const char *out_kind_macro(int subkind)
 }
 
 /* The params text a stage passes to capability_open / output_open: its arguments as key=value
- * lines, keys with '_' for '-', lists joined by ','. The manifest records the same arguments. */
-static void put_params(sbuf *b, const rune_rf_stage *s)
+ * lines, keys with '_' for '-', lists joined by ','. The manifest records the same arguments.
+ * RAND also says which element type it wants (x_elem: an extension key the host does not compare
+ * with the manifest). */
+static void put_params(sbuf *b, const rune_rf_stage *s, const char *rand_elem)
 {
     char text[2048];
     size_t used = 0;
@@ -182,6 +184,14 @@ static void put_params(sbuf *b, const rune_rf_stage *s)
             used += (size_t)w;
         }
         if (used + 1 < sizeof text) text[used++] = '\n', text[used] = '\0';
+    }
+    if (rand_elem) {
+        char lower[16];
+        size_t i = 0;
+        for (; rand_elem[i] && i < sizeof lower - 1; i++)
+            lower[i] = (char)(rand_elem[i] >= 'A' && rand_elem[i] <= 'Z' ? rand_elem[i] + 32 : rand_elem[i]);
+        lower[i] = '\0';
+        snprintf(text + used, sizeof text - used, "x_elem=%s\n", lower);
     }
     put_cstr(b, text);
 }
@@ -271,12 +281,12 @@ rune_status rune_compiler_codegen(const rune_runefile *g, char **out, size_t *ou
         switch (s->kind) {
         case RUNE_RF_CAPABILITY:
             put(&b, "    st = rune_capability_open(%s, ", cap_kind_macro(s->subkind));
-            put_params(&b, s);
+            put_params(&b, s, s->subkind == RUNE_RF_CAP_RAND ? rune_rf_elem_name(s->out[0].elem) : NULL);
             put(&b, ", &%s_h, &err_);\n" FAIL_CHECK, id);
             break;
         case RUNE_RF_OUT:
             put(&b, "    st = rune_output_open(%s, ", out_kind_macro(s->subkind));
-            put_params(&b, s);
+            put_params(&b, s, NULL);
             put(&b, ", &%s_h, &err_);\n" FAIL_CHECK, id);
             break;
         case RUNE_RF_MODEL:

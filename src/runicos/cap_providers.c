@@ -8,7 +8,8 @@
  *   IMAGE  width x height x channels(pixel_format) bytes, the picture converted once at open.
  *   ACCEL  samples x 3 f32 (x,y,z) rows of the CSV, advancing like SOUND.
  *   RAW    length bytes of the file, advancing; the default length is the whole file.
- *   RAND   n bytes (default 4) from a SplitMix64 stream: the same seed gives the same bytes.
+ *   RAND   count (or n) elements of type x_elem (default u8; f32/f64 uniform in [0, 1), integers
+ *          uniform over the type) from a SplitMix64 stream: the same seed gives the same values.
  */
 #include "rune/abi.h"
 #include "rune/alloc.h"
@@ -359,7 +360,8 @@ rune_status rune_cap_raw_file(const char *path, int loop, rune_cap_provider **ou
 
 typedef struct rand_state {
     uint64_t s;
-    size_t n;
+    size_t count; /* elements per read */
+    int32_t elem; /* rune_abi_elem; floats are uniform in [0, 1), integers uniform over the type */
 } rand_state;
 
 static uint64_t splitmix64(uint64_t *s)
@@ -374,12 +376,21 @@ static rune_status rand_open(const rune_cap_provider *p, const rune_cap_params *
                              void **state, rune_error *err)
 {
     uint32_t n;
-    rune_status st = param_u32(params, "n", 4, &n, err);
+    const char *key = rune_cap_param(params, "count") ? "count" : "n";
+    rune_status st = param_u32(params, key, 4, &n, err);
     if (st != RUNE_OK) return st;
+    int32_t elem = RUNE_ELEM_U8;
+    const char *e = rune_cap_param(params, "x_elem");
+    if (e) {
+        elem = rune_abi_elem_parse(e, strlen(e));
+        if (elem < 0)
+            return RUNE_ERR(err, RUNE_E_INVALID, "rand: x_elem=%s is not an element type", e);
+    }
     rand_state *r = rune_calloc(1, sizeof *r);
     if (!r) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     r->s = *(const uint64_t *)p->ud;
-    r->n = n;
+    r->count = n;
+    r->elem = elem;
     *state = r;
     return RUNE_OK;
 }
@@ -387,16 +398,26 @@ static rune_status rand_open(const rune_cap_provider *p, const rune_cap_params *
 static int32_t rand_read(void *state, uint8_t *buf, size_t len, rune_error *err)
 {
     rand_state *r = state;
-    if (len < r->n) {
+    size_t esz = rune_abi_elem_size(r->elem), need = r->count * esz;
+    if (len < need) {
         RUNE_ERR(err, RUNE_E_LIMIT, "buffer of %zu bytes is smaller than one reading (%zu)", len,
-                 r->n);
+                 need);
         return RUNE_ABI_E_LIMIT;
     }
-    for (size_t i = 0; i < r->n; i += 8) {
+    for (size_t i = 0; i < r->count; i++) {
         uint64_t v = splitmix64(&r->s);
-        for (size_t k = 0; k < 8 && i + k < r->n; k++) buf[i + k] = (uint8_t)(v >> (8 * k));
+        uint8_t *d = buf + i * esz;
+        if (r->elem == RUNE_ELEM_F32) {
+            float f = (float)(v >> 40) / 16777216.0f; /* 24 random bits: exact in [0, 1) */
+            memcpy(d, &f, 4);
+        } else if (r->elem == RUNE_ELEM_F64) {
+            double x = (double)(v >> 11) / 9007199254740992.0; /* 53 bits */
+            memcpy(d, &x, 8);
+        } else {
+            for (size_t k = 0; k < esz; k++) d[k] = (uint8_t)(v >> (8 * k));
+        }
     }
-    return (int32_t)r->n;
+    return (int32_t)need;
 }
 
 static void rand_close(void *state) { rune_free(state); }

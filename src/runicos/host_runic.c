@@ -94,8 +94,10 @@ static rune_status cap_open(rune_wasm_instance *inst, void *user, const rune_was
     const char *kname = rune_abi_capability_name(kind);
     if (!kname) return ret(r, RUNE_ABI_E_INVAL);
     char what[48];
-    snprintf(what, sizeof what, "capability %s", kname);
-    for (char *c = what; *c; c++) *c = (char)toupper((unsigned char)*c);
+    int at = snprintf(what, sizeof what, "capability ");
+    for (const char *c = kname; *c && at < (int)sizeof what - 1; c++)
+        what[at++] = (char)toupper((unsigned char)*c);
+    what[at] = '\0';
     rune_cap_params params;
     rune_error e;
     if (rune_cap_params_parse(kind, text, a[2].i32, &params, &e) != RUNE_OK) {
