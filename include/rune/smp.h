@@ -436,6 +436,8 @@ typedef struct rune_smp_upload {
     unsigned long n_requests, n_resyncs;
 } rune_smp_upload;
 
+/* Hash the image and size the chunks: the transport mtu, or the device's buffer when its OS params
+ * command reports a smaller one (one round trip; a device without the command is fine). */
 rune_status rune_smp_upload_begin(rune_smp_upload *u, rune_smp_client *c, const uint8_t *data,
                                   size_t len, uint32_t image, rune_error *err);
 /* Send one chunk and take the acknowledged offset. After any failure (a timeout past the retries,

@@ -32,7 +32,25 @@ rune_status rune_smp_upload_begin(rune_smp_upload *u, rune_smp_client *c, const 
     u->len = len;
     u->image = image;
     crypto_hash_sha256(u->sha, data, len);
-    u->chunk = c->t->mtu - UPLOAD_OVERHEAD;
+    /* the device's receive buffer may be smaller than the link's mtu: ask it (OS params); a
+     * device without that command gets mtu-sized messages */
+    size_t msg_max = c->t->mtu;
+    uint64_t buf_size = 0, buf_count = 0;
+    rune_error perr;
+    rune_status st = rune_smp_params(c, &buf_size, &buf_count, &perr);
+    if (st == RUNE_OK && buf_size < msg_max) {
+        if (buf_size <= UPLOAD_OVERHEAD + 16)
+            return RUNE_ERR(err, RUNE_E_PROTOCOL,
+                            "upload: device buffer of %llu bytes is too small",
+                            (unsigned long long)buf_size);
+        msg_max = (size_t)buf_size;
+    } else if (st != RUNE_OK && st != RUNE_E_UNSUPPORTED && st != RUNE_E_NOT_FOUND &&
+               st != RUNE_E_INVALID) {
+        if (err) *err = perr;
+        rune_error_prefix(err, "upload: asking the device for its buffer size");
+        return st;
+    }
+    u->chunk = msg_max - UPLOAD_OVERHEAD;
     if (u->chunk > 0xffff - UPLOAD_OVERHEAD) u->chunk = 0xffff - UPLOAD_OVERHEAD;
     return RUNE_OK;
 }

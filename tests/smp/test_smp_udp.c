@@ -32,6 +32,34 @@ TEST(udp_loopback)
     CHECK_EQ_INT(rune_alloc_live(), live);
 }
 
+/* A device whose buffer is smaller than the link's mtu: chunks follow the device. */
+TEST(udp_small_device_buffer)
+{
+    rune_error err;
+    rune_smp_transport *st = NULL, *ct = NULL;
+    CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &st, &err), &err);
+    if (!st) return;
+    test_dev d;
+    dev_start(&d, st);
+    CHECK_OK(rune_smp_server_register_os(d.srv, 600, &err), &err);
+    CHECK_OK(rune_smp_udp_client("127.0.0.1", rune_smp_udp_bound_port(st), &ct, &err), &err);
+    rune_smp_client c;
+    CHECK_OK(rune_smp_client_init(&c, ct, &err), &err);
+    static uint8_t img[20000];
+    for (size_t i = 0; i < sizeof img; i++)
+        img[i] = (uint8_t)(i ^ (i >> 8));
+    rune_smp_upload u;
+    CHECK_OK(rune_smp_upload_begin(&u, &c, img, sizeof img, 0, &err), &err);
+    CHECK_EQ_INT(u.chunk, 600 - 93);
+    CHECK_OK(rune_smp_upload_run(&u, &c, &err), &err);
+    CHECK(u.done && u.match);
+    CHECK_EQ_INT(u.n_requests, (sizeof img + u.chunk - 1) / u.chunk);
+    CHECK(d.sink.len == sizeof img && memcmp(d.sink.buf, img, sizeof img) == 0);
+    rune_smp_client_free(&c);
+    rune_smp_transport_close(ct);
+    dev_stop(&d);
+}
+
 TEST(udp_errors)
 {
     rune_error err;
@@ -69,6 +97,7 @@ TEST(udp_errors)
 int main(void)
 {
     RUN(udp_loopback);
+    RUN(udp_small_device_buffer);
     RUN(udp_errors);
     return test_report();
 }
