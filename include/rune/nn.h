@@ -140,7 +140,9 @@ rune_status rune_nn_interp_create(const rune_nn_model *model, void *arena, size_
                                   rune_nn_interp **out, rune_error *err);
 void rune_nn_interp_free(rune_nn_interp *it);
 
-/* Copy len bytes into input i; len must equal the tensor's bytes (RUNE_E_ARG otherwise). */
+/* Copy len bytes into input i; len must equal the tensor's bytes (RUNE_E_ARG otherwise).
+ * Inputs share arena memory with later tensors once their last reader has run: set every input
+ * again before each invoke. */
 rune_status rune_nn_interp_set_input(rune_nn_interp *it, int i, const void *data, size_t len,
                                      rune_error *err);
 /* Where input i lives in the arena (to fill in place), and its size. */

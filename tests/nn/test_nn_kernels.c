@@ -116,18 +116,20 @@ TEST(test_dwconv_fast_matches_reference)
         size_t n_out = (size_t)p.batches * p.out_h * p.out_w * p.out_c;
         int8_t *in = malloc(n_in), *w = malloc(n_w), *o1 = malloc(n_out), *o2 = malloc(n_out);
         int32_t *bias = malloc(sizeof(int32_t) * (size_t)p.out_c);
-        int32_t *acc = malloc(nn_dwconv_fast_scratch(&p));
+        void *scratch = malloc(nn_dwconv_fast_scratch(&p));
         fill(in, n_in);
         fill(w, n_w);
         for (int c = 0; c < p.out_c; c++)
             bias[c] = rnd(-20000, 20000);
         int with_bias = rnd(0, 1);
         nn_dwconv_ref_i8(&p, in, w, with_bias ? bias : NULL, o1);
-        nn_dwconv_fast_i8(&p, in, w, with_bias ? bias : NULL, o2, acc);
+        rune_error err = {0};
+        CHECK_OK(nn_dwconv_pack(m, &p, w, &err), &err);
+        nn_dwconv_fast_i8(&p, in, with_bias ? bias : NULL, o2, scratch);
         CHECK_MSG_(memcmp(o1, o2, n_out) == 0, "depthwise case %d differs (dm %d)", iter,
                    p.depth_mult);
         cases++;
-        free(in), free(w), free(o1), free(o2), free(bias), free(acc);
+        free(in), free(w), free(o1), free(o2), free(bias), free(scratch);
         rune_nn_model_free(m);
     }
     CHECK(cases > 100);

@@ -1,14 +1,14 @@
 /*
- * conv_fast.c - optimized int8 math for CONV_2D (im2col + int16 GEMM) and DEPTHWISE_CONV_2D
- * (channel-vectorized accumulation), bit-identical to conv_ref.c.
+ * conv_fast.c - optimized int8 math for CONV_2D (im2col + int16 GEMM), bit-identical to
+ * conv_ref.c (depthwise is in dwconv_fast.c).
  *
- * Workload: MobileNet-style models (person_detect: 1x1 pointwise convs carry most of the 7 M MACs,
- * 3x3 depthwise the rest). Conv: each output pixel's patch is gathered into int16 (taps outside the
- * input hold the input zero point, so (x - zp) contributes 0), weights were widened to int16 at
- * load with rows padded to a multiple of 8, and the input offset was folded into the bias (acc =
- * sum w*x + bias + in_offset*sum w). The dot products then map onto pmaddwd: with SSE2 a 2-pixel x
- * 4-channel register block, with a portable C twin (the loops gcc/clang vectorize) used elsewhere.
- * Integer sums in a different order are the same integers, so results are identical.
+ * Workload: MobileNet-style models (person_detect: 1x1 pointwise convs carry most of the 7 M MACs).
+ * Conv: each output pixel's patch is gathered into int16 (taps outside the input hold the input
+ * zero point, so (x - zp) contributes 0), weights were widened to int16 at load with rows padded to
+ * a multiple of 8, and the input offset was folded into the bias (acc = sum w*x + bias +
+ * in_offset*sum w). The dot products then map onto pmaddwd: with SSE2 a 2-pixel x 4-channel
+ * register block, with a portable C twin (the loops gcc/clang vectorize) used elsewhere. Integer
+ * sums in a different order are the same integers, so results are identical.
  */
 #include "kernels_int.h"
 
@@ -166,50 +166,4 @@ void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int
             }
         }
     }
-}
-
-size_t nn_dwconv_fast_scratch(const nn_conv_params *p)
-{
-    return (size_t)p->out_c * sizeof(int32_t);
-}
-
-void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w,
-                       const int32_t *bias, int8_t *out, int32_t *acc)
-{
-    int oc_n = p->out_c, dm = p->depth_mult;
-    for (int b = 0; b < p->batches; b++)
-        for (int oy = 0; oy < p->out_h; oy++)
-            for (int ox = 0; ox < p->out_w; ox++) {
-                int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-                if (bias)
-                    memcpy(acc, bias, sizeof(int32_t) * (size_t)oc_n);
-                else
-                    memset(acc, 0, sizeof(int32_t) * (size_t)oc_n);
-                for (int ky = 0; ky < p->k_h; ky++) {
-                    int iy = iy0 + ky * p->dil_h;
-                    if (iy < 0 || iy >= p->in_h) continue;
-                    for (int kx = 0; kx < p->k_w; kx++) {
-                        int ix = ix0 + kx * p->dil_w;
-                        if (ix < 0 || ix >= p->in_w) continue;
-                        const int8_t *x =
-                            in + (((size_t)b * p->in_h + iy) * p->in_w + ix) * p->in_c;
-                        const int8_t *f = w + ((size_t)ky * p->k_w + kx) * oc_n;
-                        if (dm == 1) {
-                            for (int c = 0; c < oc_n; c++)
-                                acc[c] += ((int32_t)x[c] + p->in_offset) * f[c];
-                        } else {
-                            for (int ic = 0; ic < p->in_c; ic++) {
-                                int32_t xv = (int32_t)x[ic] + p->in_offset;
-                                const int8_t *fc = f + (size_t)ic * dm;
-                                int32_t *ac = acc + (size_t)ic * dm;
-                                for (int m = 0; m < dm; m++)
-                                    ac[m] += xv * fc[m];
-                            }
-                        }
-                    }
-                }
-                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * oc_n;
-                for (int c = 0; c < oc_n; c++)
-                    o[c] = nn_requant(p, acc[c], c);
-            }
 }

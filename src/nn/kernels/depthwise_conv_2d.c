@@ -57,7 +57,10 @@ static rune_status dw_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *e
             (st = nn_act_range_int8(act, out->scale, out->zero_point, &p->act_min, &p->act_max,
                                     err)))
             return st;
-        if (!m->opts.reference) op->scratch_bytes = nn_dwconv_fast_scratch(p);
+        if (!m->opts.reference) {
+            if ((st = nn_dwconv_pack(m, p, w->data, err))) return st;
+            op->scratch_bytes = nn_dwconv_fast_scratch(p);
+        }
     } else {
         return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "input type %s is not supported",
                         rune_nn_type_name(in->type));
@@ -84,8 +87,8 @@ static rune_status dw_eval(const nn_exec *x, const nn_op *op)
     const nn_conv_params *p = op->params;
     if (!p->is_int8 || op->scratch_bytes == 0) return dw_eval_ref(x, op);
     const nn_graph *g = x->g;
-    const nn_tensor *w = nn_in(g, op, 1), *bias = nn_in(g, op, 2);
-    nn_dwconv_fast_i8(p, nn_data(x, nn_in(g, op, 0)), w->data, bias ? bias->data : NULL,
+    const nn_tensor *bias = nn_in(g, op, 2);
+    nn_dwconv_fast_i8(p, nn_data(x, nn_in(g, op, 0)), bias ? bias->data : NULL,
                       nn_data(x, nn_out(g, op, 0)), nn_scratch(x, op));
     return RUNE_OK;
 }

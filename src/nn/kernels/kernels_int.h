@@ -70,8 +70,10 @@ void nn_dwconv_ref_f32(const nn_conv_params *p, const float *in, const float *w,
 /* Optimized math (conv_fast.c), identical results to the reference. */
 void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int16_t *scratch);
 size_t nn_conv_fast_scratch(const nn_conv_params *p);
-void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w,
-                       const int32_t *bias, int8_t *out, int32_t *scratch);
+/* Depthwise (dwconv_fast.c): weights widened to int16 [KH*KW][OC] at load (p->w16). */
+rune_status nn_dwconv_pack(nn_model *m, nn_conv_params *p, const int8_t *w, rune_error *err);
+void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t *bias, int8_t *out,
+                       void *scratch);
 size_t nn_dwconv_fast_scratch(const nn_conv_params *p);
 /* Prepare w16/bias_fold/k16 from [OC][K] int8 weights (conv and FC). */
 rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, const int32_t *bias,
