@@ -214,6 +214,16 @@ static cJSON *desc_json(const char *media_type, const char *digest, uint64_t siz
     return o;
 }
 
+/* Attach item under key (or to an array when key is NULL); on failure item is freed. */
+static int put(cJSON *parent, const char *key, cJSON *item)
+{
+    if (!item) return 0;
+    int ok = parent && (key ? cJSON_AddItemToObject(parent, key, item)
+                            : cJSON_AddItemToArray(parent, item));
+    if (!ok) cJSON_Delete(item);
+    return ok;
+}
+
 static rune_status finish(cJSON *root, int ok, char **out, size_t *out_len, rune_error *err)
 {
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
@@ -242,14 +252,13 @@ rune_status rune_oci_rune_manifest(const uint8_t *rune, size_t len, char **confi
     int ok = cfg && cJSON_AddStringToObject(cfg, "architecture", "wasm") &&
              (ld = cJSON_AddArrayToObject(cfg, "layerDigests")) != NULL;
     cJSON *s = ok ? cJSON_CreateString(layer_digest) : NULL;
-    ok = ok && s && cJSON_AddItemToArray(ld, s) && cJSON_AddStringToObject(cfg, "os", "wasip1");
-    if (!ok) cJSON_Delete(s);
+    ok = ok && put(ld, NULL, s) && cJSON_AddStringToObject(cfg, "os", "wasip1");
     st = finish(cfg, ok, config, config_len, err);
     if (st != RUNE_OK) goto done;
     rune_digest_str(*config, *config_len, config_digest);
 
     /* manifest keys sorted: annotations config layers mediaType schemaVersion */
-    cJSON *root = cJSON_CreateObject(), *an = NULL, *layers = NULL, *cd = NULL, *layer = NULL;
+    cJSON *root = cJSON_CreateObject(), *an = NULL, *layers = NULL;
     char *mjson = rune_strndup(c->manifest_json, c->manifest_json_len);
     ok = root && mjson && (an = cJSON_AddObjectToObject(root, "annotations")) != NULL;
     ok = ok && cJSON_AddStringToObject(an, "org.opencontainers.image.title", title) &&
@@ -257,13 +266,12 @@ rune_status rune_oci_rune_manifest(const uint8_t *rune, size_t len, char **confi
          cJSON_AddStringToObject(an, RUNE_ANNOT_MANIFEST, mjson) &&
          cJSON_AddStringToObject(an, RUNE_ANNOT_RUNE_DIGEST, c->digest);
     rune_free(mjson);
-    ok = ok && (cd = desc_json(RUNE_WASM_CONFIG_TYPE, config_digest, *config_len, NULL, NULL,
-                               NULL)) != NULL;
-    if (cd) cJSON_AddItemToObject(root, "config", cd);
+    ok = ok && put(root, "config",
+                   desc_json(RUNE_WASM_CONFIG_TYPE, config_digest, *config_len, NULL, NULL, NULL));
     ok = ok && (layers = cJSON_AddArrayToObject(root, "layers")) != NULL;
-    ok = ok && (layer = desc_json(RUNE_WASM_LAYER_TYPE, layer_digest, len,
-                                  "org.opencontainers.image.title", title, NULL)) != NULL;
-    if (layer) cJSON_AddItemToArray(layers, layer);
+    ok = ok && put(layers, NULL,
+                   desc_json(RUNE_WASM_LAYER_TYPE, layer_digest, len,
+                             "org.opencontainers.image.title", title, NULL));
     ok = ok && cJSON_AddStringToObject(root, "mediaType", RUNE_OCI_MANIFEST_TYPE) &&
          add_uint(root, "schemaVersion", 2);
     st = finish(root, ok, manifest, manifest_len, err);
@@ -282,19 +290,18 @@ rune_status rune_oci_signature_manifest(const char *subject_digest, size_t subje
 {
     rune_json_use_rune_alloc();
     /* keys sorted: artifactType config layers mediaType schemaVersion subject */
-    cJSON *root = cJSON_CreateObject(), *layers = NULL, *cd = NULL, *ld = NULL, *sd = NULL;
+    cJSON *root = cJSON_CreateObject(), *layers = NULL;
     int ok = root && cJSON_AddStringToObject(root, "artifactType", RUNE_SIGNATURE_ARTIFACT_TYPE);
-    ok = ok && (cd = desc_json(RUNE_OCI_EMPTY_TYPE, RUNE_OCI_EMPTY_DIGEST, 2, NULL, NULL, NULL));
-    if (cd) cJSON_AddItemToObject(root, "config", cd);
+    ok = ok && put(root, "config",
+                   desc_json(RUNE_OCI_EMPTY_TYPE, RUNE_OCI_EMPTY_DIGEST, 2, NULL, NULL, NULL));
     ok = ok && (layers = cJSON_AddArrayToObject(root, "layers")) != NULL;
-    ok =
-        ok && (ld = desc_json(RUNE_SIGNATURE_ARTIFACT_TYPE, sig_digest, sig_len, NULL, NULL, NULL));
-    if (ld) cJSON_AddItemToArray(layers, ld);
+    ok = ok && put(layers, NULL,
+                   desc_json(RUNE_SIGNATURE_ARTIFACT_TYPE, sig_digest, sig_len, NULL, NULL, NULL));
     ok = ok && cJSON_AddStringToObject(root, "mediaType", RUNE_OCI_MANIFEST_TYPE) &&
          add_uint(root, "schemaVersion", 2);
-    ok = ok &&
-         (sd = desc_json(RUNE_OCI_MANIFEST_TYPE, subject_digest, subject_size, NULL, NULL, NULL));
-    if (sd) cJSON_AddItemToObject(root, "subject", sd);
+    ok = ok && put(root, "subject",
+                   desc_json(RUNE_OCI_MANIFEST_TYPE, subject_digest, subject_size, NULL, NULL,
+                             NULL));
     return finish(root, ok, out, out_len, err);
 }
 
@@ -305,11 +312,10 @@ rune_status rune_oci_index_build(const rune_oci_desc *d, size_t n, char **out, s
     cJSON *root = cJSON_CreateObject(), *arr = NULL;
     int ok = root && (arr = cJSON_AddArrayToObject(root, "manifests")) != NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        cJSON *o = desc_json(d[i].media_type ? d[i].media_type : RUNE_OCI_MANIFEST_TYPE,
-                             d[i].digest, d[i].size, d[i].ref_name ? RUNE_ANNOT_REF_NAME : NULL,
-                             d[i].ref_name, d[i].artifact_type);
-        ok = o != NULL;
-        if (o) cJSON_AddItemToArray(arr, o);
+        ok = put(arr, NULL,
+                 desc_json(d[i].media_type ? d[i].media_type : RUNE_OCI_MANIFEST_TYPE, d[i].digest,
+                           d[i].size, d[i].ref_name ? RUNE_ANNOT_REF_NAME : NULL, d[i].ref_name,
+                           d[i].artifact_type));
     }
     ok = ok && cJSON_AddStringToObject(root, "mediaType", RUNE_OCI_INDEX_TYPE) &&
          add_uint(root, "schemaVersion", 2);

@@ -218,6 +218,47 @@ TEST(oci_json_readers_refuse_bad_documents)
     CHECK_CONTAINS(err.msg, "index.manifests[0].size");
 }
 
+/* Every allocation of add/get/list/remove may fail: an error, never a crash or a leak, and the
+ * store stays usable (a later full run succeeds). */
+TEST(store_allocation_failures)
+{
+    char dir[] = "/tmp/rune-oci-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    rune_error err;
+    rune_oci_store *s = NULL;
+    CHECK_OK(rune_oci_store_open(dir, &s, &err), &err);
+    size_t len;
+    uint8_t *rune = fixture_rune(SMALL_MODEL, "hw", &len, NULL, NULL);
+    if (!s || !rune) return;
+    long base = rune_alloc_live();
+    int done = 0;
+    for (long n = 0; n < 3000 && !done; n++) {
+        uint8_t *got = NULL;
+        size_t glen = 0, nl = 0;
+        rune_oci_entry *e = NULL;
+        rune_alloc_fail_after(n);
+        rune_status st = rune_oci_store_add_rune(s, rune, len, "hw:1", NULL, &err);
+        if (st == RUNE_OK) st = rune_oci_store_get_rune(s, "hw:1", &got, &glen, &err);
+        if (st == RUNE_OK) st = rune_oci_store_list(s, &e, &nl, &err);
+        if (st == RUNE_OK) st = rune_oci_store_remove(s, "hw:1", NULL, &err);
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_OK) {
+            done = 1;
+            CHECK(got && glen == len && nl == 1);
+        } else {
+            CHECK_MSG_(st == RUNE_E_NOMEM || st == RUNE_E_MALFORMED, "n=%ld: %s", n, err.msg);
+        }
+        rune_free(got);
+        rune_free(e);
+        CHECK_MSG_(rune_alloc_live() == base, "n=%ld: %ld live after '%s'", n,
+                   rune_alloc_live() - base, st == RUNE_OK ? "ok" : err.msg);
+    }
+    CHECK(done);
+    rune_free(rune);
+    rune_oci_store_close(s);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     RUN(references_parse);
@@ -225,5 +266,6 @@ int main(void)
     RUN(store_add_tag_list_get_remove);
     RUN(corrupt_blob_refused);
     RUN(oci_json_readers_refuse_bad_documents);
+    RUN(store_allocation_failures);
     return test_report();
 }
