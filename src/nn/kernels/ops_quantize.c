@@ -1,8 +1,8 @@
 /*
  * ops_quantize.c - QUANTIZE: float32 -> int8, and int8 -> int8 requantization.
  *
- * float32 -> int8 as TFLite's AffineQuantize: q = clamp(round(x / scale) + zero_point), rounding
- * half away from zero, the division in float. NaN, which TFLite leaves undefined, becomes the zero
+ * float32 -> int8 as TFLite's reference AffineQuantize: q = clamp(round(x / scale) + zero_point),
+ * rounding half away from zero, the division in double (QuantizationParams.scale is a double). NaN, which TFLite leaves undefined, becomes the zero
  * point; infinities saturate. int8 -> int8 as TFLite's Requantize: q = clamp(MBQM(x - zi, m, s) +
  * zo) with (m, s) the fixed-point form of si / so. Per-tensor quantization only.
  */
@@ -50,15 +50,15 @@ static rune_status eval(const nn_exec *x, const nn_op *op)
     size_t n = in->n_elems;
     if (in->type == RUNE_NN_FLOAT32) {
         const float *src = nn_data(x, in);
-        float scale = out->scale;
+        double scale = out->scale;
         for (size_t i = 0; i < n; i++) {
-            float r = roundf(src[i] / scale);
+            double r = round(src[i] / scale);
             int32_t q;
             if (r != r)
                 q = zo;
-            else if (r > 1e6f)
+            else if (r > 1e6)
                 q = 127;
-            else if (r < -1e6f)
+            else if (r < -1e6)
                 q = -128;
             else
                 q = (int32_t)r + zo;

@@ -15,12 +15,19 @@ int nn_xnn_int8 = 0;
 uint64_t nn_xnn_min_macs = NN_XNN_MIN_MACS;
 
 static int xnn_ready = 0; /* 1 ok, -1 unsupported hardware */
+static pthread_once_t xnn_once = PTHREAD_ONCE_INIT;
+
+static void xnn_init_once(void)
+{
+    xnn_ready = xnn_initialize(NULL) == xnn_status_success ? 1 : -1;
+}
 
 static void state_free(void *p)
 {
     nn_xnn_state *st = p;
     if (!st) return;
     if (st->op) xnn_delete_operator(st->op);
+    pthread_mutex_destroy(&st->lock);
     rune_free(st);
 }
 
@@ -48,12 +55,13 @@ int nn_xnn_window_of(const nn_tensor *in, const nn_tensor *out, int kh, int kw, 
 
 static rune_status fast_eval(const nn_exec *x, const nn_op *op)
 {
-    const nn_xnn_state *st = op->fast_state;
+    nn_xnn_state *st = op->fast_state;
     const nn_graph *g = x->g;
     const void *a = nn_data(x, nn_in(g, op, 0));
     void *o = nn_data(x, nn_out(g, op, 0));
     const void *b = op->n_inputs > 1 && nn_in(g, op, 1) ? nn_data(x, nn_in(g, op, 1)) : NULL;
     enum xnn_status s = xnn_status_invalid_parameter;
+    pthread_mutex_lock(&st->lock);
     switch (st->kind) {
     case NN_XNN_CONV_F32:
         s = xnn_setup_convolution2d_nhwc_f32(st->op, st->batch, st->in_h, st->in_w, a, o, NULL);
@@ -95,6 +103,7 @@ static rune_status fast_eval(const nn_exec *x, const nn_op *op)
     default: break;
     }
     if (s == xnn_status_success) s = xnn_run_operator(st->op, NULL);
+    pthread_mutex_unlock(&st->lock);
     if (s != xnn_status_success) return RUNE_E_INTERNAL;
     return RUNE_OK;
 }
@@ -102,13 +111,17 @@ static rune_status fast_eval(const nn_exec *x, const nn_op *op)
 rune_status nn_xnn_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
 {
     (void)m;
-    if (xnn_ready == 0) xnn_ready = xnn_initialize(NULL) == xnn_status_success ? 1 : -1;
+    pthread_once(&xnn_once, xnn_init_once);
     if (xnn_ready < 0) return RUNE_OK;
     const nn_tensor *in = nn_in(g, op, 0);
     if (!in || in->data) return RUNE_OK; /* constant-folded inputs: leave to the portable kernel */
     if (op->macs < nn_xnn_min_macs) return RUNE_OK;
     nn_xnn_state *st = rune_calloc(1, sizeof *st);
     if (!st) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+    if (pthread_mutex_init(&st->lock, NULL) != 0) {
+        rune_free(st);
+        return RUNE_OK; /* no lock, no fast path */
+    }
     int built = 0;
     if (in->type == RUNE_NN_FLOAT32)
         built = nn_xnn_build_f32(g, op, st);

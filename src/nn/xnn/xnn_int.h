@@ -4,8 +4,9 @@
  * nn_xnn_prepare (declared in nn_int.h) runs after an op's portable prepare when the model is
  * loaded with options.fast_path; it builds an XNNPACK operator (weights packed by XNNPACK at
  * creation) and sets op->fast_eval / fast_state / fast_free, or leaves the op to the portable
- * kernel. XNNPACK operators are set up with the interpreter's tensor addresses at each eval, so a
- * model with fast ops must be invoked from one thread at a time (any number of interpreters).
+ * kernel. An XNNPACK operator belongs to the model and is set up with the calling interpreter's
+ * tensor addresses at each eval, under a mutex per operator: interpreters of one model may run in
+ * different threads at once (they take turns on each fast op).
  *
  * Which ops take it (Debian's libxnnpack-dev, 2022-02 snapshot):
  *   float32: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, SUB,
@@ -24,6 +25,7 @@
 #include "../nn_int.h"
 
 #ifdef RUNE_NN_XNNPACK
+#include <pthread.h>
 #include <xnnpack.h>
 
 /* Set to 1 to let int8 CONV_2D / DEPTHWISE_CONV_2D (qc8), FULLY_CONNECTED and ADD/MUL (qs8) take
@@ -40,6 +42,7 @@ extern uint64_t nn_xnn_min_macs;
 
 typedef struct nn_xnn_state {
     xnn_operator_t op;
+    pthread_mutex_t lock; /* setup + run of op */
     int kind; /* which setup call eval makes (xnn.c) */
     size_t batch, in_h, in_w;
     size_t n_a, n_b;                     /* binary: ranks */
