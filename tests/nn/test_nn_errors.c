@@ -185,7 +185,7 @@ TEST(test_kernel_prepare_errors)
     static int8_t w[54];
     static int32_t bias[3];
     int64_t zp0 = 0, zpm = -5;
-    for (int variant = 0; variant < 4; variant++) {
+    for (int variant = 0; variant < 5; variant++) {
         rune_nnw *wr = NULL;
         rune_error err = {0};
         CHECK_OK(rune_nnw_new(&wr, &err), &err);
@@ -196,6 +196,14 @@ TEST(test_kernel_prepare_errors)
         t_i8(&t, "w", 4, w_shape, 0.1f, &zp0);
         t.data = w;
         t.data_len = sizeof w;
+        static const float three_scales[3] = {0.1f, 0.2f, 0.3f};
+        static const int64_t three_zeros[3] = {0, 0, 0};
+        if (variant == 4) { /* per-channel along KH (size 3 too): the wrong axis for CONV_2D */
+            t.n_quant = 3;
+            t.scale = three_scales;
+            t.zero_point = three_zeros;
+            t.quantized_dimension = 1;
+        }
         int wt = rune_nnw_add_tensor(wr, &t);
         rune_nnw_tensor tb = {.name = "b",
                               .type = variant == 1 ? RUNE_NNW_FLOAT32 : RUNE_NNW_INT32,
@@ -226,8 +234,10 @@ TEST(test_kernel_prepare_errors)
                         "operator 0 (CONV_2D): bias must be int32, got float32");
         } else if (variant == 2) {
             expect_fail(b, n, RUNE_E_INVALID, "operator 0 (CONV_2D): output shape does not match");
-        } else {
+        } else if (variant == 3) {
             expect_fail(b, n, RUNE_E_INVALID, "strides");
+        } else {
+            expect_fail(b, n, RUNE_E_UNSUPPORTED, "per channel along axis 1, expected axis 0");
         }
         rune_free(b);
     }

@@ -9,7 +9,8 @@
 #include "rune/alloc.h"
 
 rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
-                                const nn_tensor *out, int n_ch, nn_conv_params *p, rune_error *err)
+                                const nn_tensor *out, int n_ch, int axis, nn_conv_params *p,
+                                rune_error *err)
 {
     rune_status st;
     if ((st = nn_check_quant(in, "input", err)) || (st = nn_check_quant(out, "output", err)))
@@ -17,6 +18,10 @@ rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tenso
     if (filter->q.n != 1 && filter->q.n != n_ch)
         return RUNE_ERR(err, RUNE_E_INVALID, "filter has %d scales for %d output channels",
                         filter->q.n, n_ch);
+    if (filter->q.n > 1 && filter->q.axis != axis)
+        return RUNE_ERR(err, RUNE_E_UNSUPPORTED,
+                        "filter is quantized per channel along axis %d, expected axis %d",
+                        filter->q.axis, axis);
     for (int c = 0; c < filter->q.n; c++) {
         if (!(filter->q.scale[c] > 0.0f))
             return RUNE_ERR(err, RUNE_E_INVALID, "filter scale %d is not positive", c);

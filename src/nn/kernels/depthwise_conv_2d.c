@@ -53,7 +53,7 @@ static rune_status dw_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *e
         if ((st = nn_check_type(w, "filter", RUNE_NN_INT8, err)) ||
             (st = nn_check_type(out, "output", RUNE_NN_INT8, err)) ||
             (st = nn_check_bias(bias, RUNE_NN_INT32, p->out_c, err)) ||
-            (st = nn_conv_multipliers(m, in, w, out, p->out_c, p, err)) ||
+            (st = nn_conv_multipliers(m, in, w, out, p->out_c, 3, p, err)) ||
             (st = nn_act_range_int8(act, out->scale, out->zero_point, &p->act_min, &p->act_max,
                                     err)))
             return st;

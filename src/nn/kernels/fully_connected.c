@@ -49,7 +49,7 @@ static rune_status fc_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *e
         if ((st = nn_check_type(w, "weights", RUNE_NN_INT8, err)) ||
             (st = nn_check_type(out, "output", RUNE_NN_INT8, err)) ||
             (st = nn_check_bias(bias, RUNE_NN_INT32, p->units, err)) ||
-            (st = nn_conv_multipliers(m, in, w, out, p->units, &p->c, err)) ||
+            (st = nn_conv_multipliers(m, in, w, out, p->units, 0, &p->c, err)) ||
             (st = nn_act_range_int8(act, out->scale, out->zero_point, &p->c.act_min, &p->c.act_max,
                                     err)))
             return st;

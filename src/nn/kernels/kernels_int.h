@@ -33,9 +33,11 @@ typedef struct nn_conv_params {
 } nn_conv_params;
 
 /* Per-output-channel multipliers from input scale * filter scale[c] / output scale, computed in
- * double as TFLite's PopulateConvolutionQuantizationParams does. Filter with 1 scale: broadcast. */
+ * double as TFLite's PopulateConvolutionQuantizationParams does. Filter with 1 scale: broadcast;
+ * per-channel scales must run along the output-channel axis of the filter. */
 rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
-                                const nn_tensor *out, int n_ch, nn_conv_params *p, rune_error *err);
+                                const nn_tensor *out, int n_ch, int axis, nn_conv_params *p,
+                                rune_error *err);
 /* Window geometry (conv_2d.c) from NHWC input, window kh x kw, padding, strides and dilations;
  * checks the output's first three dims. */
 rune_status nn_window_geometry(nn_conv_params *p, const nn_tensor *in, const nn_tensor *out, int kh,
