@@ -12,7 +12,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "rune/alloc.h"
 #include "smp_int.h"
 
 /* Upper bound of everything but the data bytes in a first request: header 8, map open/close 2,
@@ -61,10 +60,11 @@ rune_status rune_smp_upload_step(rune_smp_upload *u, rune_smp_client *c, rune_er
     bool first = !u->synced || u->off == 0;
     size_t off = first ? 0 : u->off;
     size_t n = u->len - off < u->chunk ? u->len - off : u->chunk;
-    uint8_t *body = rune_malloc(u->chunk + UPLOAD_OVERHEAD);
-    if (!body) return RUNE_ERR(err, RUNE_E_NOMEM, "upload: out of memory");
+    /* the body is built where the request goes: right after the header room of the client's
+     * transmit buffer (rune_smp_msg_build leaves a body already in place where it is) */
+    uint8_t *body = c->tx + RUNE_SMP_HDR_LEN;
     rune_cbor_enc e;
-    rune_cbor_enc_init(&e, body, u->chunk + UPLOAD_OVERHEAD);
+    rune_cbor_enc_init(&e, body, RUNE_SMP_MAX_MSG - RUNE_SMP_HDR_LEN);
     rune_cbor_put_map_indef(&e);
     if (first) {
         rune_cbor_put_textz(&e, "image");
@@ -86,7 +86,6 @@ rune_status rune_smp_upload_step(rune_smp_upload *u, rune_smp_client *c, rune_er
         st = rune_smp_client_request(c, RUNE_SMP_OP_WRITE, RUNE_SMP_GROUP_IMAGE,
                                      RUNE_SMP_IMAGE_UPLOAD, body, e.len, err);
     }
-    rune_free(body);
     if (st != RUNE_OK) {
         u->synced = false;
         rune_error_prefix(err, "upload at offset %zu", off);
