@@ -56,7 +56,10 @@ rune_status catalog_infer_fft(const rune_catalog_type *in, const rune_pb_arg *ar
     if (!pb) return RUNE_ERR(err, RUNE_E_NOMEM, "fft: out of memory");
     st = rune_pb_fft_init(pb, args, nargs, err);
     if (st == RUNE_OK) {
-        const size_t frames = rune_pb_fft_frames(pb, count_of(in));
+        /* Streaming keeps up to window - 1 samples from earlier calls, so a call may complete
+         * more windows than its own samples give: the shape is then a bound. */
+        const size_t n = count_of(in) + (pb->streaming ? (size_t)pb->window_size - 1 : 0);
+        const size_t frames = rune_pb_fft_frames(pb, n);
         if (frames == 0) {
             st = RUNE_ERR(err, RUNE_E_ARG, "fft: %zu samples are fewer than one %d-sample window",
                           count_of(in), pb->window_size);
@@ -66,6 +69,7 @@ rune_status catalog_infer_fft(const rune_catalog_type *in, const rune_pb_arg *ar
                                  : pb->output == RUNE_PB_FFT_OUT_U16 ? RUNE_ELEM_U16
                                                                      : RUNE_ELEM_F32;
             set_type(out, elem, 2, dims);
+            out->dynamic = pb->streaming;
         }
     }
     rune_free(pb);

@@ -57,6 +57,11 @@ TEST(micro_speech_types)
     static const rune_pb_arg raw[] = {{"output", "u16"}, {"window-step-ms", "10"}};
     CHECK_OK(rune_catalog_infer("fft", &in, raw, 2, &out, &err), &err);
     CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "u16[1,3920]");
+    /* Streaming reads of 320 samples: each call gives at most one frame. */
+    static const rune_pb_arg stream[] = {{"streaming", "true"}};
+    rune_catalog_type hop = ty(RUNE_ELEM_I16, 1, 320, 0);
+    CHECK_OK(rune_catalog_infer("fft", &hop, stream, 1, &out, &err), &err);
+    CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "i8[<=1,40]");
     rune_catalog_type logits = ty(RUNE_ELEM_I8, 2, 1, 4);
     CHECK_OK(rune_catalog_infer("softmax", &logits, NULL, 0, &out, &err), &err);
     CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "f32[1,4]");
@@ -142,6 +147,22 @@ TEST(catalog_agrees_with_transforms)
     CHECK_OK(rune_pb_fft_transform(&fft, &t, &o, &err), &err);
     rune_catalog_type got = ty(o.elem, o.rank, o.dims[0], o.dims[1]);
     CHECK_STR(rune_catalog_type_str(&got, a, sizeof a), rune_catalog_type_str(&want, b, sizeof b));
+
+    /* Streaming in 320-sample reads into a buffer of exactly the catalog's bound. */
+    static const rune_pb_arg stream[] = {{"streaming", "true"}};
+    rune_catalog_type hop = ty(RUNE_ELEM_I16, 1, 320, 0);
+    CHECK_OK(rune_catalog_infer("fft", &hop, stream, 1, &want, &err), &err);
+    CHECK_OK(rune_pb_fft_init(&fft, stream, 1, &err), &err);
+    size_t frames = 0;
+    for (size_t off = 0; off < 16000; off += 320) {
+        rune_tensor piece = {RUNE_ELEM_I16, 1, {320}, audio + off, 640};
+        o.data = outbuf;
+        o.len = want.dims[1];
+        CHECK_OK(rune_pb_fft_transform(&fft, &piece, &o, &err), &err);
+        CHECK(o.len <= want.dims[1]);
+        frames += o.len / 40;
+    }
+    CHECK_EQ_INT(frames, 49);
 
     float scores[6] = {0.2f, 0.9f, 0.4f, 0.8f, 0.1f, 0.7f};
     rune_catalog_type sin = ty(RUNE_ELEM_F32, 2, 2, 3);
