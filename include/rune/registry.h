@@ -20,8 +20,9 @@
  * Local store: an OCI image layout directory (oci-layout, index.json, blobs/sha256/HEX). Each tag
  * is an index.json entry whose org.opencontainers.image.ref.name annotation is "NAME:TAG". Every
  * write is atomic (temp file, fsync, rename); blobs are verified against their digest when read;
- * removing a tag garbage-collects blobs no longer reachable. One process at a time may write a
- * store.
+ * removing a tag garbage-collects blobs no longer reachable. Index updates and garbage collection
+ * hold an exclusive flock on DIR/index.lock, so concurrent processes do not lose each other's tags
+ * (a pull racing an rm may lose a not-yet-tagged blob; that pull then fails and can be retried).
  *
  * Distribution client (libcurl): push = per blob HEAD, else POST an upload, PATCH it in chunks, PUT
  * ?digest=; then PUT the manifest by tag. Pull = GET the manifest by tag or digest (Accept: OCI

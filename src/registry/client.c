@@ -282,6 +282,13 @@ rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const ch
                           "registry: rune digest %.19s... differs from the "
                           "annotation %.19s...",
                           c->digest, om->rune_digest);
+        if (st == RUNE_OK && om->rune_manifest &&
+            (strlen(om->rune_manifest) != c->manifest_json_len ||
+             memcmp(om->rune_manifest, c->manifest_json, c->manifest_json_len) != 0))
+            st = RUNE_ERR(err, RUNE_E_VERIFY,
+                          "registry: the %s annotation differs from the "
+                          "rune's own manifest",
+                          RUNE_ANNOT_MANIFEST);
         rune_container_free(c);
     }
     if (st == RUNE_OK) st = rune_oci_store_put_blob(store, resp.body, resp.len, NULL, err);

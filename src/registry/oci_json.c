@@ -218,8 +218,8 @@ static cJSON *desc_json(const char *media_type, const char *digest, uint64_t siz
 static int put(cJSON *parent, const char *key, cJSON *item)
 {
     if (!item) return 0;
-    int ok = parent && (key ? cJSON_AddItemToObject(parent, key, item)
-                            : cJSON_AddItemToArray(parent, item));
+    int ok = parent &&
+             (key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item));
     if (!ok) cJSON_Delete(item);
     return ok;
 }
@@ -299,9 +299,9 @@ rune_status rune_oci_signature_manifest(const char *subject_digest, size_t subje
                    desc_json(RUNE_SIGNATURE_ARTIFACT_TYPE, sig_digest, sig_len, NULL, NULL, NULL));
     ok = ok && cJSON_AddStringToObject(root, "mediaType", RUNE_OCI_MANIFEST_TYPE) &&
          add_uint(root, "schemaVersion", 2);
-    ok = ok && put(root, "subject",
-                   desc_json(RUNE_OCI_MANIFEST_TYPE, subject_digest, subject_size, NULL, NULL,
-                             NULL));
+    ok = ok &&
+         put(root, "subject",
+             desc_json(RUNE_OCI_MANIFEST_TYPE, subject_digest, subject_size, NULL, NULL, NULL));
     return finish(root, ok, out, out_len, err);
 }
 

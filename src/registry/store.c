@@ -5,6 +5,8 @@
  * every blob read is checked against its digest.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -155,6 +157,33 @@ rune_status rune_oci_store_get_blob(rune_oci_store *s, const char *digest, uint8
     return RUNE_OK;
 }
 
+/* ---- lock ----------------------------------------------------------------------------------- */
+
+/* Writers of index.json and the garbage collector hold an exclusive flock on DIR/index.lock, so two
+ * processes never lose each other's tags. Returns the fd to pass to unlock, or -1 with err set. */
+static int lock_store(rune_oci_store *s, rune_error *err)
+{
+    char p[PATH_MAX];
+    path_of(s, "index.lock", p);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        RUNE_ERR(err, RUNE_E_IO, "store: cannot open %s: %s", p, strerror(errno));
+        return -1;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        RUNE_ERR(err, RUNE_E_IO, "store: cannot lock %s: %s", p, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void unlock_store(int fd)
+{
+    if (fd >= 0) close(fd); /* closing releases the flock */
+}
+
 /* ---- index ---------------------------------------------------------------------------------- */
 
 static rune_status read_index(rune_oci_store *s, rune_oci_desc **d, size_t *n, rune_error *err)
@@ -212,7 +241,12 @@ rune_status rune_oci_store_set_tag(rune_oci_store *s, const char *ref, const cha
 
     rune_oci_desc *d;
     size_t n;
-    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) return st;
+    int lk = lock_store(s, err);
+    if (lk < 0) return err ? err->status : RUNE_E_IO;
+    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) {
+        unlock_store(lk);
+        return st;
+    }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (d[i].ref_name && strcmp(d[i].ref_name, name) == 0) {
@@ -233,6 +267,7 @@ rune_status rune_oci_store_set_tag(rune_oci_store *s, const char *ref, const cha
     n++;
     if (!nd.media_type || !nd.ref_name) st = RUNE_ERR(err, RUNE_E_NOMEM, "store: out of memory");
     if (st == RUNE_OK) st = write_index(s, d, n, err);
+    unlock_store(lk);
     rune_oci_descs_free(d, n);
     return st;
 }
@@ -380,7 +415,7 @@ static int set_has(const digest_set *set, const char *digest)
     return 0;
 }
 
-rune_status rune_oci_store_gc(rune_oci_store *s, size_t *freed, rune_error *err)
+static rune_status gc_locked(rune_oci_store *s, size_t *freed, rune_error *err)
 {
     if (freed) *freed = 0;
     rune_oci_desc *d;
@@ -430,6 +465,15 @@ rune_status rune_oci_store_gc(rune_oci_store *s, size_t *freed, rune_error *err)
     return RUNE_OK;
 }
 
+rune_status rune_oci_store_gc(rune_oci_store *s, size_t *freed, rune_error *err)
+{
+    int lk = lock_store(s, err);
+    if (lk < 0) return err ? err->status : RUNE_E_IO;
+    rune_status st = gc_locked(s, freed, err);
+    unlock_store(lk);
+    return st;
+}
+
 rune_status rune_oci_store_remove(rune_oci_store *s, const char *ref, size_t *freed,
                                   rune_error *err)
 {
@@ -441,7 +485,12 @@ rune_status rune_oci_store_remove(rune_oci_store *s, const char *ref, size_t *fr
     snprintf(name, sizeof name, "%s:%s", r.name, r.tag);
     rune_oci_desc *d;
     size_t n, k = 0, removed = 0;
-    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) return st;
+    int lk = lock_store(s, err);
+    if (lk < 0) return err ? err->status : RUNE_E_IO;
+    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) {
+        unlock_store(lk);
+        return st;
+    }
     for (size_t i = 0; i < n; i++) {
         int match = r.digest[0] ? strcmp(d[i].digest, r.digest) == 0
                                 : d[i].ref_name && strcmp(d[i].ref_name, name) == 0;
@@ -459,6 +508,7 @@ rune_status rune_oci_store_remove(rune_oci_store *s, const char *ref, size_t *fr
     else
         st = write_index(s, d, k, err);
     rune_oci_descs_free(d, k);
-    if (st == RUNE_OK) st = rune_oci_store_gc(s, freed, err);
+    if (st == RUNE_OK) st = gc_locked(s, freed, err);
+    unlock_store(lk);
     return st;
 }

@@ -63,8 +63,9 @@ static void *fake_server(void *arg)
                 token_with_basic++;
                 respond(c, 200, "", "{\"token\":\"good-token\",\"expires_in\":60}");
             } else {
-                respond(c, 401, "",
-                        "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"bad credentials\"}]}");
+                respond(
+                    c, 401, "",
+                    "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"bad credentials\"}]}");
             }
         } else if (!has_token) {
             char hdr[512];

@@ -6,7 +6,7 @@
  */
 #include "test.h"
 
-#include <crypt.h>
+#include <curl/curl.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -153,6 +153,72 @@ TEST(corrupted_blob_in_registry_is_refused)
     drop_store(a, da);
 }
 
+static size_t sink(char *p, size_t a, size_t b, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return a * b;
+}
+
+/* PUT a manifest by hand (to forge one the client would never write); returns the HTTP status. */
+static long put_raw_manifest(const char *name, const char *tag, const char *json)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://%s/v2/%s/manifests/%s", host, name, tag);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Content-Type: application/vnd.oci.image.manifest.v1+json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* A manifest whose annotations lie about the rune is refused on pull. */
+TEST(forged_annotations_refused)
+{
+    char da[64];
+    rune_oci_store *a = temp_store(da);
+    rune_registry *r = client(NULL, NULL);
+    size_t len;
+    uint8_t *rune = fixture_rune(SHARED("models/hello_world_int8.tflite"), "hw", &len, NULL, NULL);
+    if (!a || !r || !rune) return;
+    rune_error err;
+    char d[RUNE_DIGEST_STR_LEN];
+    CHECK_OK(rune_oci_store_add_rune(a, rune, len, "hw:real", d, &err), &err);
+    CHECK_OK(rune_registry_push(r, a, "hw:real", "runes/forged", "real", d, &err), &err);
+    uint8_t *m = NULL;
+    size_t mlen;
+    CHECK_OK(rune_oci_store_get_blob(a, d, &m, &mlen, &err), &err);
+    if (!m) return;
+    char *forged = malloc(mlen + 1);
+    memcpy(forged, m, mlen);
+    forged[mlen] = 0;
+    char *v = strstr(forged, "\\\"version\\\":\\\"1.0.0\\\"");
+    CHECK(v != NULL);
+    if (v) memcpy(strstr(v, "1.0.0"), "6.6.6", 5); /* the annotation now claims another version */
+    CHECK_EQ_INT(put_raw_manifest("runes/forged", "lie", forged), 201);
+    CHECK_STATUS(rune_registry_pull(r, a, "runes/forged", "lie", NULL, d, &err), RUNE_E_VERIFY);
+    CHECK_CONTAINS(err.msg, "annotation differs");
+    char *dg = strstr(forged, "\"org.runic.rune.digest\":\"sha256:");
+    memcpy(strstr(forged, "6.6.6"), "1.0.0", 5);
+    if (dg) dg[strlen("\"org.runic.rune.digest\":\"sha256:")] ^= 1;
+    CHECK_EQ_INT(put_raw_manifest("runes/forged", "lie2", forged), 201);
+    CHECK_STATUS(rune_registry_pull(r, a, "runes/forged", "lie2", NULL, d, &err), RUNE_E_VERIFY);
+    CHECK_CONTAINS(err.msg, "differs from the annotation");
+    free(forged);
+    rune_free(m);
+    rune_free(rune);
+    rune_registry_close(r);
+    drop_store(a, da);
+}
+
 TEST(signature_as_referrer)
 {
     char da[64];
@@ -265,6 +331,7 @@ int main(void)
     snprintf(host, sizeof host, "127.0.0.1:%d", port);
     RUN(push_delete_pull_round_trip);
     RUN(corrupted_blob_in_registry_is_refused);
+    RUN(forged_annotations_refused);
     RUN(signature_as_referrer);
     RUN(skopeo_sees_annotations);
     RUN(unreachable_registry_is_an_io_error);
