@@ -66,6 +66,11 @@ extern "C" {
 #endif
 /* Largest SMP message (header + body) the header's 16-bit length allows. */
 #define RUNE_SMP_MAX_MSG (8 + 65535)
+/* How long a server treats a byte-identical repeat of the last request as a retry (answered from
+ * its cache) rather than a new request: the default client gives up after 4 s. */
+#ifndef RUNE_SMP_RETRY_WINDOW_MS
+#define RUNE_SMP_RETRY_WINDOW_MS 5000
+#endif
 /* Handlers a server can hold. */
 #ifndef RUNE_SMP_MAX_HANDLERS
 #define RUNE_SMP_MAX_HANDLERS 48
@@ -286,11 +291,14 @@ rune_status rune_smp_server_register(rune_smp_server *s, uint16_t group, uint8_t
 /* The OS echo and params handlers (buf_size = mtu), which need nothing from the agent. */
 rune_status rune_smp_server_register_os(rune_smp_server *s, size_t mtu, rune_error *err);
 
+/* Change the retry window (RUNE_SMP_RETRY_WINDOW_MS); 0 turns the retry cache off. */
+void rune_smp_server_set_retry_window(rune_smp_server *s, unsigned ms);
+
 /* Handle one request message. Writes the response to rsp (*rsp_len = 0 when nothing is to be sent:
  * a response op). A request equal byte for byte to the previous one (a client's retry) gets the
- * previous response again without running the handler. Unknown (group, id, op): rc ENOTSUP.
- * A request whose header is bad or whose body is not a CBOR map: the error is returned and, when
- * the header was readable, an EINVAL response is written as well. */
+ * previous response again without running the handler, if it comes within the retry window. Unknown
+ * (group, id, op): rc ENOTSUP. A request whose header is bad or whose body is not a CBOR map: the
+ * error is returned and, when the header was readable, an EINVAL response is written as well. */
 rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_t req_len,
                                    uint8_t *rsp, size_t rsp_cap, size_t *rsp_len, rune_error *err);
 

@@ -6,6 +6,7 @@
  * Workload: a CLI or a fleet tool driving one device over a lossy link (UDP, a noisy UART). Late
  * duplicates and answers to earlier requests are skipped by sequence number, group and command.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,10 @@ rune_status rune_smp_client_init(rune_smp_client *c, rune_smp_transport *t, rune
     if (!t) return RUNE_ERR(err, RUNE_E_ARG, "smp client: no transport");
     c->t = t;
     c->version = RUNE_SMP_V2;
+    /* a random first sequence number: two short-lived clients in a row (two hmr commands) must
+     * not look like one client retrying to the device's retry cache */
+    if (sodium_init() < 0) return RUNE_ERR(err, RUNE_E_INTERNAL, "smp client: libsodium init");
+    c->seq = (uint8_t)randombytes_uniform(256);
     c->timeout_ms = 1000;
     c->retries = 3;
     c->tx = rune_malloc(RUNE_SMP_MAX_MSG);

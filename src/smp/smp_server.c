@@ -31,6 +31,8 @@ struct rune_smp_server {
     uint8_t *last_req, *last_rsp;
     size_t last_req_len, last_rsp_len;
     bool have_last;
+    uint64_t last_ms;  /* when the cached answer was made */
+    unsigned retry_ms; /* a repeat later than this is a new request, not a retry */
 };
 
 rune_status rune_smp_server_create(rune_smp_server **out, rune_error *err)
@@ -45,6 +47,7 @@ rune_status rune_smp_server_create(rune_smp_server **out, rune_error *err)
     s->last_rsp = rune_malloc(RUNE_SMP_MAX_MSG);
     if (!s->msg || !s->rx || !s->tx || !s->last_req || !s->last_rsp) goto nomem;
     s->mtu = RUNE_SMP_UDP_MTU;
+    s->retry_ms = RUNE_SMP_RETRY_WINDOW_MS;
     *out = s;
     return RUNE_OK;
 nomem:
@@ -81,6 +84,11 @@ rune_status rune_smp_server_register(rune_smp_server *s, uint16_t group, uint8_t
     s->h[s->n++] = (handler){.group = group, .id = id, .op = op, .fn = fn, .ud = ud};
     s->have_last = false;
     return RUNE_OK;
+}
+
+void rune_smp_server_set_retry_window(rune_smp_server *s, unsigned ms)
+{
+    s->retry_ms = ms;
 }
 
 static const handler *find(const rune_smp_server *s, uint16_t group, uint8_t id, uint8_t op)
@@ -121,7 +129,9 @@ rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_
     if (rsp_cap < RUNE_SMP_HDR_LEN + 2)
         return RUNE_ERR(err, RUNE_E_ARG, "smp server: response buffer too small");
 
-    if (s->have_last && s->last_req_len == req_len && memcmp(s->last_req, req, req_len) == 0 &&
+    uint64_t now = smp_now_ms();
+    if (s->have_last && s->retry_ms && now - s->last_ms <= s->retry_ms &&
+        s->last_req_len == req_len && memcmp(s->last_req, req, req_len) == 0 &&
         s->last_rsp_len <= rsp_cap) {
         memcpy(rsp, s->last_rsp, s->last_rsp_len);
         *rsp_len = s->last_rsp_len;
@@ -177,6 +187,7 @@ rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_
         memcpy(s->last_rsp, rsp, *rsp_len);
         s->last_rsp_len = *rsp_len;
         s->have_last = true;
+        s->last_ms = now;
     }
     return ret;
 }

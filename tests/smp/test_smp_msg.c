@@ -4,6 +4,7 @@
  * image upload exchange against the server-side receiver (sink in memory).
  */
 #include <sodium.h>
+#include <unistd.h>
 
 #include "rune/alloc.h"
 #include "rune/smp.h"
@@ -152,6 +153,16 @@ TEST(dispatcher)
     m[6] = 43;
     CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_EQ_INT(echo_calls, 2);
+    /* a repeat after the retry window is a new request (another client that drew the same seq) */
+    rune_smp_server_set_retry_window(s, 30);
+    CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
+    CHECK_EQ_INT(echo_calls, 2);
+    usleep(60 * 1000);
+    CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
+    CHECK_EQ_INT(echo_calls, 3);
+    rune_smp_server_set_retry_window(s, 0);
+    CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
+    CHECK_EQ_INT(echo_calls, 4);
 
     /* unknown command: v1 "rc": 8, v2 "err": {group, rc} */
     n = build(m, RUNE_SMP_OP_READ, RUNE_SMP_V1, 9, 3, 1, NULL, 0);
