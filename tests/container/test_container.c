@@ -304,6 +304,36 @@ TEST(allocation_failures_leak_nothing)
     rune_free(rune);
 }
 
+TEST(write_allocation_failures)
+{
+    size_t mlen;
+    unsigned char *model = test_read_file(SMALL_MODEL, &mlen);
+    if (!model) return;
+    rune_blob mb = {"model", model, mlen};
+    rune_blob rb = {"labels", (const uint8_t *)fixture_labels, strlen(fixture_labels)};
+    long base = rune_alloc_live();
+    int done = 0;
+    for (long n = 0; n < 3000 && !done; n++) {
+        rune_manifest *m = fixture_manifest("hw", "1");
+        uint8_t *out = NULL;
+        size_t olen;
+        rune_error err;
+        rune_alloc_fail_after(n);
+        rune_status st = rune_container_write(fixture_wasm, sizeof fixture_wasm, m, &mb, 1, &rb, 1,
+                                              &out, &olen, &err);
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_OK)
+            done = 1;
+        else
+            CHECK_MSG_(st == RUNE_E_NOMEM, "n=%ld: %s", n, err.msg);
+        rune_free(out);
+        rune_manifest_free(m);
+        CHECK_EQ_INT(rune_alloc_live(), base);
+    }
+    CHECK(done);
+    free(model);
+}
+
 TEST(signature_section_replaced_not_hashed)
 {
     size_t len, l1, l2;
@@ -341,6 +371,7 @@ int main(void)
     RUN(structural_corruptions_refused);
     RUN(writer_refuses_bad_input);
     RUN(allocation_failures_leak_nothing);
+    RUN(write_allocation_failures);
     RUN(signature_section_replaced_not_hashed);
     return test_report();
 }

@@ -276,6 +276,41 @@ TEST(rotation_with_two_trusted_keys)
     rune_free(by_new);
 }
 
+/* Signing and verifying with every allocation able to fail: an error or success, never a leak. */
+TEST(sign_and_verify_allocation_failures)
+{
+    rune_sign_key k;
+    rune_error err;
+    CHECK_OK(rune_sign_keygen(&k, &err), &err);
+    size_t len;
+    uint8_t *rune = fixture_rune(SMALL_MODEL, "hw", &len, NULL, NULL);
+    if (!rune) return;
+    rune_trust_policy p = {0};
+    CHECK_OK(rune_trust_policy_add_key(&p, &k, &err), &err);
+    long base = rune_alloc_live();
+    int done = 0;
+    for (long n = 0; n < 3000 && !done; n++) {
+        uint8_t *out = NULL;
+        size_t olen = 0;
+        rune_verify_result res;
+        rune_alloc_fail_after(n);
+        rune_status st = rune_sign_rune(rune, len, &k, &out, &olen, &err);
+        if (st == RUNE_OK) st = rune_sign_verify(out, olen, &p, &res, &err);
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_OK) {
+            done = 1;
+            CHECK_EQ_INT(res.outcome, RUNE_VERIFY_SIGNED);
+        } else {
+            CHECK_MSG_(st == RUNE_E_NOMEM || st == RUNE_E_MALFORMED, "n=%ld: %s", n, err.msg);
+        }
+        rune_free(out);
+        CHECK_EQ_INT(rune_alloc_live(), base);
+    }
+    CHECK(done);
+    rune_trust_policy_clear(&p);
+    rune_free(rune);
+}
+
 int main(void)
 {
     RUN(key_files_round_trip);
@@ -284,5 +319,6 @@ int main(void)
     RUN(any_changed_byte_fails_verification);
     RUN(wrong_revoked_and_missing_signatures_say_why);
     RUN(rotation_with_two_trusted_keys);
+    RUN(sign_and_verify_allocation_failures);
     return test_report();
 }
