@@ -40,7 +40,6 @@ typedef struct cframe {
     size_t target;     /* loops: cell index of the loop head */
     size_t patches;    /* head of the forward-branch patch list (pool index) */
     size_t else_patch; /* if: offset cell of the br_ifnot */
-    size_t fuel_cell;  /* loops: cell of the loop_fuel cost */
     uint32_t fuel;     /* instructions in this fuel scope */
     uint32_t saved_fuel_scope;
 } cframe;
@@ -68,8 +67,10 @@ typedef struct comp {
     uint32_t nf, capf;
     patch *pool;
     size_t npool, cappool;
-    size_t last_dst;     /* dst cell of the last instruction if it may be redirected, else NONE */
-    size_t instr_off;    /* wasm offset of the instruction being compiled */
+    size_t last_dst;  /* dst cell of the last instruction if it may be redirected, else NONE */
+    size_t instr_off; /* wasm offset of the instruction being compiled */
+    size_t last_start, last_end; /* cells of the last instruction emitted (last_start NONE: none) */
+    int last_op;
     uint32_t fuel_scope; /* frame index that counts fuel */
     int dead;
 } comp;
@@ -149,6 +150,7 @@ static int grow_cells(comp *c, size_t n)
 static size_t op(comp *c, int opc, size_t n)
 {
     c->last_dst = NONE;
+    c->last_start = NONE;
     if (c->dead || c->st) return NONE;
     if (grow_cells(c, n + 1)) return NONE;
     if (c->npos == c->cappos) {
@@ -167,6 +169,9 @@ static size_t op(comp *c, int opc, size_t n)
     size_t at = c->ncells;
     memset(&c->cells[at], 0, n * sizeof(rw_cell));
     c->ncells += n;
+    c->last_start = at - 1;
+    c->last_end = c->ncells;
+    c->last_op = opc;
     return at;
 }
 
@@ -224,15 +229,20 @@ static void set_offset(comp *c, size_t cell, size_t target)
     c->cells[cell].s = (int32_t)((ptrdiff_t)target - (ptrdiff_t)cell);
 }
 
-/* Make the offset cell `cell` branch to frame f's label. */
-static void branch_cell(comp *c, cframe *f, size_t cell)
+/* Make the offset cell `cell` branch to frame f's label. with_cost: the next cell is the fuel cost
+ * of taking the branch, nonzero only for backward branches (loops): fuel is charged per iteration
+ * there, roughly the instructions from the loop head to the branch. */
+static void branch_cell_(comp *c, cframe *f, size_t cell, int with_cost)
 {
     if (cell == NONE) return;
-    if (f->kind == F_LOOP)
+    if (f->kind == F_LOOP) {
         set_offset(c, cell, f->target);
-    else
+        if (with_cost && !c->st) c->cells[cell + 1].u = f->fuel ? f->fuel : 1;
+    } else {
         add_patch(c, f, cell);
+    }
 }
+#define branch_cell(c, f, cell) branch_cell_((c), (f), (cell), 1)
 
 /* ---- operand stack ----------------------------------------------------------------------------
  */
@@ -355,7 +365,6 @@ static rune_status push_frame(comp *c, uint8_t kind, uint32_t np, const uint8_t 
     f->results = results; /* NULL with nr == 1: the type is in single (see frame_results) */
     f->patches = NONE;
     f->else_patch = NONE;
-    f->fuel_cell = NONE;
     f->dead_at_entry = (uint8_t)c->dead;
     f->target = c->ncells;
     return RUNE_OK;
@@ -421,7 +430,7 @@ static void emit_branch(comp *c, cframe *f)
         return;
     }
     emit_moves(c, SLOT(c, f->height), n);
-    size_t at = op(c, RWOP_br, 1);
+    size_t at = op(c, RWOP_br, 2);
     branch_cell(c, f, at);
 }
 
@@ -459,6 +468,73 @@ static rune_status read_blocktype(comp *c, uint32_t *np, const uint8_t **params,
     return RUNE_OK;
 }
 
+/* Fused compare-and-branch ops, indexed like the i32 compares; and their negations. */
+static int fused_branch(int cmp_op, int negate)
+{
+    static const struct {
+        int cmp, br, br_not;
+    } t[] = {
+
+        {RWOP_i32_eq, RWOP_bc_eq, RWOP_bc_ne},
+        {RWOP_i32_ne, RWOP_bc_ne, RWOP_bc_eq},
+        {RWOP_i32_lt_s, RWOP_bc_lt_s, RWOP_bc_ge_s},
+        {RWOP_i32_lt_u, RWOP_bc_lt_u, RWOP_bc_ge_u},
+        {RWOP_i32_gt_s, RWOP_bc_gt_s, RWOP_bc_le_s},
+        {RWOP_i32_gt_u, RWOP_bc_gt_u, RWOP_bc_le_u},
+        {RWOP_i32_le_s, RWOP_bc_le_s, RWOP_bc_gt_s},
+        {RWOP_i32_le_u, RWOP_bc_le_u, RWOP_bc_gt_u},
+        {RWOP_i32_ge_s, RWOP_bc_ge_s, RWOP_bc_lt_s},
+        {RWOP_i32_ge_u, RWOP_bc_ge_u, RWOP_bc_lt_u},
+        {RWOP_i32_eq_i, RWOP_bc_eq_i, RWOP_bc_ne_i},
+        {RWOP_i32_ne_i, RWOP_bc_ne_i, RWOP_bc_eq_i},
+        {RWOP_i32_lt_s_i, RWOP_bc_lt_s_i, RWOP_bc_ge_s_i},
+        {RWOP_i32_lt_u_i, RWOP_bc_lt_u_i, RWOP_bc_ge_u_i},
+        {RWOP_i32_gt_s_i, RWOP_bc_gt_s_i, RWOP_bc_le_s_i},
+        {RWOP_i32_gt_u_i, RWOP_bc_gt_u_i, RWOP_bc_le_u_i},
+        {RWOP_i32_le_s_i, RWOP_bc_le_s_i, RWOP_bc_gt_s_i},
+        {RWOP_i32_le_u_i, RWOP_bc_le_u_i, RWOP_bc_gt_u_i},
+        {RWOP_i32_ge_s_i, RWOP_bc_ge_s_i, RWOP_bc_lt_s_i},
+        {RWOP_i32_ge_u_i, RWOP_bc_ge_u_i, RWOP_bc_lt_u_i},
+        {RWOP_i32_eqz, RWOP_br_if_eqz, RWOP_br_if},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].cmp == cmp_op) return negate ? t[i].br_not : t[i].br;
+    return -1;
+}
+
+/* Branch if the i32 in cslot is nonzero (negate: if zero). When that value was just computed by an
+ * i32 compare (or eqz) into its own slot, the compare is replaced by a fused compare-and-branch.
+ * Returns the offset cell (a cost cell follows it), or NONE in dead code. */
+static size_t emit_cond_branch(comp *c, const centry *cond, uint32_t cslot, int negate)
+{
+    if (c->dead || c->st) return NONE;
+    int fused = -1;
+    if (cond->kind == K_TEMP && c->last_start != NONE && c->last_end == c->ncells &&
+        c->cells[c->last_start + 1].u == cslot)
+        fused = fused_branch(c->last_op, negate);
+    if (fused >= 0) {
+        rw_cell a = c->cells[c->last_start + 2];
+        rw_cell b = c->cells[c->last_start + 3];
+        int unary = c->last_op == RWOP_i32_eqz;
+        c->ncells = c->last_start;
+        c->npos--;
+        if (unary || fused == RWOP_br_if) {
+            size_t at = op(c, fused, 3);
+            if (at != NONE) c->cells[at] = a;
+            return at == NONE ? NONE : at + 1;
+        }
+        size_t at = op(c, fused, 4);
+        if (at == NONE) return NONE;
+        c->cells[at] = a;
+        c->cells[at + 1] = b;
+        return at + 2;
+    }
+    size_t at = op(c, negate ? RWOP_br_ifnot : RWOP_br_if, 3);
+    if (at == NONE) return NONE;
+    SET(at, 0, cslot);
+    return at + 1;
+}
+
 /* block / loop / if: pop and re-push the params inside a new frame. */
 static rune_status enter_block(comp *c, uint8_t kind)
 {
@@ -483,22 +559,17 @@ static rune_status enter_block(comp *c, uint8_t kind)
     size_t cond_at = NONE;
     uint32_t cslot = 0;
     if (kind == F_IF && !c->dead) cslot = src(c, &cond, condh);
-    if (kind == F_IF) {
-        cond_at = op(c, RWOP_br_ifnot, 2);
-        if (cond_at != NONE) SET(cond_at, 0, cslot);
-    }
+    if (kind == F_IF) cond_at = emit_cond_branch(c, &cond, cslot, 1);
     CHK(push_frame(c, kind, np, params, nr, results, single));
     cframe *f = top(c);
-    if (kind == F_IF && cond_at != NONE) f->else_patch = cond_at + 1;
+    if (kind == F_IF) f->else_patch = cond_at;
     if (kind == F_LOOP) {
         f->target = c->ncells;
-        size_t at = op(c, RWOP_loop_fuel, 1);
-        f->fuel_cell = at;
         f->saved_fuel_scope = c->fuel_scope;
         c->fuel_scope = c->nf - 1;
-        if (at != NONE) SET(at, 0, 1);
     }
     c->last_dst = NONE;
+    c->last_start = NONE; /* a label may follow: no fusion across it */
     return RUNE_OK;
 }
 
@@ -529,7 +600,7 @@ static rune_status do_else(comp *c)
     if (f->kind != F_IF) return fail(c, RUNE_E_MALFORMED, "else without if");
     CHK(check_frame_end(c, f));
     /* then-branch jumps to the end */
-    size_t at = op(c, RWOP_br, 1);
+    size_t at = op(c, RWOP_br, 2);
     add_patch(c, f, at);
     if (f->else_patch != NONE) set_offset(c, f->else_patch, c->ncells);
     f->else_patch = NONE;
@@ -540,6 +611,7 @@ static rune_status do_else(comp *c)
         CHK(push(c, f->params[i]));
     update_dead(c);
     c->last_dst = NONE;
+    c->last_start = NONE; /* a label may follow: no fusion across it */
     return RUNE_OK;
 }
 
@@ -563,7 +635,6 @@ static rune_status do_end(comp *c)
     }
     patch_here(c, f);
     if (f->kind == F_LOOP) {
-        if (f->fuel_cell != NONE && !c->st) c->cells[f->fuel_cell].u = f->fuel ? f->fuel : 1;
         c->fuel_scope = f->saved_fuel_scope;
     }
     uint32_t base = f->height, nr = f->nresults;
@@ -577,6 +648,7 @@ static rune_status do_end(comp *c)
         CHK(push(c, small ? rt[i] : res[i]));
     update_dead(c);
     c->last_dst = NONE;
+    c->last_start = NONE; /* a label may follow: no fusion across it */
     return RUNE_OK;
 }
 
@@ -609,17 +681,14 @@ static rune_status do_br_if(comp *c)
     uint32_t cslot = src(c, &cond, c->h);
     materialize_range(c, c->h - n, c->h);
     if (f->kind == F_FUNC || SLOT(c, f->height) != SLOT(c, c->h - n)) {
-        size_t skip = op(c, RWOP_br_ifnot, 2);
-        if (skip != NONE) SET(skip, 0, cslot);
+        size_t skip = emit_cond_branch(c, &cond, cslot, 1);
         emit_branch(c, f);
-        if (skip != NONE) set_offset(c, skip + 1, c->ncells);
+        set_offset(c, skip, c->ncells);
     } else {
-        size_t at = op(c, RWOP_br_if, 2);
-        if (at == NONE) return c->st;
-        SET(at, 0, cslot);
-        branch_cell(c, f, at + 1);
+        branch_cell(c, f, emit_cond_branch(c, &cond, cslot, 0));
     }
     c->last_dst = NONE;
+    c->last_start = NONE; /* a label may follow: no fusion across it */
     return RUNE_OK;
 }
 
@@ -656,8 +725,9 @@ static rune_status do_br_table(comp *c)
             cframe *f;
             CHK(label(c, &f));
             size_t cell = at + 2 + i;
-            if (f->kind != F_FUNC && SLOT(c, f->height) == SLOT(c, c->h - arity)) {
-                branch_cell(c, f, cell);
+            if (f->kind != F_FUNC && f->kind != F_LOOP &&
+                SLOT(c, f->height) == SLOT(c, c->h - arity)) {
+                branch_cell_(c, f, cell, 0);
             } else {
                 size_t stub = c->ncells;
                 emit_branch(c, f);
@@ -1143,6 +1213,7 @@ static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
         emit_copy(c, x, SLOT(c, hh));
     }
     c->last_dst = NONE;
+    c->last_start = NONE; /* a label may follow: no fusion across it */
 }
 
 static rune_status instr(comp *c)
@@ -1451,6 +1522,7 @@ static rune_status compile_func(comp *c, uint32_t fi, rw_cfunc *cf)
     c->npool = 0;
     c->dead = 0;
     c->last_dst = NONE;
+    c->last_start = NONE; /* a label may follow: no fusion across it */
     c->fuel_scope = 0;
     cf->code = c->ncells;
     cf->nparams = ft->nparams;

@@ -12,7 +12,9 @@
  *
  *   i32.add d a b         cells: [h][d][a][b]          fp[d].i32 = fp[a].i32 + fp[b].i32
  *   i32.add_i d a imm     cells: [h][d][a][imm]
- *   br_if c off           cells: [h][c][off]           if (fp[c].i32) ip = &off_cell + off
+ *   br_if c off cost      cells: [h][c][off][cost]     if (fp[c].i32) ip = &off_cell + off
+ *   bc_lt_s a b off cost  cells: [h][a][b][off][cost]  fused i32.lt_s + br_if
+ * Taken branches charge `cost` fuel: nonzero only on backward branches (loops).
  *   call f base           cells: [h][f][base]          callee fp = fp + base
  *
  * Workload: compute kernels compiled by clang -O2 (tight loops over locals and memory).
@@ -43,69 +45,46 @@ typedef union rw_cell {
     int32_t s;
 } rw_cell;
 
-#define RW_BINOPS_I32(X)                                                                           \
-    X(i32_eq)                                                                                      \
-    X(i32_ne) X(i32_lt_s) X(i32_lt_u) X(i32_gt_s) X(i32_gt_u) X(i32_le_s) X(i32_le_u) X(i32_ge_s)  \
-        X(i32_ge_u) X(i32_add) X(i32_sub) X(i32_mul) X(i32_and) X(i32_or) X(i32_xor) X(i32_shl)    \
-            X(i32_shr_s) X(i32_shr_u)
-
 /* Every handler of the run loop. */
-#define RW_OPS(X)                                                                                                                       \
-    X(unreachable)                                                                                                                      \
-    X(br) X(br_if) X(br_ifnot) X(br_table) X(ret) X(call) X(call_import) X(call_indirect) X(                                            \
-        loop_fuel) X(copy) X(const32) X(const64) X(select) X(global_get) X(global_set) X(i32_load)                                      \
-        X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u) X(i64_load8_s)                                        \
-            X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u) X(                                           \
-                i32_store) X(i64_store) X(i32_store8) X(i32_store16) X(i64_store8) X(i64_store16)                                       \
-                X(i64_store32) X(memory_size) X(memory_grow) X(memory_init) X(data_drop) X(                                             \
-                    memory_copy) X(memory_fill) X(i32_eqz) X(i32_eq) X(i32_ne) X(i32_lt_s)                                              \
-                    X(i32_lt_u) X(i32_gt_s) X(i32_gt_u) X(i32_le_s) X(i32_le_u) X(i32_ge_s) X(                                          \
-                        i32_ge_u) X(i64_eqz) X(i64_eq) X(i64_ne) X(i64_lt_s) X(i64_lt_u)                                                \
-                        X(i64_gt_s) X(i64_gt_u) X(i64_le_s) X(i64_le_u) X(i64_ge_s) X(i64_ge_u) X(                                      \
-                            f32_eq) X(f32_ne) X(f32_lt) X(f32_gt) X(f32_le) X(f32_ge) X(f64_eq)                                         \
-                            X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) X(f64_ge) X(i32_clz) X(                                             \
-                                i32_ctz) X(i32_popcnt)                                                                                  \
-                                X(i32_add) X(i32_sub) X(i32_mul) X(i32_div_s) X(i32_div_u) X(                                           \
-                                    i32_rem_s) X(i32_rem_u) X(i32_and) X(i32_or) X(i32_xor) X(i32_shl)                                  \
-                                    X(i32_shr_s) X(i32_shr_u) X(i32_rotl) X(i32_rotr) X(i64_clz) X(i64_ctz) X(i64_popcnt) X(            \
-                                        i64_add) X(i64_sub) X(i64_mul) X(i64_div_s) X(i64_div_u)                                        \
-                                        X(i64_rem_s) X(i64_rem_u) X(i64_and) X(i64_or) X(i64_xor) X(i64_shl) X(                         \
-                                            i64_shr_s) X(i64_shr_u) X(i64_rotl) X(i64_rotr) X(f32_abs) X(f32_neg) X(f32_ceil)           \
-                                            X(f32_floor) X(f32_trunc) X(f32_nearest) X(f32_sqrt) X(                                     \
-                                                f32_add) X(f32_sub) X(f32_mul) X(f32_div) X(f32_min)                                    \
-                                                X(f32_max) X(f32_copysign) X(f64_abs) X(f64_neg) X(f64_ceil) X(                         \
-                                                    f64_floor) X(f64_trunc) X(f64_nearest) X(f64_sqrt) X(f64_add) X(f64_sub) X(f64_mul) \
-                                                    X(f64_div) X(f64_min) X(f64_max) X(f64_copysign) X(i32_wrap_i64) X(                 \
-                                                        i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s)                          \
-                                                        X(i32_trunc_f64_u) X(i64_extend_i32_s) X(i64_extend_i32_u) X(                   \
-                                                            i64_trunc_f32_s) X(i64_trunc_f32_u) X(i64_trunc_f64_s) X(i64_trunc_f64_u)   \
-                                                            X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(           \
-                                                                f32_convert_i64_u) X(f32_demote_f64) X(f64_convert_i32_s)               \
-                                                                X(f64_convert_i32_u) X(f64_convert_i64_s) X(                            \
-                                                                    f64_convert_i64_u) X(f64_promote_f32) X(i32_extend8_s)              \
-                                                                    X(i32_extend16_s) X(i64_extend8_s) X(i64_extend16_s) X(             \
-                                                                        i64_extend32_s) X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u)   \
-                                                                        X(i32_trunc_sat_f64_s) X(i32_trunc_sat_f64_u) X(                \
-                                                                            i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u)                 \
-                                                                            X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u) X(            \
-                                                                                ref_is_null) X(ref_func) X(table_get)                   \
-                                                                                X(table_set) X(table_size) X(table_grow) X(             \
-                                                                                    table_fill) X(table_copy) X(table_init)             \
-                                                                                    X(elem_drop) X(i32_eq_i) X(i32_ne_i) X(             \
-                                                                                        i32_lt_s_i) X(i32_lt_u_i)                       \
-                                                                                        X(i32_gt_s_i) X(                                \
-                                                                                            i32_gt_u_i) X(i32_le_s_i)                   \
-                                                                                            X(i32_le_u_i) X(                            \
-                                                                                                i32_ge_s_i) X(i32_ge_u_i)               \
-                                                                                                X(i32_add_i) X(                         \
-                                                                                                    i32_sub_i) X(i32_mul_i)             \
-                                                                                                    X(i32_and_i) X(                     \
-                                                                                                        i32_or_i) X(i32_xor_i)          \
-                                                                                                        X(i32_shl_i) X(                 \
-                                                                                                            i32_shr_s_i)                \
-                                                                                                            X(i32_shr_u_i)              \
-                                                                                                                X(br_if_eqz)            \
-                                                                                                                    X(i64_add_i)
+// clang-format off
+#define RW_OPS(X) \
+    X(unreachable) X(br) X(br_if) X(br_ifnot) X(br_table) X(ret) X(call) X(call_import) \
+    X(call_indirect) X(loop_fuel) X(copy) X(const32) X(const64) X(select) X(global_get) \
+    X(global_set) X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) \
+    X(i32_load16_u) X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) \
+    X(i64_load32_s) X(i64_load32_u) X(i32_store) X(i64_store) X(i32_store8) X(i32_store16) \
+    X(i64_store8) X(i64_store16) X(i64_store32) X(memory_size) X(memory_grow) X(memory_init) \
+    X(data_drop) X(memory_copy) X(memory_fill) X(i32_eqz) X(i32_eq) X(i32_ne) X(i32_lt_s) \
+    X(i32_lt_u) X(i32_gt_s) X(i32_gt_u) X(i32_le_s) X(i32_le_u) X(i32_ge_s) X(i32_ge_u) \
+    X(i64_eqz) X(i64_eq) X(i64_ne) X(i64_lt_s) X(i64_lt_u) X(i64_gt_s) X(i64_gt_u) X(i64_le_s) \
+    X(i64_le_u) X(i64_ge_s) X(i64_ge_u) X(f32_eq) X(f32_ne) X(f32_lt) X(f32_gt) X(f32_le) \
+    X(f32_ge) X(f64_eq) X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) X(f64_ge) X(i32_clz) X(i32_ctz) \
+    X(i32_popcnt) X(i32_add) X(i32_sub) X(i32_mul) X(i32_div_s) X(i32_div_u) X(i32_rem_s) \
+    X(i32_rem_u) X(i32_and) X(i32_or) X(i32_xor) X(i32_shl) X(i32_shr_s) X(i32_shr_u) \
+    X(i32_rotl) X(i32_rotr) X(i64_clz) X(i64_ctz) X(i64_popcnt) X(i64_add) X(i64_sub) X(i64_mul) \
+    X(i64_div_s) X(i64_div_u) X(i64_rem_s) X(i64_rem_u) X(i64_and) X(i64_or) X(i64_xor) \
+    X(i64_shl) X(i64_shr_s) X(i64_shr_u) X(i64_rotl) X(i64_rotr) X(f32_abs) X(f32_neg) \
+    X(f32_ceil) X(f32_floor) X(f32_trunc) X(f32_nearest) X(f32_sqrt) X(f32_add) X(f32_sub) \
+    X(f32_mul) X(f32_div) X(f32_min) X(f32_max) X(f32_copysign) X(f64_abs) X(f64_neg) \
+    X(f64_ceil) X(f64_floor) X(f64_trunc) X(f64_nearest) X(f64_sqrt) X(f64_add) X(f64_sub) \
+    X(f64_mul) X(f64_div) X(f64_min) X(f64_max) X(f64_copysign) X(i32_wrap_i64) \
+    X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s) X(i32_trunc_f64_u) \
+    X(i64_extend_i32_s) X(i64_extend_i32_u) X(i64_trunc_f32_s) X(i64_trunc_f32_u) \
+    X(i64_trunc_f64_s) X(i64_trunc_f64_u) X(f32_convert_i32_s) X(f32_convert_i32_u) \
+    X(f32_convert_i64_s) X(f32_convert_i64_u) X(f32_demote_f64) X(f64_convert_i32_s) \
+    X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) X(f64_promote_f32) \
+    X(i32_extend8_s) X(i32_extend16_s) X(i64_extend8_s) X(i64_extend16_s) X(i64_extend32_s) \
+    X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s) X(i32_trunc_sat_f64_u) \
+    X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u) \
+    X(ref_is_null) X(ref_func) X(table_get) X(table_set) X(table_size) X(table_grow) \
+    X(table_fill) X(table_copy) X(table_init) X(elem_drop) X(i32_eq_i) X(i32_ne_i) X(i32_lt_s_i) \
+    X(i32_lt_u_i) X(i32_gt_s_i) X(i32_gt_u_i) X(i32_le_s_i) X(i32_le_u_i) X(i32_ge_s_i) \
+    X(i32_ge_u_i) X(i32_add_i) X(i32_sub_i) X(i32_mul_i) X(i32_and_i) X(i32_or_i) X(i32_xor_i) \
+    X(i32_shl_i) X(i32_shr_s_i) X(i32_shr_u_i) X(br_if_eqz) X(i64_add_i) X(bc_eq) X(bc_ne) \
+    X(bc_lt_s) X(bc_lt_u) X(bc_gt_s) X(bc_gt_u) X(bc_le_s) X(bc_le_u) X(bc_ge_s) X(bc_ge_u) \
+    X(bc_eq_i) X(bc_ne_i) X(bc_lt_s_i) X(bc_lt_u_i) X(bc_gt_s_i) X(bc_gt_u_i) X(bc_le_s_i) \
+    X(bc_le_u_i) X(bc_ge_s_i) X(bc_ge_u_i)
+// clang-format on
 
 enum rw_op {
 #define RW_ENUM_(n) RWOP_##n,

@@ -334,35 +334,69 @@ dispatch:
 #endif
 
     OP(unreachable) TRAP(UNREACHABLE);
+#define TAKE(offk, costk)                                                                          \
+    do {                                                                                           \
+        uint32_t cost_ = ip[costk].u;                                                              \
+        if (fuel < cost_) TRAP(FUEL);                                                              \
+        fuel -= cost_;                                                                             \
+        ip += (offk) + ip[offk].s;                                                                 \
+    } while (0)
     OP(br)
     {
-        ip += ip[0].s;
+        TAKE(0, 1);
         NEXT();
     }
     OP(br_if)
     {
         if (fp[ip[0].u].i32)
-            ip += 1 + ip[1].s;
+            TAKE(1, 2);
         else
-            ip += 2;
+            ip += 3;
         NEXT();
     }
     OP(br_ifnot)
     {
         if (!fp[ip[0].u].i32)
-            ip += 1 + ip[1].s;
+            TAKE(1, 2);
         else
-            ip += 2;
+            ip += 3;
         NEXT();
     }
     OP(br_if_eqz)
     {
         if (!fp[ip[0].u].i32)
-            ip += 1 + ip[1].s;
+            TAKE(1, 2);
         else
-            ip += 2;
+            ip += 3;
         NEXT();
     }
+#define BC(name, T, op_)                                                                           \
+    OP(bc_##name)                                                                                  \
+    {                                                                                              \
+        if ((T)fp[ip[0].u].i32 op_(T) fp[ip[1].u].i32)                                             \
+            TAKE(2, 3);                                                                            \
+        else                                                                                       \
+            ip += 4;                                                                               \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(bc_##name##_i)                                                                              \
+    {                                                                                              \
+        if ((T)fp[ip[0].u].i32 op_(T) ip[1].u)                                                     \
+            TAKE(2, 3);                                                                            \
+        else                                                                                       \
+            ip += 4;                                                                               \
+        NEXT();                                                                                    \
+    }
+    BC(eq, uint32_t, ==)
+    BC(ne, uint32_t, !=)
+    BC(lt_s, int32_t, <)
+    BC(lt_u, uint32_t, <)
+    BC(gt_s, int32_t, >)
+    BC(gt_u, uint32_t, >)
+    BC(le_s, int32_t, <=)
+    BC(le_u, uint32_t, <=)
+    BC(ge_s, int32_t, >=)
+    BC(ge_u, uint32_t, >=)
     OP(br_table)
     {
         uint32_t i = fp[ip[0].u].i32, n = ip[1].u;
