@@ -144,6 +144,19 @@ TEST(push_pull)
     free(ba);
     free(bb);
     CHECK_EQ_INT(run("verify --key k.pub --require pulled.rune"), 0);
+    /* pull with a trust policy: the wrong key refuses and untags, the right one accepts */
+    CHECK_EQ_INT(run("pull --store st2 --plain-http --key other.pub --require "
+                     "127.0.0.1:%d/runes/cli:1",
+                     port),
+                 1);
+    CHECK_CONTAINS(err_, "which is not trusted");
+    CHECK_EQ_INT(run("images --store st2 --json"), 0);
+    CHECK_CONTAINS(out_, "{\"images\":[]}");
+    CHECK_EQ_INT(run("pull --store st2 --plain-http --key k.pub --require --json "
+                     "127.0.0.1:%d/runes/cli:1",
+                     port),
+                 0);
+    CHECK_CONTAINS(out_, "\"signature\":\"signed by trusted key");
     CHECK_EQ_INT(run("pull --store st --plain-http --json 127.0.0.1:%d/runes/cli:404", port), 1);
     CHECK_CONTAINS(err_, "MANIFEST_UNKNOWN");
     CHECK_EQ_INT(run("push --store st signed.rune runes/cli:2"), 1);

@@ -86,3 +86,29 @@ void cli_json_str(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+int cli_policy_opt(void *ud, int argc, char **argv, int i)
+{
+    cli_policy_opts *v = ud;
+    const char *a = argv[i];
+    if (!strcmp(a, "--require")) {
+        v->policy->require_signature = 1;
+        return 1;
+    }
+    if (i + 1 >= argc) return 0;
+    rune_status st;
+    if (!strcmp(a, "--key")) {
+        rune_sign_key k;
+        st = rune_sign_key_load(argv[i + 1], &k, v->err);
+        if (st == RUNE_OK) st = rune_trust_policy_add_key(v->policy, &k, v->err);
+        rune_sign_key_wipe(&k);
+    } else if (!strcmp(a, "--policy")) {
+        st = rune_trust_policy_load(argv[i + 1], v->policy, v->err);
+    } else if (!strcmp(a, "--revoke")) {
+        st = rune_trust_policy_revoke(v->policy, argv[i + 1], v->err);
+    } else {
+        return 0;
+    }
+    if (st != RUNE_OK) v->failed = 1;
+    return 2;
+}

@@ -40,6 +40,16 @@ rune_status cli_open_store(const cli_opts *o, rune_oci_store **s, rune_error *er
  * $RUNE_REGISTRY_PASSWORD. */
 rune_status cli_open_registry(const cli_opts *o, const char *host, rune_registry **r,
                               rune_error *err);
+/* Trust-policy options (--key FILE, --policy FILE, --revoke ID, --require) as a cli_extra_fn:
+ * ud is a cli_policy_opts; a key or policy that fails to load sets failed and err. */
+#include "rune/sign.h"
+typedef struct cli_policy_opts {
+    rune_trust_policy *policy;
+    rune_error *err;
+    int failed;
+} cli_policy_opts;
+int cli_policy_opt(void *ud, int argc, char **argv, int i);
+
 /* Write s as a JSON string literal. */
 void cli_json_str(FILE *f, const char *s);
 

@@ -104,10 +104,24 @@ static const char pull_usage[] =
 int rune_cmd_pull(int argc, char **argv)
 {
     cli_opts o;
-    if (cli_parse(argc, argv, &o, NULL, NULL) != 0) return CLI_USAGE;
-    if (o.help) return fputs(pull_usage, stdout), CLI_OK;
-    if (o.npos != 1) return fputs(pull_usage, stderr), CLI_USAGE;
-    rune_error err;
+    rune_trust_policy p = {0};
+    rune_error err, perr;
+    perr.msg[0] = 0;
+    cli_policy_opts po = {&p, &perr, 0};
+    int rc = cli_parse(argc, argv, &o, cli_policy_opt, &po);
+    if (rc == 0 && po.failed)
+        rc = cli_fail("pull", &perr);
+    else if (rc != 0)
+        rc = CLI_USAGE;
+    else if (o.help)
+        fputs(pull_usage, stdout);
+    else if (o.npos != 1)
+        rc = CLI_USAGE, fputs(pull_usage, stderr);
+    int check = p.require_signature || p.ntrusted > 0;
+    if (rc != 0 || o.help) {
+        rune_trust_policy_clear(&p);
+        return rc;
+    }
     rune_oci_ref t;
     rune_oci_store *s = NULL;
     rune_registry *r = NULL;
@@ -123,22 +137,39 @@ int rune_cmd_pull(int argc, char **argv)
             snprintf(local, sizeof local, "%s:sha256-%s", t.name, t.digest + 7);
         st = rune_registry_pull(r, s, t.name, what, local, digest, &err);
     }
-    if (st == RUNE_OK && o.output) {
+    char verdict[RUNE_ERROR_MSG_MAX] = "";
+    if (st == RUNE_OK && (o.output || check)) {
         uint8_t *rune = NULL;
         size_t len;
         st = rune_oci_store_get_rune(s, local, &rune, &len, &err);
-        if (st == RUNE_OK) st = rune_file_write_atomic(o.output, rune, len, &err);
+        if (st == RUNE_OK && check) {
+            rune_verify_result res;
+            st = rune_sign_verify(rune, len, &p, &res, &err);
+            snprintf(verdict, sizeof verdict, "%s", res.msg);
+            if (st != RUNE_OK) {
+                rune_error_prefix(&err, "refused %s", local);
+                rune_oci_store_remove(s, local, NULL, NULL);
+            }
+        }
+        if (st == RUNE_OK && o.output) st = rune_file_write_atomic(o.output, rune, len, &err);
         rune_free(rune);
     }
+    rune_trust_policy_clear(&p);
     rune_registry_close(r);
     rune_oci_store_close(s);
     if (st != RUNE_OK) return cli_fail("pull", &err);
     if (o.json) {
         printf("{\"ref\":");
         cli_json_str(stdout, local);
-        printf(",\"digest\":\"%s\"}\n", digest);
+        printf(",\"digest\":\"%s\",\"signature\":", digest);
+        if (verdict[0])
+            cli_json_str(stdout, verdict);
+        else
+            printf("null");
+        printf("}\n");
     } else {
-        printf("pulled %s as %s@%s\n", o.pos[0], local, digest);
+        printf("pulled %s as %s@%s%s%s\n", o.pos[0], local, digest, verdict[0] ? ": " : "",
+               verdict);
     }
     return CLI_OK;
 }

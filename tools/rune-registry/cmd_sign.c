@@ -86,46 +86,14 @@ static const char verify_usage[] =
     "Check the rune (sections, model digests) and its signature against the trusted keys.\n"
     "Exit 0 if accepted, 1 if refused.\n";
 
-typedef struct verify_extra {
-    rune_trust_policy *policy;
-    rune_error *err;
-    int failed;
-} verify_extra;
-
-static int verify_opt(void *ud, int argc, char **argv, int i)
-{
-    verify_extra *v = ud;
-    const char *a = argv[i];
-    if (!strcmp(a, "--require")) {
-        v->policy->require_signature = 1;
-        return 1;
-    }
-    if (i + 1 >= argc) return 0;
-    rune_status st;
-    if (!strcmp(a, "--key")) {
-        rune_sign_key k;
-        st = rune_sign_key_load(argv[i + 1], &k, v->err);
-        if (st == RUNE_OK) st = rune_trust_policy_add_key(v->policy, &k, v->err);
-        rune_sign_key_wipe(&k);
-    } else if (!strcmp(a, "--policy")) {
-        st = rune_trust_policy_load(argv[i + 1], v->policy, v->err);
-    } else if (!strcmp(a, "--revoke")) {
-        st = rune_trust_policy_revoke(v->policy, argv[i + 1], v->err);
-    } else {
-        return 0;
-    }
-    if (st != RUNE_OK && !v->failed) v->failed = 1;
-    return 2;
-}
-
 int rune_cmd_verify(int argc, char **argv)
 {
     cli_opts o;
     rune_trust_policy p = {0};
     rune_error err, perr;
     perr.msg[0] = 0;
-    verify_extra v = {&p, &perr, 0};
-    if (cli_parse(argc, argv, &o, verify_opt, &v) != 0) {
+    cli_policy_opts v = {&p, &perr, 0};
+    if (cli_parse(argc, argv, &o, cli_policy_opt, &v) != 0) {
         rune_trust_policy_clear(&p);
         return CLI_USAGE;
     }
