@@ -26,7 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(bytes, data, size);
     rune_nn_model *m = NULL;
     rune_error err;
-    rune_nn_options opts = {.reference = size > 0 && (data[size - 1] & 1)};
+    /* the last byte picks the kernel set and planner mode, so both twins and both plans are fuzzed
+     */
+    rune_nn_options opts = {.reference = size > 0 && (data[size - 1] & 1),
+                            .keep_tensors = size > 0 && (data[size - 1] & 2)};
     if (rune_nn_model_load_ex(bytes, size, &opts, &m, &err) == RUNE_OK) {
         for (int i = 0; i < rune_nn_model_tensor_count(m); i++) {
             rune_nn_tensor_info t;
