@@ -322,59 +322,82 @@ static rune_status bad_type(const word *w, size_t off, const char *s, size_t len
                   (int)len, s);
 }
 
-/* Types between < and > of word w (starting at offset off, length len): "T" or "IN,OUT" where
- * each side is T or (T,T,...). */
+static size_t skip_blanks(const char *s, size_t i, size_t len)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* One type of a <...> list, from *i up to the next ',', '(' or ')' outside brackets. */
+static rune_status one_type(const word *w, size_t off, const char *s, size_t len, size_t *i,
+                            rune_rf_type *out, rune_error *err)
+{
+    size_t start = skip_blanks(s, *i, len), j = start, depth = 0;
+    while (j < len && (depth || (s[j] != ',' && s[j] != ')' && s[j] != '('))) {
+        if (s[j] == '[') depth++;
+        if (s[j] == ']' && depth) depth--;
+        j++;
+    }
+    size_t end = j;
+    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+        end--;
+    if (end == start) return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + start), "missing type");
+    size_t bad = 0;
+    int k = rf_type_parse_ex(s + start, end - start, out, &bad);
+    if (k) return bad_type(w, off + start, s + start, end - start, k, bad, err);
+    *i = j;
+    return RUNE_OK;
+}
+
+/* Types between < and > of word w (from offset off, length len): "T" or "IN,OUT", where each side
+ * is T or (T,T,...). */
 static rune_status parse_types(const word *w, size_t off, size_t len, rune_rf_stage *st,
                                int one_side, rune_error *err)
 {
     const char *s = w->p + off;
-    size_t side = 0, start = 0, depth = 0;
-    int group = 0;
+    size_t side = 0, i = 0;
     size_t n_side[2] = {0, 0};
     rune_rf_type *dst[2] = {st->decl_in, st->decl_out};
-    if (len == 0) return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off), "empty type list '<>'");
-    for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? s[i] : ',';
-        if (c == '[') depth++;
-        if (c == ']' && depth) depth--;
-        if (depth) continue;
-        if (c == '(') {
-            if (group || i != start)
-                return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i), "unexpected '('");
-            group = 1;
-            start = i + 1;
-            continue;
-        }
-        int close = c == ')';
-        if (close && !group)
-            return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i), "unexpected ')'");
-        if (c != ',' && !close) continue;
-        if (i == start && !close && i > 0 && s[i - 1] == ')') {
-            /* the comma after a group */
+    rune_status rs;
+    for (;;) {
+        i = skip_blanks(s, i, len);
+        if (side == 2)
+            return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i),
+                          "too many types: write <OUT> or <IN,OUT>, grouping ports as (T,T)");
+        if (i < len && s[i] == '(') {
+            size_t open = i++;
+            for (;;) {
+                if (n_side[side] == RUNE_RF_MAX_PORTS)
+                    return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i),
+                                  "too many ports: a stage has at most %d", RUNE_RF_MAX_PORTS);
+                if ((rs = one_type(w, off, s, len, &i, &dst[side][n_side[side]], err))) return rs;
+                n_side[side]++;
+                i = skip_blanks(s, i, len);
+                if (i < len && s[i] == ',') {
+                    i++;
+                    continue;
+                }
+                if (i < len && s[i] == ')') {
+                    i++;
+                    break;
+                }
+                if (i == len)
+                    return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + open),
+                                  "unterminated '(' group");
+                return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i), "expected ',' or ')'");
+            }
         } else {
-            const char *t = s + start;
-            size_t tlen = i - start;
-            if (tlen == 0) return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i), "missing type");
-            if (side > 1 || n_side[side] == RUNE_RF_MAX_PORTS)
-                return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + start),
-                              "too many types: write <OUT> or <IN,OUT>, grouping ports as (T,T)");
-            size_t bad = 0;
-            int k = rf_type_parse_ex(t, tlen, &dst[side][n_side[side]], &bad);
-            if (k) return bad_type(w, off + start, t, tlen, k, bad, err);
-            n_side[side]++;
+            if ((rs = one_type(w, off, s, len, &i, &dst[side][0], err))) return rs;
+            n_side[side] = 1;
         }
-        if (close) {
-            group = 0;
-            if (i + 1 < len && s[i + 1] != ',')
-                return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i + 1),
-                              "expected ',' after ')'");
-            start = i + 1;
-            continue;
-        }
-        if (!group) side++;
-        start = i + 1;
+        side++;
+        i = skip_blanks(s, i, len);
+        if (i == len) break;
+        if (s[i] != ',')
+            return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off + i), "unexpected '%c'", s[i]);
+        i++;
     }
-    if (group) return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off), "unterminated '(' group");
     if (one_side) {
         if (side != 1)
             return rf_err(err, RUNE_E_MALFORMED, loc_at(w, off),

@@ -224,7 +224,7 @@ TEST(fan_in_fan_out_and_ports)
     rune_runefile *g = rf_text("FROM x\n"
                                "CAPABILITY<F32[4]> a RAW\n"
                                "CAPABILITY<F32[4]> b RAW\n"
-                               "PROC_BLOCK<(F32[4],F32[4]),(F32[4],F32[2])> sum runicos/add\n"
+                               "PROC_BLOCK< (F32[4], F32[4]) , (F32[4],F32[2]) > sum runicos/add\n"
                                "OUT serial\n"
                                "OUT tensor t2\n"
                                "RUN a sum serial\n"
