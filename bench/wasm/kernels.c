@@ -41,8 +41,10 @@ static float fre[FFT_N], fim[FFT_N], twr[FFT_N / 2], twi[FFT_N / 2];
 static float k_sin(float x)
 {
     const float pi = 3.14159265358979f;
-    while (x > pi) x -= 2 * pi;
-    while (x < -pi) x += 2 * pi;
+    while (x > pi)
+        x -= 2 * pi;
+    while (x < -pi)
+        x += 2 * pi;
     float x2 = x * x, term = x, sum = x;
     for (int i = 1; i < 10; i++) {
         term *= -x2 / (float)((2 * i) * (2 * i + 1));
@@ -56,7 +58,8 @@ static void fft_once(void)
     int n = FFT_N;
     for (int i = 1, j = 0; i < n; i++) {
         int bit = n >> 1;
-        for (; j & bit; bit >>= 1) j ^= bit;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
         j ^= bit;
         if (i < j) {
             float t = fre[i];
@@ -98,7 +101,8 @@ EXPORT("k_fft") uint32_t k_fft(uint32_t reps)
             fim[i] = 0;
         }
         fft_once();
-        for (int i = 0; i < FFT_N; i += 64) sum = sum * 31 + fbits(fre[i]) + fbits(fim[i]);
+        for (int i = 0; i < FFT_N; i += 64)
+            sum = sum * 31 + fbits(fre[i]) + fbits(fim[i]);
     }
     return sum;
 }
@@ -117,10 +121,12 @@ EXPORT("k_matmul") uint32_t k_matmul(uint32_t reps)
         }
     for (uint32_t r = 0; r < reps; r++) {
         for (int i = 0; i < MM; i++) {
-            for (int j = 0; j < MM; j++) mc[i][j] = 0;
+            for (int j = 0; j < MM; j++)
+                mc[i][j] = 0;
             for (int k = 0; k < MM; k++) {
                 float a = ma[i][k];
-                for (int j = 0; j < MM; j++) mc[i][j] += a * mb[k][j];
+                for (int j = 0; j < MM; j++)
+                    mc[i][j] += a * mb[k][j];
             }
         }
         ma[r % MM][r % MM] += mc[MM - 1][r % MM] * 1e-3f;
@@ -138,15 +144,18 @@ EXPORT("k_crc32") uint32_t k_crc32(uint32_t reps)
 {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
         crc_table[i] = c;
     }
     uint32_t s = 3;
-    for (int i = 0; i < CRC_LEN; i++) crc_buf[i] = (uint8_t)(lcg(&s) >> 24);
+    for (int i = 0; i < CRC_LEN; i++)
+        crc_buf[i] = (uint8_t)(lcg(&s) >> 24);
     uint32_t crc = 0;
     for (uint32_t r = 0; r < reps; r++) {
         uint32_t c = ~crc;
-        for (int i = 0; i < CRC_LEN; i++) c = crc_table[(c ^ crc_buf[i]) & 0xff] ^ (c >> 8);
+        for (int i = 0; i < CRC_LEN; i++)
+            c = crc_table[(c ^ crc_buf[i]) & 0xff] ^ (c >> 8);
         crc = ~c;
     }
     return crc;
@@ -175,8 +184,10 @@ EXPORT("k_sort") uint32_t k_sort(uint32_t reps)
 {
     uint32_t s = 11, sum = 0;
     for (uint32_t r = 0; r < reps; r++) {
-        for (int i = 0; i < SORT_N; i++) keys[i] = lcg(&s);
-        for (int start = SORT_N / 2 - 1; start >= 0; start--) sift(keys, start, SORT_N - 1);
+        for (int i = 0; i < SORT_N; i++)
+            keys[i] = lcg(&s);
+        for (int start = SORT_N / 2 - 1; start >= 0; start--)
+            sift(keys, start, SORT_N - 1);
         for (int end = SORT_N - 1; end > 0; end--) {
             uint32_t t = keys[0];
             keys[0] = keys[end];
@@ -201,12 +212,14 @@ EXPORT("k_conv") uint32_t k_conv(uint32_t reps)
     uint32_t s = 5, sum = 0;
     for (int y = 0; y < HW; y++)
         for (int x = 0; x < HW; x++)
-            for (int c = 0; c < CH; c++) cin[y][x][c] = (int8_t)(lcg(&s) >> 24);
+            for (int c = 0; c < CH; c++)
+                cin[y][x][c] = (int8_t)(lcg(&s) >> 24);
     for (int o = 0; o < CH; o++) {
         cbias[o] = (int32_t)(lcg(&s) >> 20) - 2048;
         for (int ky = 0; ky < 3; ky++)
             for (int kx = 0; kx < 3; kx++)
-                for (int c = 0; c < CH; c++) cw[o][ky][kx][c] = (int8_t)(lcg(&s) >> 24);
+                for (int c = 0; c < CH; c++)
+                    cw[o][ky][kx][c] = (int8_t)(lcg(&s) >> 24);
     }
     for (uint32_t r = 0; r < reps; r++) {
         for (int y = 0; y < HW; y++)
@@ -228,7 +241,8 @@ EXPORT("k_conv") uint32_t k_conv(uint32_t reps)
                     cout_[y][x][o] = (int8_t)q;
                 }
         cin[r % HW][(r * 3) % HW][r % CH] = cout_[HW - 1 - r % HW][r % HW][(r + 1) % CH];
-        for (int i = 0; i < HW * HW * CH; i += 37) sum = sum * 31 + (uint8_t)(&cout_[0][0][0])[i];
+        for (int i = 0; i < HW * HW * CH; i += 37)
+            sum = sum * 31 + (uint8_t)(&cout_[0][0][0])[i];
     }
     return sum;
 }

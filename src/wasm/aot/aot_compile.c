@@ -148,7 +148,7 @@ static rune_status compile(rune_wasm_engine *eng, const rw_module *m, const rw_a
     if (st) goto done;
     st = write_file(a_inc, inst.p, inst.len, err);
     if (st) goto done;
-    st = rw_aot_glue(m, "mi.c", &glue, err);
+    st = rw_aot_glue(m, "mi.c", rw_aot_guard_mode(), &glue, err);
     if (st) goto done;
     st = write_file(a_glue, glue.p, glue.len, err);
     if (st) goto done;
@@ -218,7 +218,7 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_state s;
     char salt[64];
-    int n = snprintf(salt, sizeof salt, "rune-aot-%d", RW_AOT_ABI_VERSION);
+    int n = snprintf(salt, sizeof salt, "rune-aot-%d-%d", RW_AOT_ABI_VERSION, rw_aot_guard_mode());
     const char *cc = cc_of(eng), *fl = cflags_of(eng);
     crypto_hash_sha256_init(&s);
     crypto_hash_sha256_update(&s, (const unsigned char *)salt, (size_t)n + 1);

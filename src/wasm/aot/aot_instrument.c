@@ -44,6 +44,12 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
         } else if (*p == 'T' && starts(p, end, "TRAP(OOB)")) {
             rep = "RW_OOB()";
             skip = 9;
+        } else if (*p == '#' && starts(p, end, "#define DEFINE_LOAD(")) {
+            rep = "#define RW_WABT_DEFINE_LOAD_(";
+            skip = 20;
+        } else if (*p == '#' && starts(p, end, "#define DEFINE_STORE(")) {
+            rep = "#define RW_WABT_DEFINE_STORE_(";
+            skip = 21;
         } else if (*p == '#' && starts(p, end, "#define CALL_INDIRECT(")) {
             rep = "#define RW_WABT_CALL_INDIRECT_(";
             skip = 22;

@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 3
+#define RW_AOT_ABI_VERSION 4
 
 /* Trap codes passed to host->trap beyond the rune_wasm_trap kinds. */
 #define RW_AOT_CODE_PENDING                                                                        \
@@ -107,7 +107,8 @@ rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err)
 /* Instrument wasm2c's output src (the .c text) into out. */
 rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune_error *err);
 /* The glue translation unit that #includes the instrumented file named inc. */
-rune_status rw_aot_glue(const rw_module *m, const char *inc, rw_aot_buf *out, rune_error *err);
+rune_status rw_aot_glue(const rw_module *m, const char *inc, int guard, rw_aot_buf *out,
+                        rune_error *err);
 
 /* A loaded object. */
 typedef struct rw_aot_object {
@@ -129,6 +130,11 @@ const char *rw_aot_cache_dir(const rune_wasm_engine *eng);
 
 extern const struct rw_aot_host rw_aot_host_api;
 
+/* 1 if linear memories are guard-page reservations (out-of-bounds accesses fault and a SIGSEGV
+ * handler turns the fault into a trap), 0 if generated code checks every access. Fixed at the first
+ * rw_aot_rt_acquire: guard pages on 64-bit hosts unless built with a sanitizer or
+ * RUNE_AOT_BOUNDS=explicit is set in the environment. */
+int rw_aot_guard_mode(void);
 /* Process-wide state: taken by every engine; the last release frees the registries. */
 rune_status rw_aot_rt_acquire(rune_error *err);
 void rw_aot_rt_release(void);

@@ -15,7 +15,10 @@
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define WASM_RT_MEMCHECK_SIGNAL_HANDLER 0
 #define WASM_RT_USE_STACK_DEPTH_COUNT 1
@@ -23,6 +26,17 @@
 
 #include "rune/alloc.h"
 #include "aot_int.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RW_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define RW_SANITIZED 1
+#endif
+#endif
+#ifndef RW_SANITIZED
+#define RW_SANITIZED 0
+#endif
 
 #define PAGE 65536u
 #define MAX_PAGES 65535u    /* wasm_rt_memory_t.size is 32-bit: 4 GiB itself cannot be held */
@@ -41,7 +55,18 @@ typedef struct rt_type {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_mu;
 static int g_refs;
-static jmp_buf *g_jb;
+static _Thread_local jmp_buf *g_jb; /* this thread's innermost boundary */
+static int g_guard = -1;            /* rw_aot_guard_mode(), decided once */
+
+/* Guard mode: every memory is a reservation of RESERVE bytes (any i32 address plus any u32 offset
+ * plus the access size lands inside it); only the first `size` bytes are readable and writable. */
+#define RESERVE (((size_t)1 << 33) + (size_t)PAGE)
+typedef struct reservation {
+    uint8_t *base;
+} reservation;
+static reservation *g_res;
+static size_t g_nres, g_capres;
+static struct sigaction g_old_segv, g_old_bus;
 static rune_error g_pending;
 static uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
 static uint32_t g_depth;
@@ -69,9 +94,61 @@ void rw_aot_unlock(void)
     pthread_mutex_unlock(&g_mu);
 }
 
+static int in_reservation(const void *addr)
+{
+    const uint8_t *a = addr;
+    for (size_t i = 0; i < g_nres; i++)
+        if (a >= g_res[i].base && a < g_res[i].base + RESERVE) return 1;
+    return 0;
+}
+
+/* SIGSEGV/SIGBUS: a fault inside a linear-memory reservation while this thread runs generated code
+ * is an out-of-bounds access: jump to the boundary. Anything else goes to the previous handler. The
+ * thread holds the AOT mutex then, so the reservation list is not changing under us. */
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    if (g_jb && in_reservation(si->si_addr)) longjmp(*g_jb, RUNE_WASM_TRAP_MEMORY_OOB);
+    struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
+    if (old->sa_flags & SA_SIGINFO) {
+        old->sa_sigaction(sig, si, uc);
+    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+    } else {
+        sigaction(sig, old, NULL); /* the access faults again, now with the default action */
+    }
+}
+
+static int decide_guard(void)
+{
+    if (sizeof(void *) < 8 || RW_SANITIZED) return 0;
+    const char *e = getenv("RUNE_AOT_BOUNDS");
+    if (e && strcmp(e, "explicit") == 0) return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &g_old_segv) != 0) return 0;
+    if (sigaction(SIGBUS, &sa, &g_old_bus) != 0) {
+        sigaction(SIGSEGV, &g_old_segv, NULL);
+        return 0;
+    }
+    return 1;
+}
+
+int rw_aot_guard_mode(void)
+{
+    rw_aot_lock();
+    if (g_guard < 0) g_guard = decide_guard();
+    int g = g_guard;
+    rw_aot_unlock();
+    return g;
+}
+
 rune_status rw_aot_rt_acquire(rune_error *err)
 {
     (void)err;
+    (void)rw_aot_guard_mode();
     rw_aot_lock();
     g_refs++;
     rw_aot_unlock();
@@ -85,6 +162,9 @@ void rw_aot_rt_release(void)
         rune_free(g_types);
         g_types = NULL;
         g_ntypes = g_captypes = 0;
+        rune_free(g_res);
+        g_res = NULL;
+        g_nres = g_capres = 0;
         while (g_frs) {
             fr_node *n = g_frs->next;
             rune_free(g_frs);
@@ -134,8 +214,35 @@ static int mem_init(wasm_rt_memory_t *m, uint32_t initial, uint32_t max, uint32_
 {
     if (limit == 0 || limit > MAX_PAGES) limit = MAX_PAGES;
     if (max > limit) max = limit;
-    m->data = rune_calloc(initial ? (size_t)initial * PAGE : 1, 1);
-    if (!m->data) return -1;
+    if (g_guard == 1) {
+        int rc = -1;
+        rw_aot_lock();
+        if (g_nres == g_capres) {
+            size_t cap = g_capres ? 2 * g_capres : 16;
+            reservation *r = rune_realloc_array(g_res, cap, sizeof *r);
+            if (r) {
+                g_res = r;
+                g_capres = cap;
+            }
+        }
+        void *p = g_nres < g_capres ? mmap(NULL, RESERVE, PROT_NONE,
+                                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                                    : MAP_FAILED;
+        if (p != MAP_FAILED) {
+            if (initial && mprotect(p, (size_t)initial * PAGE, PROT_READ | PROT_WRITE) != 0) {
+                munmap(p, RESERVE);
+            } else {
+                g_res[g_nres++].base = p;
+                m->data = p;
+                rc = 0;
+            }
+        }
+        rw_aot_unlock();
+        if (rc) return rc;
+    } else {
+        m->data = rune_calloc(initial ? (size_t)initial * PAGE : 1, 1);
+        if (!m->data) return -1;
+    }
     m->pages = initial;
     m->max_pages = max;
     m->size = initial * PAGE;
@@ -154,10 +261,15 @@ static uint32_t h_mem_grow(void *mem, uint32_t delta)
     if (delta == 0) return old;
     if (delta > m->max_pages || old > m->max_pages - delta) return UINT32_MAX;
     uint32_t np = old + delta;
-    uint8_t *d = rune_realloc(m->data, (size_t)np * PAGE);
-    if (!d) return UINT32_MAX;
-    memset(d + (size_t)old * PAGE, 0, (size_t)delta * PAGE);
-    m->data = d;
+    if (g_guard == 1) {
+        if (mprotect(m->data + (size_t)old * PAGE, (size_t)delta * PAGE, PROT_READ | PROT_WRITE))
+            return UINT32_MAX;
+    } else {
+        uint8_t *d = rune_realloc(m->data, (size_t)np * PAGE);
+        if (!d) return UINT32_MAX;
+        memset(d + (size_t)old * PAGE, 0, (size_t)delta * PAGE);
+        m->data = d;
+    }
     m->pages = np;
     m->size = np * PAGE;
     return old;
@@ -166,7 +278,19 @@ static uint32_t h_mem_grow(void *mem, uint32_t delta)
 static void h_mem_free(void *mem)
 {
     wasm_rt_memory_t *m = mem;
-    rune_free(m->data);
+    if (g_guard == 1 && m->data) {
+        rw_aot_lock();
+        for (size_t i = 0; i < g_nres; i++) {
+            if (g_res[i].base == m->data) {
+                g_res[i] = g_res[--g_nres];
+                break;
+            }
+        }
+        munmap(m->data, RESERVE);
+        rw_aot_unlock();
+    } else {
+        rune_free(m->data);
+    }
     m->data = NULL;
     m->size = m->pages = 0;
 }
