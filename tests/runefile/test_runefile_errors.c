@@ -53,9 +53,9 @@ static const bad_case text_cases[] = {
      "Runefile:2:11: ", "unterminated list: '<' has no matching '>'"},
     {"FROM x\nPROC_BLOCK<I8[4],I8[2],I8[3]> p q\n", RUNE_E_MALFORMED,
      "Runefile:2:24: ", "too many types"},
-    {"FROM x\nPROC_BLOCK<I8[4], > p q\n", RUNE_E_MALFORMED, "Runefile:2:18: ", "missing type"},
+    {"FROM x\nPROC_BLOCK<I8[4], > p q\n", RUNE_E_MALFORMED, "Runefile:2:19: ", "missing type"},
     {"FROM x\nPROC_BLOCK<(I8[4] I8[2]),F32> p q\n", RUNE_E_MALFORMED,
-     "Runefile:2:13: ", "bad dimensions in 'I8[4] I8[2]'"},
+     "Runefile:2:18: ", "bad dimensions in 'I8[4] I8[2]'"},
     /* unterminated lists and strings */
     {"FROM x\nPROC_BLOCK p q --labels [a, b\nRUN p\n", RUNE_E_MALFORMED,
      "Runefile:2:25: ", "unterminated list: '[' has no matching ']' before the end of the line"},
