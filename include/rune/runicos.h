@@ -106,6 +106,11 @@ typedef struct rune_host_stats {
 
 typedef struct rune_host rune_host;
 
+/* What the host does with one write to a SERIAL output: a JSON document is written as one line; a
+ * tensor record (rune/abi.h layout) is rendered as {"name":NAME,"type":"f32","shape":[..],"data":[..]}
+ * so runes need no number formatting of their own. Returns 0. */
+int rune_host_render_serial(FILE *f, const char *name, const void *data, size_t len);
+
 /* bytes must outlive the host (models are used in place). */
 rune_status rune_host_open(const uint8_t *bytes, size_t len, const rune_host_config *cfg,
                            rune_host **out, rune_error *err);

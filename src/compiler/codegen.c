@@ -164,9 +164,9 @@ static const char *out_kind_macro(int subkind)
 
 /* The params text a stage passes to capability_open / output_open: its arguments as key=value
  * lines, keys with '_' for '-', lists joined by ','. The manifest records the same arguments.
- * RAND also says which element type it wants (x_elem: an extension key the host does not compare
- * with the manifest). */
-static void put_params(sbuf *b, const rune_rf_stage *s, const char *rand_elem)
+ * RAND also says which element type it wants (x_elem) and outputs which stage feeds them (x_name):
+ * extension keys the host does not compare with the manifest. */
+static void put_params(sbuf *b, const rune_rf_stage *s, const char *rand_elem, const char *x_name)
 {
     char text[2048];
     size_t used = 0;
@@ -191,8 +191,9 @@ static void put_params(sbuf *b, const rune_rf_stage *s, const char *rand_elem)
         for (; rand_elem[i] && i < sizeof lower - 1; i++)
             lower[i] = (char)(rand_elem[i] >= 'A' && rand_elem[i] <= 'Z' ? rand_elem[i] + 32 : rand_elem[i]);
         lower[i] = '\0';
-        snprintf(text + used, sizeof text - used, "x_elem=%s\n", lower);
+        used += (size_t)snprintf(text + used, sizeof text - used, "x_elem=%s\n", lower);
     }
+    if (x_name && used < sizeof text) snprintf(text + used, sizeof text - used, "x_name=%s\n", x_name);
     put_cstr(b, text);
 }
 
@@ -230,8 +231,8 @@ rune_status rune_compiler_codegen(const rune_runefile *g, char **out, size_t *ou
         put(&b, "/* %s %s (%s:%u) */\n", rune_rf_stage_kind_name(s->kind), s->name, s->loc.file,
             s->loc.line);
         switch (s->kind) {
-        case RUNE_RF_CAPABILITY:
-        case RUNE_RF_OUT: put(&b, "static int32_t %s_h;\n", id); break;
+        case RUNE_RF_CAPABILITY: put(&b, "static int32_t %s_h;\n", id); break;
+        case RUNE_RF_OUT: put(&b, "static int32_t %s_h[%zu];\n", id, s->n_in ? s->n_in : 1); break;
         case RUNE_RF_MODEL: put(&b, "static uint32_t %s_graph, %s_ctx;\n", id, id); break;
         case RUNE_RF_PROC_BLOCK:
             if (rc_is_custom_block(s)) {
@@ -281,13 +282,19 @@ rune_status rune_compiler_codegen(const rune_runefile *g, char **out, size_t *ou
         switch (s->kind) {
         case RUNE_RF_CAPABILITY:
             put(&b, "    st = rune_capability_open(%s, ", cap_kind_macro(s->subkind));
-            put_params(&b, s, s->subkind == RUNE_RF_CAP_RAND ? rune_rf_elem_name(s->out[0].elem) : NULL);
+            put_params(&b, s, s->subkind == RUNE_RF_CAP_RAND ? rune_rf_elem_name(s->out[0].elem) : NULL,
+                       NULL);
             put(&b, ", &%s_h, &err_);\n" FAIL_CHECK, id);
             break;
         case RUNE_RF_OUT:
-            put(&b, "    st = rune_output_open(%s, ", out_kind_macro(s->subkind));
-            put_params(&b, s, NULL);
-            put(&b, ", &%s_h, &err_);\n" FAIL_CHECK, id);
+            /* One handle per input, named after its producer (the host puts the name in the JSON
+             * lines it renders from tensor records). */
+            for (size_t p = 0; p < (s->n_in ? s->n_in : 1); p++) {
+                const rune_rf_edge *e = input_edge(g, k, p);
+                put(&b, "    st = rune_output_open(%s, ", out_kind_macro(s->subkind));
+                put_params(&b, s, NULL, e ? g->stages[e->from].name : NULL);
+                put(&b, ", &%s_h[%zu], &err_);\n" FAIL_CHECK, id, p);
+            }
             break;
         case RUNE_RF_MODEL:
             put(&b, "    st = rune_nn_load_by_name(");
@@ -386,24 +393,20 @@ rune_status rune_compiler_codegen(const rune_runefile *g, char **out, size_t *ou
                 port_plan pp;
                 if ((st = plan_port(g, e->from, e->from_port, &pp, err)) != RUNE_OK) goto fail;
                 const char *name = g->stages[e->from].name;
-                if (s->subkind == RUNE_RF_OUT_SERIAL) {
-                    if (pp.text) {
-                        put(&b, "    st = rune_output_serial_labels(%s_h, ", id);
-                        put_cstr(&b, name);
-                        put(&b, ", (const char *)%s_o%zu.data, %s_o%zu.len, &err_);\n" FAIL_CHECK,
-                            pid, e->from_port, pid, e->from_port);
-                    } else {
-                        put(&b, "    st = rune_output_serial_tensor(%s_h, ", id);
-                        put_cstr(&b, name);
-                        put(&b, ", &%s_o%zu, &err_);\n" FAIL_CHECK, pid, e->from_port);
-                    }
-                } else if (s->subkind == RUNE_RF_OUT_TENSOR) {
-                    put(&b, "    st = rune_output_tensor(%s_h, &%s_o%zu, &err_);\n" FAIL_CHECK, id,
-                        pid, e->from_port);
-                } else {
+                if (s->subkind == RUNE_RF_OUT_SERIAL && pp.text) {
+                    put(&b, "    st = rune_output_serial_labels(%s_h[%zu], ", id, p);
+                    put_cstr(&b, name);
+                    put(&b, ", (const char *)%s_o%zu.data, %s_o%zu.len, &err_);\n" FAIL_CHECK, pid,
+                        e->from_port, pid, e->from_port);
+                } else if (s->subkind == RUNE_RF_OUT_FILE) {
                     put(&b,
-                        "    st = rune_output_write(%s_h, %s_o%zu.data, %s_o%zu.len, &err_);\n" FAIL_CHECK,
-                        id, pid, e->from_port, pid, e->from_port);
+                        "    st = rune_output_write(%s_h[%zu], %s_o%zu.data, %s_o%zu.len, &err_);\n" FAIL_CHECK,
+                        id, p, pid, e->from_port, pid, e->from_port);
+                } else {
+                    /* SERIAL numbers and TENSOR: a tensor record; for SERIAL the host renders the
+                     * JSON line, so the rune carries no number formatting. */
+                    put(&b, "    st = rune_output_tensor(%s_h[%zu], &%s_o%zu, &err_);\n" FAIL_CHECK,
+                        id, p, pid, e->from_port);
                 }
             }
             break;

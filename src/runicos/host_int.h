@@ -27,6 +27,7 @@ typedef struct rh_cap {
 typedef struct rh_out {
     int kind; /* 0: slot free */
     FILE *file;
+    char name[64]; /* x_name param: the producing stage, named in rendered JSON lines */
 } rh_out;
 
 typedef struct rh_graph {

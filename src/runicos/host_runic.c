@@ -231,6 +231,10 @@ static rune_status out_open(rune_wasm_instance *inst, void *user, const rune_was
     }
     h->outs[slot].kind = kind;
     h->outs[slot].file = f;
+    const char *nm = rune_cap_param(&params, "x_name");
+    snprintf(h->outs[slot].name, sizeof h->outs[slot].name, "%s", nm ? nm : "");
+    for (char *c = h->outs[slot].name; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
     (void)err;
     return ret(r, slot);
 }
@@ -240,7 +244,6 @@ static void write_json_line(FILE *f, const uint8_t *p, size_t len)
     /* One document a line: newlines inside the document (only legal as whitespace) become spaces. */
     for (size_t i = 0; i < len; i++) fputc(p[i] == '\n' || p[i] == '\r' ? ' ' : p[i], f);
     fputc('\n', f);
-    fflush(f);
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -265,9 +268,12 @@ static int tensor_record_ok(const uint8_t *p, size_t len, uint32_t *rank, uint64
     return (int)elem;
 }
 
-static void write_tensor_json(FILE *f, const uint8_t *p, uint32_t rank, uint64_t n, int elem)
+static void write_tensor_json(FILE *f, const char *name, const uint8_t *p, uint32_t rank,
+                              uint64_t n, int elem)
 {
-    fprintf(f, "{\"type\":\"%s\",\"shape\":[", rune_abi_elem_name(elem));
+    fputc('{', f);
+    if (name && *name) fprintf(f, "\"name\":\"%s\",", name);
+    fprintf(f, "\"type\":\"%s\",\"shape\":[", rune_abi_elem_name(elem));
     for (uint32_t i = 0; i < rank; i++) fprintf(f, "%s%u", i ? "," : "", rd32(p + 8 + 4 * i));
     fprintf(f, "],\"data\":[");
     const uint8_t *d = p + 8 + 4 * rank;
@@ -296,7 +302,20 @@ static void write_tensor_json(FILE *f, const uint8_t *p, uint32_t rank, uint64_t
         }
     }
     fprintf(f, "]}\n");
-    fflush(f);
+}
+
+int rune_host_render_serial(FILE *f, const char *name, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint32_t rank = 0;
+    uint64_t n = 0;
+    int elem = len && p[0] != '{' && p[0] != '[' ? tensor_record_ok(p, len, &rank, &n) : -1;
+    if (elem >= 0) {
+        write_tensor_json(f, name, p, rank, n, elem);
+        return 0;
+    }
+    write_json_line(f, p, len);
+    return 0;
 }
 
 static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
@@ -310,7 +329,7 @@ static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wa
     size_t len = a[2].i32;
     FILE *serial = h->cfg.serial_out ? h->cfg.serial_out : stdout;
     switch (h->outs[hd].kind) {
-    case RUNE_OUT_SERIAL: write_json_line(serial, p, len); break;
+    case RUNE_OUT_SERIAL: rune_host_render_serial(serial, h->outs[hd].name, p, len); break;
     case RUNE_OUT_TENSOR: {
         uint32_t rank = 0;
         uint64_t n = 0;
@@ -321,15 +340,13 @@ static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wa
         }
         if (h->cfg.tensor_out) {
             if (fwrite(p, 1, len, h->cfg.tensor_out) != len) return ret(r, RUNE_ABI_E_IO);
-            fflush(h->cfg.tensor_out);
         } else {
-            write_tensor_json(serial, p, rank, n, elem);
+            write_tensor_json(serial, h->outs[hd].name, p, rank, n, elem);
         }
         break;
     }
     default:
         if (fwrite(p, 1, len, h->outs[hd].file) != len) return ret(r, RUNE_ABI_E_IO);
-        fflush(h->outs[hd].file);
     }
     h->stats.outputs_written++;
     (void)err;

@@ -147,6 +147,7 @@ int rune_cmd_run(int argc, char **argv)
     cfg.tensor_out = tout;
     cfg.output_dir = output_dir;
     cfg.quiet = quiet;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a line out as soon as the rune writes it */
     double t0 = now_s();
     st = rune_host_open(bytes, len, &cfg, &h, &err);
     if (st != RUNE_OK) goto fail;
