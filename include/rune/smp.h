@@ -431,6 +431,38 @@ rune_status rune_smp_rune_logs(rune_smp_client *c, uint64_t since, uint32_t max,
                                void (*fn)(void *ud, const rune_smp_log_entry *e), void *ud,
                                uint64_t *next, uint64_t *dropped, rune_error *err);
 
+/* ---- shared shapes of the image and rune groups: the agent writes them, hmr reads them ---- */
+
+typedef struct rune_smp_rune_info {
+    char name[64];
+    char version[32];
+    char state[16]; /* "running", "stopped", "failed", ... */
+    uint8_t digest[32];
+    size_t digest_len;
+    uint64_t uptime_ms;
+} rune_smp_rune_info;
+
+typedef struct rune_smp_cap_info {
+    char kind[24]; /* "sound", "image", "accel", "random", ... */
+    char name[64];
+    bool allowed; /* by the device's policy */
+} rune_smp_cap_info;
+
+/* Server side: write the "images" / "runes" / "caps" pair of an answer into the open map. */
+void rune_smp_put_image_state(rune_cbor_enc *e, const rune_smp_image_slot *slots, size_t n);
+void rune_smp_put_rune_status(rune_cbor_enc *e, const rune_smp_rune_info *runes, size_t n);
+void rune_smp_put_caps(rune_cbor_enc *e, const rune_smp_cap_info *caps, size_t n);
+
+/* Client side: ask for the status of one rune (name) or all (NULL) / the device's capabilities;
+ * fn is called per entry. PROTOCOL when an answer does not have the shape above; texts longer than
+ * the struct's fields are cut. */
+rune_status rune_smp_rune_status(rune_smp_client *c, const char *name,
+                                 void (*fn)(void *ud, const rune_smp_rune_info *r), void *ud,
+                                 rune_error *err);
+rune_status rune_smp_rune_caps(rune_smp_client *c,
+                               void (*fn)(void *ud, const rune_smp_cap_info *cap), void *ud,
+                               rune_error *err);
+
 /* Image upload state machine. The image stays owned by the caller and must outlive the upload. */
 typedef struct rune_smp_upload {
     const uint8_t *data;

@@ -21,7 +21,7 @@ typedef struct mem_sink {
     bool match;
 } mem_sink;
 
-static int fx_begin(void *ud, uint32_t image, size_t len, const uint8_t sha[32])
+static inline int fx_begin(void *ud, uint32_t image, size_t len, const uint8_t sha[32])
 {
     mem_sink *m = ud;
     free(m->buf);
@@ -32,7 +32,7 @@ static int fx_begin(void *ud, uint32_t image, size_t len, const uint8_t sha[32])
     return m->buf ? 0 : RUNE_SMP_ERR_NOMEM;
 }
 
-static int fx_write(void *ud, size_t off, const uint8_t *data, size_t len)
+static inline int fx_write(void *ud, size_t off, const uint8_t *data, size_t len)
 {
     mem_sink *m = ud;
     if (off != m->written || off + len > m->len) {
@@ -44,7 +44,7 @@ static int fx_write(void *ud, size_t off, const uint8_t *data, size_t len)
     return 0;
 }
 
-static int fx_finish(void *ud, bool match)
+static inline int fx_finish(void *ud, bool match)
 {
     mem_sink *m = ud;
     m->finishes++;
@@ -62,7 +62,7 @@ typedef struct test_dev {
     pthread_t th;
 } test_dev;
 
-static void *dev_loop(void *p)
+static inline void *dev_loop(void *p)
 {
     test_dev *d = p;
     while (!atomic_load(&d->stop)) {
@@ -74,7 +74,7 @@ static void *dev_loop(void *p)
 }
 
 /* Start a device serving on t (taken over: closed by dev_stop). */
-static void dev_start(test_dev *d, rune_smp_transport *t)
+static inline void dev_start(test_dev *d, rune_smp_transport *t)
 {
     memset(d, 0, sizeof *d);
     rune_error err;
@@ -87,7 +87,7 @@ static void dev_start(test_dev *d, rune_smp_transport *t)
     pthread_create(&d->th, NULL, dev_loop, d);
 }
 
-static void dev_stop(test_dev *d)
+static inline void dev_stop(test_dev *d)
 {
     atomic_store(&d->stop, 1);
     pthread_join(d->th, NULL);
@@ -106,8 +106,8 @@ typedef struct lossy {
     atomic_int dup_sends;  /* requests to send twice */
 } lossy;
 
-static rune_status lossy_send(rune_smp_transport *t, const uint8_t *msg, size_t len,
-                              rune_error *err)
+static inline rune_status lossy_send(rune_smp_transport *t, const uint8_t *msg, size_t len,
+                                     rune_error *err)
 {
     lossy *l = (lossy *)t;
     if (atomic_load(&l->drop_sends) > 0) {
@@ -122,8 +122,8 @@ static rune_status lossy_send(rune_smp_transport *t, const uint8_t *msg, size_t 
     return l->inner->send(l->inner, msg, len, err);
 }
 
-static rune_status lossy_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, size_t *len,
-                              int timeout_ms, rune_error *err)
+static inline rune_status lossy_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, size_t *len,
+                                     int timeout_ms, rune_error *err)
 {
     lossy *l = (lossy *)t;
     for (;;) {
@@ -133,7 +133,7 @@ static rune_status lossy_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, s
     }
 }
 
-static void lossy_wrap(lossy *l, rune_smp_transport *inner)
+static inline void lossy_wrap(lossy *l, rune_smp_transport *inner)
 {
     memset(l, 0, sizeof *l);
     l->inner = inner;
@@ -143,9 +143,48 @@ static void lossy_wrap(lossy *l, rune_smp_transport *inner)
     l->base.recv = lossy_recv;
 }
 
+/* ---- in-process transport: a send runs the server, the next recv returns its answer ---- */
+
+typedef struct direct {
+    rune_smp_transport base;
+    rune_smp_server *srv;
+    uint8_t rsp[RUNE_SMP_MAX_MSG];
+    size_t rsp_len;
+} direct;
+
+static inline rune_status direct_send(rune_smp_transport *t, const uint8_t *msg, size_t len,
+                                      rune_error *err)
+{
+    direct *d = (direct *)t;
+    rune_error herr;
+    rune_smp_server_handle(d->srv, msg, len, d->rsp, sizeof d->rsp, &d->rsp_len, &herr);
+    return RUNE_OK;
+}
+
+static inline rune_status direct_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, size_t *len,
+                                      int timeout_ms, rune_error *err)
+{
+    direct *d = (direct *)t;
+    if (!d->rsp_len) return RUNE_ERR(err, RUNE_E_TIMEOUT, "no answer");
+    memcpy(buf, d->rsp, d->rsp_len);
+    *len = d->rsp_len;
+    d->rsp_len = 0;
+    return RUNE_OK;
+}
+
+static inline void direct_init(direct *d, rune_smp_server *srv, size_t mtu)
+{
+    memset(d, 0, sizeof *d);
+    d->srv = srv;
+    d->base.name = "direct";
+    d->base.mtu = mtu;
+    d->base.send = direct_send;
+    d->base.recv = direct_recv;
+}
+
 /* ---- scenarios ---- */
 
-static void scenario_echo(rune_smp_client *c)
+static inline void scenario_echo(rune_smp_client *c)
 {
     rune_error err;
     char out[64];
@@ -172,7 +211,7 @@ static void scenario_echo(rune_smp_client *c)
 /* Upload len bytes: a dropped answer (retried with the same seq), a duplicated request, then an
  * outage longer than the retries (the step fails), then a resume that goes on from the device's
  * offset. */
-static void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, size_t len)
+static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, size_t len)
 {
     uint8_t *img = malloc(len);
     for (size_t i = 0; i < len; i++)
