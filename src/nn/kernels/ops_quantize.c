@@ -2,9 +2,10 @@
  * ops_quantize.c - QUANTIZE: float32 -> int8, and int8 -> int8 requantization.
  *
  * float32 -> int8 as TFLite's reference AffineQuantize: q = clamp(round(x / scale) + zero_point),
- * rounding half away from zero, the division in double (QuantizationParams.scale is a double). NaN, which TFLite leaves undefined, becomes the zero
- * point; infinities saturate. int8 -> int8 as TFLite's Requantize: q = clamp(MBQM(x - zi, m, s) +
- * zo) with (m, s) the fixed-point form of si / so. Per-tensor quantization only.
+ * rounding half away from zero, the division in double (QuantizationParams.scale is a double). NaN,
+ * which TFLite leaves undefined, becomes the zero point; infinities saturate. int8 -> int8 as
+ * TFLite's Requantize: q = clamp(MBQM(x - zi, m, s) + zo) with (m, s) the fixed-point form of si /
+ * so. Per-tensor quantization only.
  */
 #include <math.h>
 

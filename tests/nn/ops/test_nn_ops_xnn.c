@@ -5,6 +5,8 @@
  * from ../shared/models and writer-made ones for every op the fast path takes. Without XNNPACK
  * (RUNE_NN_XNNPACK unset) the fast path must be a no-op: no op reports fast, outputs identical.
  */
+#include <pthread.h>
+
 #include "ops_test.h"
 #ifdef RUNE_NN_XNNPACK
 #include "xnn/xnn_int.h"
@@ -234,10 +236,103 @@ TEST(xnn_int8_differs_from_tflite_rounding)
 }
 #endif
 
+/* Interpreters of one fast-path model in two threads at once give the single-thread results. */
+static pthread_barrier_t start_line;
+
+typedef struct thread_job {
+    const rune_nn_model *m;
+    float in[2][16 * 15 * 3]; /* alternated, so a result left from the previous run is wrong */
+    float want[2][10];
+    int mismatches;
+} thread_job;
+
+static void *thread_run(void *p)
+{
+    thread_job *j = p;
+    rune_nn_interp *it = NULL;
+    rune_error err = {0};
+    if (rune_nn_interp_create(j->m, NULL, 0, &it, &err) != RUNE_OK) {
+        j->mismatches = -1;
+        pthread_barrier_wait(&start_line);
+        return NULL;
+    }
+    pthread_barrier_wait(&start_line);
+    for (int r = 0; r < 2000; r++) {
+        const void *o = NULL;
+        size_t len = 0;
+        if (rune_nn_interp_set_input(it, 0, j->in[r & 1], sizeof j->in[0], &err) != RUNE_OK ||
+            rune_nn_interp_invoke(it, &err) != RUNE_OK ||
+            rune_nn_interp_output(it, 0, &o, &len, &err) != RUNE_OK || len != sizeof j->want[0] ||
+            memcmp(o, j->want[r & 1], len) != 0)
+            j->mismatches++;
+    }
+    rune_nn_interp_free(it);
+    return NULL;
+}
+
+TEST(fast_path_threads)
+{
+    rune_nnw *w;
+    rune_error err = {0};
+    CHECK_OK(rune_nnw_new(&w, &err), &err);
+    int x = f32t(w, 4, (int32_t[]){1, 16, 15, 3});
+    int f = f32c(w, 4, (int32_t[]){8, 3, 3, 3}, 20), b = f32c(w, 1, (int32_t[]){8}, 21);
+    int c = f32t(w, 4, (int32_t[]){1, 16, 15, 8});
+    rune_nnw_options o = rune_nnw_opts_conv2d(RUNE_NNW_PAD_SAME, 1, 1, RUNE_NNW_ACT_RELU, 1, 1);
+    rune_nnw_add_op(w, RUNE_NNW_OP_CONV_2D, (int[]){x, f, b}, 3, &c, 1, &o);
+    int fw = f32c(w, 2, (int32_t[]){10, 16 * 15 * 8}, 22);
+    int y = f32t(w, 2, (int32_t[]){1, 10});
+    o = rune_nnw_opts_fc(RUNE_NNW_ACT_NONE);
+    rune_nnw_add_op(w, RUNE_NNW_OP_FULLY_CONNECTED, (int[]){c, fw, -1}, 3, &y, 1, &o);
+    rune_nnw_set_io(w, &x, 1, &y, 1);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK_OK(rune_nnw_finish(w, &bytes, &len, &err), &err);
+    rune_nnw_free(w);
+    rune_nn_model *m = NULL;
+    rune_nn_options opts = {.fast_path = 1};
+    CHECK_OK(rune_nn_model_load_ex(bytes, len, &opts, &m, &err), &err);
+    if (!m) {
+        rune_free(bytes);
+        return;
+    }
+    static thread_job jobs[2];
+    rune_nn_interp *it = NULL;
+    CHECK_OK(rune_nn_interp_create(m, NULL, 0, &it, &err), &err);
+    for (int k = 0; it && k < 4; k++) {
+        thread_job *j = &jobs[k / 2];
+        uint32_t s = 100u + (uint32_t)k;
+        j->m = m;
+        j->mismatches = 0;
+        for (size_t i = 0; i < sizeof j->in[0] / 4; i++)
+            j->in[k & 1][i] = frand(&s);
+        const void *out = NULL;
+        size_t olen = 0;
+        CHECK_OK(rune_nn_interp_set_input(it, 0, j->in[k & 1], sizeof j->in[0], &err), &err);
+        CHECK_OK(rune_nn_interp_invoke(it, &err), &err);
+        CHECK_OK(rune_nn_interp_output(it, 0, &out, &olen, &err), &err);
+        if (out && olen == sizeof j->want[0]) memcpy(j->want[k & 1], out, olen);
+    }
+    rune_nn_interp_free(it);
+    CHECK(memcmp(jobs[0].want[0], jobs[1].want[0], sizeof jobs[0].want[0]) != 0);
+    pthread_t th[2];
+    pthread_barrier_init(&start_line, NULL, 2);
+    for (int k = 0; k < 2; k++)
+        CHECK_EQ_INT(pthread_create(&th[k], NULL, thread_run, &jobs[k]), 0);
+    for (int k = 0; k < 2; k++)
+        pthread_join(th[k], NULL);
+    pthread_barrier_destroy(&start_line);
+    CHECK_EQ_INT(jobs[0].mismatches, 0);
+    CHECK_EQ_INT(jobs[1].mismatches, 0);
+    rune_nn_model_free(m);
+    rune_free(bytes);
+}
+
 int main(void)
 {
     RUN(real_models); /* lowers nn_xnn_min_macs to 0 for the tests after it */
     RUN(writer_models_float);
+    RUN(fast_path_threads);
 #ifdef RUNE_NN_XNNPACK
     RUN(xnn_int8_differs_from_tflite_rounding);
 #endif
