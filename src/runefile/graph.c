@@ -223,11 +223,12 @@ static rune_status unknown_stage(const rune_runefile *g, const char *name, rune_
                                  rune_error *err)
 {
     const char *best = NULL;
+    size_t best_d = (size_t)-1;
     for (size_t i = 0; i < g->n_stages; i++) {
-        const char *c = g->stages[i].name;
-        if (rf_suggest(name, strlen(name), &c, 1)) {
-            best = c;
-            break;
+        size_t d = rf_closeness(name, strlen(name), g->stages[i].name);
+        if (d < best_d) {
+            best = g->stages[i].name;
+            best_d = d;
         }
     }
     if (best)

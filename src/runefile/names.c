@@ -88,17 +88,23 @@ static size_t distance(const char *a, size_t alen, const char *b, size_t blen)
     return prev[blen];
 }
 
+size_t rf_closeness(const char *word, size_t len, const char *cand)
+{
+    size_t clen = strlen(cand);
+    size_t d = distance(word, len, cand, clen);
+    /* Close enough: at most a third of the longer word, and at least one edit allowed. */
+    size_t longer = clen > len ? clen : len;
+    size_t limit = longer / 3 > 0 ? longer / 3 : 1;
+    return d <= limit ? d : (size_t)-1;
+}
+
 const char *rf_suggest(const char *word, size_t len, const char *const *cands, size_t n)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
-        size_t clen = strlen(cands[i]);
-        size_t d = distance(word, len, cands[i], clen);
-        /* Close enough: at most a third of the longer word, and at least one letter kept. */
-        size_t longer = clen > len ? clen : len;
-        size_t limit = longer / 3 > 0 ? longer / 3 : 1;
-        if (d <= limit && d < best_d) {
+        size_t d = rf_closeness(word, len, cands[i]);
+        if (d < best_d) {
             best = cands[i];
             best_d = d;
         }

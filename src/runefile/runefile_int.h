@@ -66,6 +66,8 @@ rune_status rf_build_finish(rf_builder *b, rune_runefile **out, rune_error *err)
 int rf_cap_kind_parse(const char *s, size_t len); /* rune_rf_cap_kind or -1; AUDIO = SOUND */
 int rf_out_kind_parse(const char *s, size_t len); /* rune_rf_out_kind or -1 */
 int rf_elem_parse(const char *s, size_t len);     /* concrete rune_rf_elem or -1 */
+/* Edit distance of word to cand if close enough to suggest, else (size_t)-1. */
+size_t rf_closeness(const char *word, size_t len, const char *cand);
 /* The candidate nearest to word (case-insensitive edit distance), or NULL if none is close. */
 const char *rf_suggest(const char *word, size_t len, const char *const *cands, size_t n);
 /* " (did you mean 'X'?)" or "" into buf. */
@@ -82,7 +84,8 @@ extern const size_t rf_n_elem_names;
  * *bad = offset of the offending character). */
 int rf_type_parse_ex(const char *s, size_t len, rune_rf_type *out, size_t *bad);
 
-/* 0 if src is UTF-8 of YAML-printable characters, else -1 with the 1-based place of the first bad byte. */
+/* 0 if src is UTF-8 of YAML-printable characters, else -1 with the 1-based place of the first bad
+ * byte. */
 int rf_utf8_check(const char *src, size_t len, uint32_t *line, uint32_t *col);
 
 int rf_streq_nocase(const char *a, size_t alen, const char *b);

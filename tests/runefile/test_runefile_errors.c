@@ -82,6 +82,9 @@ static const bad_case text_cases[] = {
      RUNE_E_INVALID, "Runefile:4:11: ", "unknown stage 'ftt' (did you mean 'fft'?)"},
     {"FROM x\nCAPABILITY AUDIO audio hz 1\nRUN audio zebra\n", RUNE_E_INVALID,
      "Runefile:3:11: ", "unknown stage 'zebra': no stage of that name is declared"},
+    /* the nearest of several close names */
+    {"FROM x\nPROC_BLOCK a.c model1\nPROC_BLOCK b.c model\nRUN model1 modle\n", RUNE_E_INVALID,
+     "Runefile:4:12: ", "unknown stage 'modle' (did you mean 'model'?)"},
     /* duplicate names, both places */
     {"FROM x\nCAPABILITY AUDIO audio hz 1\nPROC_BLOCK fft audio\n", RUNE_E_INVALID,
      "Runefile:3:1: ", "duplicate stage name 'audio'; first declared at Runefile:2:1"},
