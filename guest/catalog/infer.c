@@ -5,6 +5,7 @@
  * arguments by running the block's own init natively (so the messages are the guest's), and
  * computes the output shape with the same formulas the transforms use.
  */
+#include <math.h>
 #include <string.h>
 
 #include "catalog_int.h"
@@ -102,8 +103,10 @@ rune_status catalog_infer_modulo(const rune_catalog_type *in, const rune_pb_arg 
     rune_pb_modulo pb;
     rune_status st = want("modulo", in, "f32|i32", err);
     if (st == RUNE_OK) st = rune_pb_modulo_init(&pb, args, nargs, err);
-    if (st == RUNE_OK && in->elem == RUNE_ELEM_I32 && pb.modulus != (double)(int64_t)pb.modulus)
-        st = RUNE_ERR(err, RUNE_E_ARG, "modulo: i32 input needs an integer modulus, not %g",
+    if (st == RUNE_OK && in->elem == RUNE_ELEM_I32 &&
+        (pb.modulus != floor(pb.modulus) || pb.modulus > 2147483647.0))
+        st = RUNE_ERR(err, RUNE_E_ARG,
+                      "modulo: i32 input needs an integer modulus up to 2147483647, not %g",
                       pb.modulus);
     if (st == RUNE_OK) set_type(out, in->elem, in->rank, in->dims);
     return st;

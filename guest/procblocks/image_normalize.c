@@ -58,7 +58,10 @@ rune_status rune_pb_image_normalize_transform(rune_pb_image_normalize *st, const
             ((float *)out->data)[i] = r;
             continue;
         }
-        long q = lroundf(r / st->scale) + st->zero_point;
+        float v = r / st->scale; /* clamp first: lroundf of a huge value is unspecified */
+        if (!(v > -1e6f)) v = -1e6f;
+        if (v > 1e6f) v = 1e6f;
+        long q = lroundf(v) + st->zero_point;
         if (q < lo) q = lo;
         if (q > hi) q = hi;
         if (st->output == RUNE_ELEM_I8)

@@ -29,8 +29,10 @@ rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, 
     if (in->elem != RUNE_ELEM_F32 && in->elem != RUNE_ELEM_I32)
         return RUNE_ERR(err, RUNE_E_ARG, "modulo: expected f32 or i32 elements, got %s",
                         rune_abi_elem_name(in->elem));
-    if (in->elem == RUNE_ELEM_I32 && st->modulus != floor(st->modulus))
-        return RUNE_ERR(err, RUNE_E_ARG, "modulo: i32 input needs an integer modulus, not %g",
+    if (in->elem == RUNE_ELEM_I32 &&
+        (st->modulus != floor(st->modulus) || st->modulus > 2147483647.0))
+        return RUNE_ERR(err, RUNE_E_ARG,
+                        "modulo: i32 input needs an integer modulus up to 2147483647, not %g",
                         st->modulus);
     uint32_t dims[RUNE_ABI_MAX_RANK];
     memcpy(dims, in->dims, sizeof dims);

@@ -271,6 +271,10 @@ TEST(modulo_normalize)
     CHECK_OK(rune_pb_modulo_init(&m, two_pi, 1, &err), &err);
     CHECK_STATUS(rune_pb_modulo_transform(&m, &ii, &io, &err), RUNE_E_ARG);
     CHECK_CONTAINS(err.msg, "integer modulus");
+    static const rune_pb_arg huge[] = {{"modulus", "1e30"}};
+    CHECK_OK(rune_pb_modulo_init(&m, huge, 1, &err), &err);
+    CHECK_STATUS(rune_pb_modulo_transform(&m, &ii, &io, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "up to 2147483647");
 
     rune_pb_normalize nz;
     CHECK_OK(rune_pb_normalize_init(&nz, NULL, 0, &err), &err);

@@ -270,6 +270,10 @@ TEST(bad_arguments)
     refused("output", "i16", "not one of i8, u16, f32");
     refused("smoothing_bits", "1", "PCAN needs smoothing_bits >= 3");
     refused("window_step_ms", "40", "at most the window");
+    rune_pb_arg narrow[] = {{"lower_band_limit", "1000"}, {"upper_band_limit", "1000.001"}};
+    rune_error e2;
+    CHECK_STATUS(rune_pb_fft_init(&st, narrow, 2, &e2), RUNE_E_ARG);
+    CHECK_CONTAINS(e2.msg, "too narrow");
     rune_pb_arg twice[] = {{"num_channels", "40"}, {"num-channels", "40"}};
     rune_error err;
     CHECK_STATUS(rune_pb_fft_init(&st, twice, 2, &err), RUNE_E_ARG);

@@ -161,7 +161,7 @@ int rune_pb_fft_push(rune_pb_fft *st, const int16_t *samples, size_t n, size_t *
 {
     size_t take = (size_t)(st->window_size - st->input_used);
     if (take > n) take = n;
-    memcpy(st->input + st->input_used, samples, take * sizeof *samples);
+    if (take) memcpy(st->input + st->input_used, samples, take * sizeof *samples);
     st->input_used += (int)take;
     *used = take;
     if (st->input_used < st->window_size) return 0;

@@ -36,6 +36,10 @@ int mf_filterbank_init(rune_pb_fft *st, float lower_hz, float upper_hz, const ch
     int bin = st->start_bin;
     for (int c = 0; c < nch; c++) {
         const float below = c == 0 ? mel_low : centre[c - 1];
+        if (!(centre[c] > below)) {
+            *why = "the band is too narrow for num_channels distinct mel channels";
+            return 0;
+        }
         while (bin < spectrum_size && freq_to_mel((float)bin * hz_per_bin) <= centre[c]) {
             const float w =
                 (centre[c] - freq_to_mel((float)bin * hz_per_bin)) / (centre[c] - below);
