@@ -524,17 +524,25 @@ static rune_status parse_doc(yml_parser *yp)
     return RUNE_OK;
 }
 
-/* libyaml's error: "problem (context at L:C)" at the problem's place (marks are 0-based). */
-static rune_status syntax_error(yml_parser *yp, yaml_parser_t *p)
+/* libyaml's error: "problem (context at L:C)" at the problem's place (marks are 0-based), with a
+ * hint for the two mistakes people make most: indentation and tabs. */
+static rune_status syntax_error(yml_parser *yp, yaml_parser_t *p, const char *src, size_t len)
 {
     if (p->error == YAML_MEMORY_ERROR) return NOMEM(yp->err);
     rune_rf_loc at = {yp->file, (uint32_t)p->problem_mark.line + 1,
                       (uint32_t)p->problem_mark.column + 1};
     const char *problem = p->problem ? p->problem : "not a valid YAML document";
+    const char *hint = "";
+    size_t at_byte = p->problem_mark.index;
+    if (at_byte < len && src[at_byte] == '\t')
+        hint = "; YAML indents with spaces, not tabs";
+    else if (strstr(problem, "expected key") || strstr(problem, "mapping values are not allowed"))
+        hint = "; check the indentation";
     if (p->context)
-        return rf_err(yp->err, RUNE_E_MALFORMED, at, "YAML: %s (%s at %u:%u)", problem, p->context,
-                      (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
-    return rf_err(yp->err, RUNE_E_MALFORMED, at, "YAML: %s", problem);
+        return rf_err(yp->err, RUNE_E_MALFORMED, at, "YAML: %s (%s at %u:%u)%s", problem,
+                      p->context, (unsigned)p->context_mark.line + 1,
+                      (unsigned)p->context_mark.column + 1, hint);
+    return rf_err(yp->err, RUNE_E_MALFORMED, at, "YAML: %s%s", problem, hint);
 }
 
 rune_status rune_runefile_parse_yaml(const char *src, size_t len, const char *file,
@@ -564,7 +572,7 @@ rune_status rune_runefile_parse_yaml(const char *src, size_t len, const char *fi
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)(src ? src : ""), len);
     if (!yaml_parser_load(&parser, &doc)) {
-        st = syntax_error(&yp, &parser);
+        st = syntax_error(&yp, &parser, src, len);
         goto done;
     }
     have_doc = 1;
@@ -572,7 +580,7 @@ rune_status rune_runefile_parse_yaml(const char *src, size_t len, const char *fi
     if ((st = parse_doc(&yp))) goto done;
     /* One document only: a second one would be silently ignored otherwise. */
     if (!yaml_parser_load(&parser, &extra)) {
-        st = syntax_error(&yp, &parser);
+        st = syntax_error(&yp, &parser, src, len);
         goto done;
     }
     const node *extra_root = yaml_document_get_root_node(&extra);

@@ -122,7 +122,13 @@ static const bad_case text_cases[] = {
 static const bad_case yaml_cases[] = {
     /* bad indentation: libfyaml's own message and position */
     {"version: 1\nimage: x\npipeline:\n  a:\n    capability: SOUND\n   args: {}\n",
-     RUNE_E_MALFORMED, "Runefile.yml:6:4: ", "YAML: "},
+     RUNE_E_MALFORMED, "Runefile.yml:6:4: ",
+     "YAML: did not find expected key (while parsing a block mapping at 4:3); check the "
+     "indentation"},
+    {"version: 1\nimage: x\npipeline:\n\ta: 1\n", RUNE_E_MALFORMED,
+     "Runefile.yml:4:1: ", "YAML indents with spaces, not tabs"},
+    {"version: 1\nimage: x\npipeline: {}\n---\nversion: 1\n", RUNE_E_MALFORMED,
+     "Runefile.yml:4:1: ", "a second YAML document"},
     {"version: 1\nimage: [x\npipeline: {}\n", RUNE_E_MALFORMED, "Runefile.yml:", "YAML: "},
     /* duplicate keys (and so duplicate stage names) */
     {"version: 1\nimage: x\npipeline:\n  a: {capability: RAW}\n  a: {out: serial}\n",
