@@ -18,7 +18,7 @@
 #define E RUNE_CATALOG_ARG_ENUM
 
 static const rune_catalog_arg fft_args[] = {
-    {"sample_rate", I, "16000", 0, NULL, "audio sample rate in Hz"},
+    {"sample_rate", I, "16000", 0, NULL, "audio sample rate in Hz (also spelled hz)"},
     {"window_size_ms", I, "30", 0, NULL, "length of one analysis window"},
     {"window_step_ms", I, "20", 0, NULL, "distance between window starts"},
     {"num_channels", I, "40", 0, NULL, "mel channels per frame (1..64)"},

@@ -270,6 +270,12 @@ TEST(bad_arguments)
     refused("output", "i16", "not one of i8, u16, f32");
     refused("smoothing_bits", "1", "PCAN needs smoothing_bits >= 3");
     refused("window_step_ms", "40", "at most the window");
+    rune_pb_arg hz2[] = {{"hz", "16000"}, {"sample_rate", "16000"}};
+    rune_error e1;
+    CHECK_STATUS(rune_pb_fft_init(&st, hz2, 2, &e1), RUNE_E_ARG);
+    CHECK_CONTAINS(e1.msg, "not both");
+    CHECK_OK(rune_pb_fft_init(&st, hz2, 1, &e1), &e1);
+    CHECK_EQ_INT(st.sample_rate, 16000);
     rune_pb_arg narrow[] = {{"lower_band_limit", "1000"}, {"upper_band_limit", "1000.001"}};
     rune_error e2;
     CHECK_STATUS(rune_pb_fft_init(&st, narrow, 2, &e2), RUNE_E_ARG);

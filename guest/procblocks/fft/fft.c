@@ -28,6 +28,7 @@ static const char *const fft_args[] = {"sample_rate",
                                        "scale_shift",
                                        "output",
                                        "streaming",
+                                       "hz",
                                        NULL};
 
 #define TRY(x)                                                                                     \
@@ -46,7 +47,11 @@ rune_status rune_pb_fft_init(rune_pb_fft *st, const rune_pb_arg *args, size_t na
     if (!st) return RUNE_ERR(err, RUNE_E_ARG, "fft: no state");
     memset(st, 0, sizeof *st);
     TRY(rune_pb_args_check(B, args, nargs, fft_args, err));
-    TRY(rune_pb_arg_int(B, args, nargs, "sample_rate", 16000, 1000, 192000, &rate, err));
+    /* "hz" is how the Rune paper's Runefiles spell the sample rate. */
+    if (rune_pb_arg_get(args, nargs, "hz") && rune_pb_arg_get(args, nargs, "sample_rate"))
+        return RUNE_ERR(err, RUNE_E_ARG, "fft: give sample_rate or hz, not both");
+    TRY(rune_pb_arg_int(B, args, nargs, rune_pb_arg_get(args, nargs, "hz") ? "hz" : "sample_rate",
+                        16000, 1000, 192000, &rate, err));
     TRY(rune_pb_arg_int(B, args, nargs, "window_size_ms", 30, 1, 1000, &win_ms, err));
     TRY(rune_pb_arg_int(B, args, nargs, "window_step_ms", 20, 1, 1000, &step_ms, err));
     TRY(rune_pb_arg_int(B, args, nargs, "num_channels", 40, 1, RUNE_PB_FFT_MAX_CHANNELS, &nch,
