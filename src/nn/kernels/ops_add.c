@@ -1,6 +1,6 @@
 /*
- * ops_add.c - ADD and SUB (float32 and int8, numpy broadcasting up to RUNE_NN_MAX_DIMS dims, fused
- * activation).
+ * ops_add.c - ADD (float32 and int8, numpy broadcasting up to RUNE_NN_MAX_DIMS dims, fused
+ * activation), and the arithmetic it shares with SUB (ops_sub.c).
  *
  * int8 follows TFLite's reference arithmetic: both inputs are shifted left by 20 bits, scaled to a
  * common scale (twice the larger input scale) with multipliers below one, added or subtracted in
@@ -12,9 +12,10 @@
  */
 #include "ops_int.h"
 
-enum { ADD_OPTIONS = 11, SUB_OPTIONS = 28 };
+enum { ADD_OPTIONS = 11 };
 
-static rune_status prepare(nn_model *m, nn_graph *g, nn_op *op, int opts_type, rune_error *err)
+rune_status nnops_addsub_prepare(nn_model *m, nn_graph *g, nn_op *op, int opts_type,
+                                 rune_error *err)
 {
     rune_status st = nnops_check_opts(op, opts_type, err);
     if (st != RUNE_OK) return st;
@@ -35,12 +36,7 @@ static rune_status prepare(nn_model *m, nn_graph *g, nn_op *op, int opts_type, r
 
 static rune_status prepare_add(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
 {
-    return prepare(m, g, op, ADD_OPTIONS, err);
-}
-
-static rune_status prepare_sub(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
-{
-    return prepare(m, g, op, SUB_OPTIONS, err);
+    return nnops_addsub_prepare(m, g, op, ADD_OPTIONS, err);
 }
 
 static inline int32_t scale_in(int32_t v, int32_t off, int left, int32_t mult, int shift)
@@ -48,7 +44,7 @@ static inline int32_t scale_in(int32_t v, int32_t off, int left, int32_t mult, i
     return nn_mbqm((v + off) * (1 << left), mult, shift);
 }
 
-static rune_status eval(const nn_exec *x, const nn_op *op, int sub)
+rune_status nnops_addsub_eval(const nn_exec *x, const nn_op *op, int sub)
 {
     const nn_tensor *a = nn_in(x->g, op, 0);
     const nnops_binary *p = op->params;
@@ -82,13 +78,7 @@ static rune_status eval(const nn_exec *x, const nn_op *op, int sub)
 
 static rune_status eval_add(const nn_exec *x, const nn_op *op)
 {
-    return eval(x, op, 0);
-}
-
-static rune_status eval_sub(const nn_exec *x, const nn_op *op)
-{
-    return eval(x, op, 1);
+    return nnops_addsub_eval(x, op, 0);
 }
 
 const nn_kernel nn_kernel_add = {prepare_add, eval_add, eval_add};
-const nn_kernel nn_kernel_sub = {prepare_sub, eval_sub, eval_sub};

@@ -101,6 +101,20 @@ typedef struct nnops_binary {
 rune_status nnops_binary_prepare(nn_model *m, nn_graph *g, nn_op *op, nnops_binary **out,
                                  rune_error *err);
 
+/* ADD and SUB (ops_add.c): prepare with the op's options type; eval adds, or subtracts when sub. */
+rune_status nnops_addsub_prepare(nn_model *m, nn_graph *g, nn_op *op, int opts_type,
+                                 rune_error *err);
+rune_status nnops_addsub_eval(const nn_exec *x, const nn_op *op, int sub);
+
+/* RELU and RELU6 (ops_relu.c): cap 0 for none, 6 for RELU6. */
+typedef struct nnops_relu_params {
+    int32_t mult;
+    int shift;
+    int32_t lo, hi;
+} nnops_relu_params;
+rune_status nnops_relu_prepare(nn_model *m, nn_graph *g, nn_op *op, float cap, rune_error *err);
+rune_status nnops_relu_eval(const nn_exec *x, const nn_op *op, float cap);
+
 /* Element-wise int8 -> int8 through a 256-entry table indexed by (uint8_t)x. */
 typedef struct nnops_lut {
     int8_t table[256];

@@ -1,5 +1,5 @@
 /*
- * ops_relu.c - RELU and RELU6 (float32 and int8).
+ * ops_relu.c - RELU (float32 and int8), and the arithmetic it shares with RELU6 (ops_relu6.c).
  *
  * int8 as TFLite's QuantizedReluX: out = clamp(zo + MBQM(x - zi, m, s), lo, hi) with (m, s) the
  * fixed-point form of si / so, lo = max(-128, zo + round(0 / so)), hi = 127 for RELU and
@@ -9,20 +9,14 @@
 
 #include "ops_int.h"
 
-typedef struct relu_params {
-    int32_t mult;
-    int shift;
-    int32_t lo, hi;
-} relu_params;
-
-static rune_status prepare(nn_model *m, nn_graph *g, nn_op *op, float cap, rune_error *err)
+rune_status nnops_relu_prepare(nn_model *m, nn_graph *g, nn_op *op, float cap, rune_error *err)
 {
     rune_status st = nn_check_io(g, op, 1, 1, 1, err);
     if (st != RUNE_OK) return st;
     nn_tensor *in = nn_in(g, op, 0), *out = nn_out(g, op, 0);
     if ((st = nnops_check_f32_or_i8(in, out, err)) != RUNE_OK) return st;
     if ((st = nnops_check_shape(out, "output 0", in->ndims, in->dims, err)) != RUNE_OK) return st;
-    relu_params *p = nn_persist(m, sizeof *p);
+    nnops_relu_params *p = nn_persist(m, sizeof *p);
     if (!p) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     if (in->type == RUNE_NN_INT8) {
         nn_quantize_multiplier((double)in->scale / out->scale, &p->mult, &p->shift);
@@ -40,18 +34,13 @@ static rune_status prepare(nn_model *m, nn_graph *g, nn_op *op, float cap, rune_
 
 static rune_status prepare_relu(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
 {
-    return prepare(m, g, op, 0.0f, err);
+    return nnops_relu_prepare(m, g, op, 0.0f, err);
 }
 
-static rune_status prepare_relu6(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
-{
-    return prepare(m, g, op, 6.0f, err);
-}
-
-static rune_status eval(const nn_exec *x, const nn_op *op, float cap)
+rune_status nnops_relu_eval(const nn_exec *x, const nn_op *op, float cap)
 {
     const nn_tensor *in = nn_in(x->g, op, 0), *out = nn_out(x->g, op, 0);
-    const relu_params *p = op->params;
+    const nnops_relu_params *p = op->params;
     size_t n = in->n_elems;
     if (in->type == RUNE_NN_FLOAT32) {
         const float *src = nn_data(x, in);
@@ -74,13 +63,7 @@ static rune_status eval(const nn_exec *x, const nn_op *op, float cap)
 
 static rune_status eval_relu(const nn_exec *x, const nn_op *op)
 {
-    return eval(x, op, 0.0f);
-}
-
-static rune_status eval_relu6(const nn_exec *x, const nn_op *op)
-{
-    return eval(x, op, 6.0f);
+    return nnops_relu_eval(x, op, 0.0f);
 }
 
 const nn_kernel nn_kernel_relu = {prepare_relu, eval_relu, eval_relu};
-const nn_kernel nn_kernel_relu6 = {prepare_relu6, eval_relu6, eval_relu6};
