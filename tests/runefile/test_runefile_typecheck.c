@@ -279,6 +279,27 @@ TEST(ports_and_counts)
     rune_runefile_free(g);
 }
 
+/* The typed form as the task and the later Rune docs write it: it parses, and its own declarations
+ * disagree (fft gives U32, the model takes I8), which the checker reports with both ends. */
+TEST(typed_form_as_written)
+{
+    rune_error err;
+    rune_runefile *g =
+        checked("FROM runicos/base\n"
+                "CAPABILITY<I16[16000]> audio SOUND --hz 16000\n"
+                "PROC_BLOCK<I16[16000],U32[1960]> fft runicos/fft\n"
+                "MODEL<I8[1960],I8[6]> model ./m.tflite\n"
+                "PROC_BLOCK<I8[6],UTF8[1]> label hotg-ai/rune#proc_blocks/ww --labels "
+                "silence,unknown,yes,no\n"
+                "RUN audio fft model label serial\n"
+                "OUT serial\n",
+                NULL, RUNE_E_INVALID, &err);
+    CHECK_STR(err.msg, "Runefile:6:15: fft.0 (Runefile:3:1) gives U32[1960] but model.0 "
+                       "(Runefile:4:1) takes I8[1960]");
+    if (g) CHECK_STR(stage(g, "label")->source, "hotg-ai/rune#proc_blocks/ww");
+    rune_runefile_free(g);
+}
+
 int main(void)
 {
     RUN(paper_listing_checks);
@@ -287,6 +308,7 @@ int main(void)
     RUN(edge_mismatch_names_both_ends);
     RUN(capability_rules);
     RUN(ports_and_counts);
+    RUN(typed_form_as_written);
     CHECK_EQ_INT(rune_alloc_live(), 0);
     return test_report();
 }
