@@ -223,8 +223,10 @@ rune_status rune_trust_policy_add_key(rune_trust_policy *p, const rune_sign_key 
 
 rune_status rune_trust_policy_revoke(rune_trust_policy *p, const char *key_id, rune_error *err)
 {
-    if (!key_id || strlen(key_id) != RUNE_KEY_ID_LEN)
-        return RUNE_ERR(err, RUNE_E_ARG, "policy: a key id is %d hex digits", RUNE_KEY_ID_LEN);
+    if (!key_id || strlen(key_id) != RUNE_KEY_ID_LEN ||
+        strspn(key_id, "0123456789abcdef") != RUNE_KEY_ID_LEN)
+        return RUNE_ERR(err, RUNE_E_ARG, "policy: a key id is %d lowercase hex digits",
+                        RUNE_KEY_ID_LEN);
     char(*a)[RUNE_KEY_ID_LEN + 1] = rune_realloc_array(p->revoked, p->nrevoked + 1, sizeof *a);
     if (!a) return RUNE_ERR(err, RUNE_E_NOMEM, "policy: out of memory");
     p->revoked = a;
@@ -331,7 +333,8 @@ static int parse_sig(const uint8_t *pay, size_t len, char digest[RUNE_DIGEST_STR
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "sig");
     int ok = cJSON_IsString(alg) && strcmp(alg->valuestring, "ed25519") == 0 &&
              cJSON_IsString(dg) && rune_digest_valid(dg->valuestring) && cJSON_IsString(kid) &&
-             strlen(kid->valuestring) == RUNE_KEY_ID_LEN && cJSON_IsString(s) &&
+             strlen(kid->valuestring) == RUNE_KEY_ID_LEN &&
+             strspn(kid->valuestring, "0123456789abcdef") == RUNE_KEY_ID_LEN && cJSON_IsString(s) &&
              b64_decode(s->valuestring, sig, 64);
     if (ok) {
         memcpy(digest, dg->valuestring, RUNE_DIGEST_STR_LEN);
