@@ -7,7 +7,10 @@
  * A rune is a wasm32 module that
  *   imports  "runic"             - capabilities (sensor input), outputs, resources and logs (below)
  *            "wasi_ephemeral_nn" - models, through the standard WASI-NN witx ABI (below)
- *            "wasi_snapshot_preview1" - only what wasi-libc needs for pure computation
+ *            "wasi_snapshot_preview1" - only what wasi-libc needs for pure computation: a rune
+ *                                   linked with the guest SDK imports fd_write (stdout/stderr
+ *                                   text), fd_seek and fd_close (stdio plumbing; may fail with
+ *                                   EBADF/ESPIPE), and clock_time_get / random_get if it uses them
  *   exports  "memory"            - its linear memory
  *            "_initialize"       - (optional, present when linked as a WASI reactor) call once
  * first
