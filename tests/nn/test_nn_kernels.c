@@ -5,6 +5,7 @@
  * the memory planner's invariant (tensors alive at the same time never share bytes).
  */
 #include "kernels/kernels_int.h"
+#include "kernels/softmax_int.h"
 #include "nn_int.h"
 #include "rune/alloc.h"
 #include "rune/config.h"
@@ -282,6 +283,41 @@ TEST(test_planner_no_overlap)
     free(bytes);
 }
 
+/* The fixed-point int8 softmax stays within 1 of the real softmax over random rows and scales,
+ * and orders its outputs as its inputs. */
+TEST(test_softmax_fixed_point)
+{
+    int rows = 0, exact = 0, total = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        int n = rnd(1, 40);
+        double scale = rnd(1, 2000) / 10000.0, beta = rnd(0, 1) ? 1.0 : rnd(1, 40) / 10.0;
+        nn_softmax_q q;
+        if (!nn_softmax_q_prepare(beta, scale, &q)) continue;
+        int8_t in[40], out[40];
+        for (int i = 0; i < n; i++)
+            in[i] = (int8_t)rnd(-128, 127);
+        nn_softmax_q_row(&q, in, out, n);
+        int mx = -128;
+        for (int i = 0; i < n; i++)
+            mx = in[i] > mx ? in[i] : mx;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+            sum += exp((in[i] - mx) * scale * beta);
+        for (int i = 0; i < n; i++) {
+            double want = fmin(127, round(exp((in[i] - mx) * scale * beta) / sum * 256) - 128);
+            CHECK_MSG_(fabs(out[i] - want) <= 1, "row %d: out %d want %g (scale %g beta %g)", iter,
+                       out[i], want, scale, beta);
+            exact += out[i] == want;
+            total++;
+            for (int j = 0; j < n; j++)
+                if (in[i] > in[j]) CHECK(out[i] >= out[j]);
+        }
+        rows++;
+    }
+    CHECK(rows > 2000);
+    CHECK(exact > total * 9 / 10); /* mostly identical to the rounded real value */
+}
+
 int main(void)
 {
     RUN(test_conv_fast_matches_reference);
@@ -289,5 +325,6 @@ int main(void)
     RUN(test_real_models_fast_matches_reference);
     RUN(test_fixed_point_helpers);
     RUN(test_planner_no_overlap);
+    RUN(test_softmax_fixed_point);
     return test_report();
 }

@@ -1,11 +1,11 @@
 /*
  * softmax.c - SOFTMAX over the last dimension, float32 and int8. SoftmaxOptions: 0 beta (1 when the
- * options are absent). int8 is computed from the dequantized inputs in double precision and
- * quantized to the output's scale with rounding; TFLite's fixed-point version may differ by 1 in
- * the last place (its README allows that). Small workload: one softmax over a few classes per
- * model.
+ * options are absent). int8 with TFLite's output quantization (scale 1/256, zero point -128) runs
+ * TFLite's fixed-point algorithm (softmax_q.c) to match it exactly; any other int8 output
+ * quantization (which TFLite refuses) is computed from the dequantized inputs in double precision
+ * and rounded. Small workload: one softmax over a few classes per model.
  */
-#include "../nn_int.h"
+#include "softmax_int.h"
 
 #include <math.h>
 
@@ -14,6 +14,8 @@ typedef struct softmax_params {
     double beta_scale; /* beta * input scale (int8) or beta (float) */
     float out_scale;
     int32_t out_zp;
+    int fixed; /* int8 through the fixed-point path */
+    nn_softmax_q q;
 } softmax_params;
 
 static rune_status softmax_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
@@ -39,6 +41,8 @@ static rune_status softmax_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_err
         p->beta_scale = beta * (double)in->scale;
         p->out_scale = out->scale;
         p->out_zp = out->zero_point;
+        p->fixed = out->scale == 1.0f / 256 && out->zero_point == -128 &&
+                   nn_softmax_q_prepare(beta, (double)in->scale, &p->q);
     } else {
         return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "input type %s is not supported",
                         rune_nn_type_name(in->type));
@@ -66,6 +70,8 @@ static rune_status softmax_eval(const nn_exec *x, const nn_op *op)
                 sum += exp(((double)a[c] - mx) * p->beta_scale);
             for (int c = 0; c < p->cols; c++)
                 o[c] = (float)(exp(((double)a[c] - mx) * p->beta_scale) / sum);
+        } else if (p->fixed) {
+            nn_softmax_q_row(&p->q, (const int8_t *)in + base, (int8_t *)out + base, p->cols);
         } else {
             const int8_t *a = (const int8_t *)in + base;
             int8_t *o = (int8_t *)out + base;
