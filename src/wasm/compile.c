@@ -922,6 +922,74 @@ static const numop satops[8] = {
     U(F64_, I64_, i64_trunc_sat_f64_s), U(F64_, I64_, i64_trunc_sat_f64_u),
 };
 
+/* Binary ops with one operand loaded from memory: (binop, load) -> fused op; commutative ops may
+ * take the load as either operand. */
+static int fuse_mem(int binop, int load, int *commutative)
+{
+    static const struct {
+        int bin, load, fused, comm;
+    } t[] = {
+        {RWOP_f32_add, RWOP_i32_load, RWOP_f32_add_m, 1},
+        {RWOP_f32_sub, RWOP_i32_load, RWOP_f32_sub_m, 0},
+        {RWOP_f32_mul, RWOP_i32_load, RWOP_f32_mul_m, 1},
+        {RWOP_f64_add, RWOP_i64_load, RWOP_f64_add_m, 1},
+        {RWOP_f64_sub, RWOP_i64_load, RWOP_f64_sub_m, 0},
+        {RWOP_f64_mul, RWOP_i64_load, RWOP_f64_mul_m, 1},
+        {RWOP_i32_add, RWOP_i32_load, RWOP_i32_add_m, 1},
+        {RWOP_i32_sub, RWOP_i32_load, RWOP_i32_sub_m, 0},
+        {RWOP_i32_mul, RWOP_i32_load, RWOP_i32_mul_m, 1},
+        {RWOP_i32_and, RWOP_i32_load, RWOP_i32_and_m, 1},
+        {RWOP_i32_or, RWOP_i32_load, RWOP_i32_or_m, 1},
+        {RWOP_i32_xor, RWOP_i32_load, RWOP_i32_xor_m, 1},
+        {RWOP_i32_add, RWOP_i32_load8_u, RWOP_i32_add_m8u, 1},
+        {RWOP_i32_add, RWOP_i32_load8_s, RWOP_i32_add_m8s, 1},
+        {RWOP_i32_mul, RWOP_i32_load8_u, RWOP_i32_mul_m8u, 1},
+        {RWOP_i32_mul, RWOP_i32_load8_s, RWOP_i32_mul_m8s, 1},
+        {RWOP_i32_xor, RWOP_i32_load8_u, RWOP_i32_xor_m8u, 1},
+        {RWOP_i32_and, RWOP_i32_load8_u, RWOP_i32_and_m8u, 1},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].bin == binop && t[i].load == load) {
+            *commutative = t[i].comm;
+            return t[i].fused;
+        }
+    return -1;
+}
+
+/* Try to fuse the load just emitted into binary op n: returns 1 when done. */
+static int try_fuse_load(comp *c, const numop *n, centry *a, centry *b, uint32_t hh)
+{
+    if (c->last_start == NONE || c->last_end != c->ncells) return 0;
+    int comm = 0;
+    int fused = fuse_mem(n->op, c->last_op, &comm);
+    if (fused < 0) return 0;
+    uint32_t ld_dst = c->cells[c->last_start + 1].u;
+    centry *other;
+    if (b->kind == K_TEMP && ld_dst == SLOT(c, hh + 1))
+        other = a;
+    else if (comm && a->kind == K_TEMP && ld_dst == SLOT(c, hh) && b->kind != K_CONST)
+        other = b;
+    else
+        return 0;
+    rw_cell addr = c->cells[c->last_start + 2], off = c->cells[c->last_start + 3],
+            imm = c->cells[c->last_start + 4];
+    uint32_t ld_pos = c->pos_off[c->npos - 1];
+    c->ncells = c->last_start;
+    c->npos--;
+    c->last_start = NONE;
+    uint32_t so = other == a ? src(c, a, hh) : src(c, b, hh + 1);
+    size_t at = op(c, fused, 5);
+    if (at == NONE) return 1;
+    c->pos_off[c->npos - 1] = ld_pos; /* only the load part can trap */
+    SET(at, 0, SLOT(c, hh));
+    SET(at, 1, so);
+    c->cells[at + 2] = addr;
+    c->cells[at + 3] = off;
+    c->cells[at + 4] = imm;
+    c->last_dst = at;
+    return 1;
+}
+
 static rune_status do_numop(comp *c, const numop *n)
 {
     centry a, b;
@@ -929,6 +997,12 @@ static rune_status do_numop(comp *c, const numop *n)
         CHK(pop(c, n->b, &b));
         CHK(pop(c, n->a, &a));
         uint32_t hh = c->h;
+        if (!c->dead && try_fuse_load(c, n, &a, &b, hh)) {
+            size_t at = c->last_dst;
+            CHK(push(c, n->r));
+            c->last_dst = at;
+            return RUNE_OK;
+        }
         if (!c->dead) {
             size_t at;
             if (n->opi >= 0 && b.kind == K_CONST) {
@@ -994,6 +1068,25 @@ static rune_status memarg(comp *c, uint32_t natural_log2, uint32_t *offset)
     return RUNE_OK;
 }
 
+/* The address operand of a load or store. When it is the result of an i32.add_i just emitted (a
+ * constant added to a base, as clang writes p[7]), the add is removed and its base and constant are
+ * folded into the memory instruction, which then computes (u32)(base + imm) + offset: the same
+ * wrap-around as the separate add. */
+static uint32_t addr_src(comp *c, centry *a, uint32_t hh, uint32_t *imm)
+{
+    *imm = 0;
+    if (a->kind == K_TEMP && c->last_start != NONE && c->last_end == c->ncells &&
+        c->last_op == RWOP_i32_add_i && c->cells[c->last_start + 1].u == SLOT(c, hh)) {
+        uint32_t base = c->cells[c->last_start + 2].u;
+        *imm = c->cells[c->last_start + 3].u;
+        c->ncells = c->last_start;
+        c->npos--;
+        c->last_start = NONE;
+        return base;
+    }
+    return src(c, a, hh);
+}
+
 static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
 {
     uint32_t off;
@@ -1002,12 +1095,14 @@ static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
     if (!c->dead) {
-        uint32_t sa = src(c, &a, hh);
-        size_t at = op(c, opc, 3);
+        uint32_t imm;
+        uint32_t sa = addr_src(c, &a, hh, &imm);
+        size_t at = op(c, opc, 4);
         if (at != NONE) {
             SET(at, 0, SLOT(c, hh));
             SET(at, 1, sa);
             SET(at, 2, off);
+            SET(at, 3, imm);
         }
         CHK(push(c, type));
         c->last_dst = at;
@@ -1025,13 +1120,15 @@ static rune_status do_store(comp *c, int opc, uint8_t type, uint32_t nat)
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
     if (!c->dead) {
-        uint32_t sa = src(c, &a, hh);
+        uint32_t imm = 0;
+        uint32_t sa = v.kind == K_TEMP ? src(c, &a, hh) : addr_src(c, &a, hh, &imm);
         uint32_t sv = src(c, &v, hh + 1);
-        size_t at = op(c, opc, 3);
+        size_t at = op(c, opc, 4);
         if (at != NONE) {
             SET(at, 0, sa);
             SET(at, 1, sv);
             SET(at, 2, off);
+            SET(at, 3, imm);
         }
     }
     return RUNE_OK;

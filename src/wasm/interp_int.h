@@ -14,8 +14,9 @@
  *   i32.add_i d a imm     cells: [h][d][a][imm]
  *   br_if c off cost      cells: [h][c][off][cost]     if (fp[c].i32) ip = &off_cell + off
  *   bc_lt_s a b off cost  cells: [h][a][b][off][cost]  fused i32.lt_s + br_if
- * Taken branches charge `cost` fuel: nonzero only on backward branches (loops).
- *   call f base           cells: [h][f][base]          callee fp = fp + base
+ *   f32_mul_m d a p off imm  fused f32.load + f32.mul: fp[d] = fp[a] * mem[(u32)(fp[p] + imm) +
+ * off] Taken branches charge `cost` fuel: nonzero only on backward branches (loops). call f base
+ * cells: [h][f][base]          callee fp = fp + base
  *
  * Workload: compute kernels compiled by clang -O2 (tight loops over locals and memory).
  */
@@ -83,7 +84,10 @@ typedef union rw_cell {
     X(i32_shl_i) X(i32_shr_s_i) X(i32_shr_u_i) X(br_if_eqz) X(i64_add_i) X(bc_eq) X(bc_ne) \
     X(bc_lt_s) X(bc_lt_u) X(bc_gt_s) X(bc_gt_u) X(bc_le_s) X(bc_le_u) X(bc_ge_s) X(bc_ge_u) \
     X(bc_eq_i) X(bc_ne_i) X(bc_lt_s_i) X(bc_lt_u_i) X(bc_gt_s_i) X(bc_gt_u_i) X(bc_le_s_i) \
-    X(bc_le_u_i) X(bc_ge_s_i) X(bc_ge_u_i)
+    X(bc_le_u_i) X(bc_ge_s_i) X(bc_ge_u_i) \
+    X(f32_add_m) X(f32_sub_m) X(f32_mul_m) X(f64_add_m) X(f64_sub_m) X(f64_mul_m) X(i32_add_m) \
+    X(i32_sub_m) X(i32_mul_m) X(i32_and_m) X(i32_or_m) X(i32_xor_m) X(i32_add_m8u) X(i32_add_m8s) \
+    X(i32_mul_m8u) X(i32_mul_m8s) X(i32_xor_m8u) X(i32_and_m8u)
 // clang-format on
 
 enum rw_op {

@@ -532,12 +532,12 @@ dispatch:
 #define LOAD(name, T, field, conv)                                                                 \
     OP(name)                                                                                       \
     {                                                                                              \
-        uint64_t ea = (uint64_t)A.i32 + ip[2].u;                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)(A.i32 + ip[3].u) + ip[2].u;                             \
         if (ea + sizeof(T) > msize) TRAP(MEMORY_OOB);                                              \
         T v_;                                                                                      \
         memcpy(&v_, mem + ea, sizeof v_);                                                          \
         D.field = conv;                                                                            \
-        ip += 3;                                                                                   \
+        ip += 4;                                                                                   \
         NEXT();                                                                                    \
     }
     LOAD(i32_load, uint32_t, i32, v_)
@@ -556,11 +556,11 @@ dispatch:
 #define STORE(name, T, field)                                                                      \
     OP(name)                                                                                       \
     {                                                                                              \
-        uint64_t ea = (uint64_t)fp[ip[0].u].i32 + ip[2].u;                                         \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[0].u].i32 + ip[3].u) + ip[2].u;                   \
         if (ea + sizeof(T) > msize) TRAP(MEMORY_OOB);                                              \
         T v_ = (T)A.field;                                                                         \
         memcpy(mem + ea, &v_, sizeof v_);                                                          \
-        ip += 3;                                                                                   \
+        ip += 4;                                                                                   \
         NEXT();                                                                                    \
     }
     STORE(i32_store, uint32_t, i32)
@@ -645,6 +645,37 @@ dispatch:
     BIN(name, D.i32 = (T)A.i32 op_(T) B.i32)                                                       \
     BIN(name##_i, D.i32 = (T)A.i32 op_(T) ip[2].u)
 #define CMP64(name, T, op_) BIN(name, D.i32 = (T)A.i64 op_(T) B.i64)
+
+/* Binary op whose second operand is loaded: cells [d][a][p][off][imm]. */
+#define BINM(name, LT, expr)                                                                       \
+    OP(name)                                                                                       \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[2].u].i32 + ip[4].u) + ip[3].u;                   \
+        if (ea + sizeof(LT) > msize) TRAP(MEMORY_OOB);                                             \
+        LT m_;                                                                                     \
+        memcpy(&m_, mem + ea, sizeof m_);                                                          \
+        expr;                                                                                      \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    BINM(f32_add_m, float, sf(&D, gf(&A) + m_))
+    BINM(f32_sub_m, float, sf(&D, gf(&A) - m_))
+    BINM(f32_mul_m, float, sf(&D, gf(&A) * m_))
+    BINM(f64_add_m, double, sd(&D, gd(&A) + m_))
+    BINM(f64_sub_m, double, sd(&D, gd(&A) - m_))
+    BINM(f64_mul_m, double, sd(&D, gd(&A) * m_))
+    BINM(i32_add_m, uint32_t, D.i32 = A.i32 + m_)
+    BINM(i32_sub_m, uint32_t, D.i32 = A.i32 - m_)
+    BINM(i32_mul_m, uint32_t, D.i32 = A.i32 * m_)
+    BINM(i32_and_m, uint32_t, D.i32 = A.i32 & m_)
+    BINM(i32_or_m, uint32_t, D.i32 = A.i32 | m_)
+    BINM(i32_xor_m, uint32_t, D.i32 = A.i32 ^ m_)
+    BINM(i32_add_m8u, uint8_t, D.i32 = A.i32 + m_)
+    BINM(i32_add_m8s, int8_t, D.i32 = A.i32 + (uint32_t)(int32_t)m_)
+    BINM(i32_mul_m8u, uint8_t, D.i32 = A.i32 * m_)
+    BINM(i32_mul_m8s, int8_t, D.i32 = A.i32 * (uint32_t)(int32_t)m_)
+    BINM(i32_xor_m8u, uint8_t, D.i32 = A.i32 ^ m_)
+    BINM(i32_and_m8u, uint8_t, D.i32 = A.i32 & m_)
 
     UN(i32_eqz, D.i32 = a_->i32 == 0)
     UN(i64_eqz, D.i32 = a_->i64 == 0)
