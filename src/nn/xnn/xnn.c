@@ -2,8 +2,8 @@
  * xnn.c - the XNNPACK fast path: per-operator selection at load (nn_xnn_prepare), eval through
  * xnn_setup_* + xnn_run_operator with the interpreter's tensor addresses, and cleanup.
  *
- * Workload: the conv/FC-heavy float32 models XNNPACK is built for; single-threaded (no pthreadpool),
- * XNNPACK initialised once on first use.
+ * Workload: the conv/FC-heavy float32 models XNNPACK is built for; single-threaded (no
+ * pthreadpool), XNNPACK initialised once on first use.
  */
 #include "xnn_int.h"
 
@@ -31,8 +31,8 @@ static void state_free(void *p)
     rune_free(st);
 }
 
-int nn_xnn_window_of(const nn_tensor *in, const nn_tensor *out, int kh, int kw, int padding,
-                     int sh, int sw, int dh, int dw, nn_xnn_window *w)
+int nn_xnn_window_of(const nn_tensor *in, const nn_tensor *out, int kh, int kw, int padding, int sh,
+                     int sw, int dh, int dw, nn_xnn_window *w)
 {
     if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || kh < 1 || kw < 1) return 0;
     memset(w, 0, sizeof *w);
@@ -68,15 +68,13 @@ static rune_status fast_eval(const nn_exec *x, const nn_op *op)
         break;
     case NN_XNN_FC_F32: s = xnn_setup_fully_connected_nc_f32(st->op, st->batch, a, o, NULL); break;
     case NN_XNN_AVGPOOL_F32:
-        s = xnn_setup_average_pooling2d_nhwc_f32(st->op, st->batch, st->in_h, st->in_w, a, o,
-                                                 NULL);
+        s = xnn_setup_average_pooling2d_nhwc_f32(st->op, st->batch, st->in_h, st->in_w, a, o, NULL);
         break;
     case NN_XNN_MAXPOOL_F32:
         s = xnn_setup_max_pooling2d_nhwc_f32(st->op, st->batch, st->in_h, st->in_w, a, o, NULL);
         break;
     case NN_XNN_ADD_F32:
-        s = xnn_setup_add_nd_f32(st->op, st->n_a, st->shape_a, st->n_b, st->shape_b, a, b, o,
-                                 NULL);
+        s = xnn_setup_add_nd_f32(st->op, st->n_a, st->shape_a, st->n_b, st->shape_b, a, b, o, NULL);
         break;
     case NN_XNN_SUB_F32:
         s = xnn_setup_subtract_nd_f32(st->op, st->n_a, st->shape_a, st->n_b, st->shape_b, a, b, o,
@@ -93,9 +91,20 @@ static rune_status fast_eval(const nn_exec *x, const nn_op *op)
         break;
     case NN_XNN_FC_QS8: s = xnn_setup_fully_connected_nc_qs8(st->op, st->batch, a, o, NULL); break;
     case NN_XNN_ADD_QS8:
-        s = xnn_setup_add_nd_qs8(st->op, st->n_a, st->shape_a, st->n_b, st->shape_b, a, b, o,
-                                 NULL);
+        s = xnn_setup_add_nd_qs8(st->op, st->n_a, st->shape_a, st->n_b, st->shape_b, a, b, o, NULL);
         break;
+    case NN_XNN_MAXPOOL_S8:
+        s = xnn_setup_max_pooling2d_nhwc_s8(st->op, st->batch, st->in_h, st->in_w, a, o, NULL);
+        break;
+    case NN_XNN_PAD_X8:
+        s = xnn_setup_constant_pad_nd_x8(st->op, st->n_a, st->shape_a, st->pre, st->post, a, o,
+                                         NULL);
+        break;
+    case NN_XNN_PAD_X32:
+        s = xnn_setup_constant_pad_nd_x32(st->op, st->n_a, st->shape_a, st->pre, st->post, a, o,
+                                          NULL);
+        break;
+    case NN_XNN_DEQUANT_QS8: s = xnn_setup_convert_nc_qs8_f32(st->op, st->batch, a, o, NULL); break;
     case NN_XNN_MUL_QS8:
         s = xnn_setup_multiply_nd_qs8(st->op, st->n_a, st->shape_a, st->n_b, st->shape_b, a, b, o,
                                       NULL);
@@ -115,17 +124,19 @@ rune_status nn_xnn_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *err)
     if (xnn_ready < 0) return RUNE_OK;
     const nn_tensor *in = nn_in(g, op, 0);
     if (!in || in->data) return RUNE_OK; /* constant-folded inputs: leave to the portable kernel */
-    if (op->macs < nn_xnn_min_macs) return RUNE_OK;
+    const nn_tensor *out = nn_out(g, op, 0);
+    uint64_t work = out && out->n_elems > op->macs ? out->n_elems : op->macs;
+    if (work < nn_xnn_min_macs) return RUNE_OK;
     nn_xnn_state *st = rune_calloc(1, sizeof *st);
     if (!st) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     if (pthread_mutex_init(&st->lock, NULL) != 0) {
         rune_free(st);
         return RUNE_OK; /* no lock, no fast path */
     }
-    int built = 0;
-    if (in->type == RUNE_NN_FLOAT32)
+    int built = nn_xnn_build_exact(g, op, st);
+    if (!built && in->type == RUNE_NN_FLOAT32)
         built = nn_xnn_build_f32(g, op, st);
-    else if (in->type == RUNE_NN_INT8 && nn_xnn_int8)
+    else if (!built && in->type == RUNE_NN_INT8 && nn_xnn_int8)
         built = nn_xnn_build_qs8(g, op, st);
     if (!built) {
         state_free(st);

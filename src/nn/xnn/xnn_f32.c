@@ -14,8 +14,7 @@ static int conv(nn_graph *g, nn_op *op, nn_xnn_state *st, int depthwise)
 {
     nn_tensor *in = nn_in(g, op, 0), *f = nn_in(g, op, 1), *b = nn_in(g, op, 2);
     nn_tensor *out = nn_out(g, op, 0);
-    if (!f || !f->data || f->type != RUNE_NN_FLOAT32 || f->ndims != 4 || in->ndims != 4)
-        return 0;
+    if (!f || !f->data || f->type != RUNE_NN_FLOAT32 || f->ndims != 4 || in->ndims != 4) return 0;
     if (b && (!b->data || b->type != RUNE_NN_FLOAT32)) return 0;
     const nn_fb_table *o = &op->opts;
     int padding = nn_fb_i8(o, 0, NN_PAD_SAME);
@@ -39,11 +38,10 @@ static int conv(nn_graph *g, nn_op *op, nn_xnn_state *st, int depthwise)
     } else if ((size_t)f->dims[3] != ic || (size_t)f->dims[0] != oc) {
         return 0;
     }
-    if (xnn_create_convolution2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left,
-                                          (uint32_t)kh, (uint32_t)kw, w.stride_h, w.stride_w,
-                                          w.dil_h, w.dil_w, groups, gic, goc, ic, oc, f->data,
-                                          b ? b->data : NULL, lo, hi, flags,
-                                          &st->op) != xnn_status_success)
+    if (xnn_create_convolution2d_nhwc_f32(
+            w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, (uint32_t)kh, (uint32_t)kw,
+            w.stride_h, w.stride_w, w.dil_h, w.dil_w, groups, gic, goc, ic, oc, f->data,
+            b ? b->data : NULL, lo, hi, flags, &st->op) != xnn_status_success)
         return 0;
     st->kind = NN_XNN_CONV_F32;
     st->batch = (size_t)in->dims[0];
@@ -86,14 +84,13 @@ static int pool(nn_graph *g, nn_op *op, nn_xnn_state *st, int max)
     enum xnn_status s;
     if (max) {
         s = xnn_create_max_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left,
-                                              (uint32_t)fh, (uint32_t)fw, w.stride_h, w.stride_w,
-                                              1, 1, c, c, c, lo, hi, 0, &st->op);
+                                              (uint32_t)fh, (uint32_t)fw, w.stride_h, w.stride_w, 1,
+                                              1, c, c, c, lo, hi, 0, &st->op);
     } else {
         if (fh * fw == 1) return 0; /* XNNPACK refuses 1x1 average pooling */
-        s = xnn_create_average_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom,
-                                                  w.pad_left, (uint32_t)fh, (uint32_t)fw,
-                                                  w.stride_h, w.stride_w, c, c, c, lo, hi, 0,
-                                                  &st->op);
+        s = xnn_create_average_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left,
+                                                  (uint32_t)fh, (uint32_t)fw, w.stride_h,
+                                                  w.stride_w, c, c, c, lo, hi, 0, &st->op);
     }
     if (s != xnn_status_success) return 0;
     st->kind = max ? NN_XNN_MAXPOOL_F32 : NN_XNN_AVGPOOL_F32;
@@ -121,8 +118,10 @@ static int binary(nn_graph *g, nn_op *op, nn_xnn_state *st, int kind)
     st->kind = kind;
     st->n_a = (size_t)a->ndims;
     st->n_b = (size_t)b->ndims;
-    for (int i = 0; i < a->ndims; i++) st->shape_a[i] = (size_t)a->dims[i];
-    for (int i = 0; i < b->ndims; i++) st->shape_b[i] = (size_t)b->dims[i];
+    for (int i = 0; i < a->ndims; i++)
+        st->shape_a[i] = (size_t)a->dims[i];
+    for (int i = 0; i < b->ndims; i++)
+        st->shape_b[i] = (size_t)b->dims[i];
     return 1;
 }
 

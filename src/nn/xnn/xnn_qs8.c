@@ -56,7 +56,8 @@ static int conv(nn_graph *g, nn_op *op, nn_xnn_state *st, int depthwise)
     if (f->q.n != 1 && (size_t)f->q.n != oc) return 0;
     float *scales = rune_malloc_array(oc, sizeof *scales);
     if (!scales) return 0;
-    for (size_t c = 0; c < oc; c++) scales[c] = f->q.scale[f->q.n == 1 ? 0 : c];
+    for (size_t c = 0; c < oc; c++)
+        scales[c] = f->q.scale[f->q.n == 1 ? 0 : c];
     enum xnn_status s = xnn_create_convolution2d_nhwc_qc8(
         w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, (uint32_t)kh, (uint32_t)kw, w.stride_h,
         w.stride_w, w.dil_h, w.dil_w, groups, gic, goc, ic, oc, (int8_t)in->zero_point, in->scale,
@@ -111,8 +112,10 @@ static int binary(nn_graph *g, nn_op *op, nn_xnn_state *st, int mul)
     st->kind = mul ? NN_XNN_MUL_QS8 : NN_XNN_ADD_QS8;
     st->n_a = (size_t)a->ndims;
     st->n_b = (size_t)b->ndims;
-    for (int i = 0; i < a->ndims; i++) st->shape_a[i] = (size_t)a->dims[i];
-    for (int i = 0; i < b->ndims; i++) st->shape_b[i] = (size_t)b->dims[i];
+    for (int i = 0; i < a->ndims; i++)
+        st->shape_a[i] = (size_t)a->dims[i];
+    for (int i = 0; i < b->ndims; i++)
+        st->shape_b[i] = (size_t)b->dims[i];
     return 1;
 }
 

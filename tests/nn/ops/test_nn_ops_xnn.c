@@ -236,6 +236,38 @@ TEST(xnn_int8_differs_from_tflite_rounding)
 }
 #endif
 
+/* int8 ops with an exact XNNPACK operator: MAX_POOL_2D, PAD, DEQUANTIZE (and float PAD). */
+TEST(writer_models_exact_int8)
+{
+    rune_nnw *w;
+    rune_error err = {0};
+    CHECK_OK(rune_nnw_new(&w, &err), &err);
+    int x = t_i8(w, 4, (int32_t[]){1, 16, 16, 8}, 0.0371f, -7);
+    int p1 = t_i8(w, 4, (int32_t[]){1, 8, 8, 8}, 0.0371f, -7);
+    rune_nnw_options o = rune_nnw_opts_pool(RUNE_NNW_PAD_SAME, 2, 2, 3, 3, RUNE_NNW_ACT_RELU6);
+    rune_nnw_add_op(w, RUNE_NNW_OP_MAX_POOL_2D, &x, 1, &p1, 1, &o);
+    int pads = t_const_i32(w, 2, (int32_t[]){4, 2}, (int32_t[]){0, 0, 1, 2, 3, 0, 0, 1}, 8);
+    int p2 = t_i8(w, 4, (int32_t[]){1, 11, 11, 9}, 0.0371f, -7);
+    rune_nnw_add_op(w, RUNE_NNW_OP_PAD, (int[]){p1, pads}, 2, &p2, 1, NULL);
+    int d = t_f32(w, 4, (int32_t[]){1, 11, 11, 9});
+    rune_nnw_add_op(w, RUNE_NNW_OP_DEQUANTIZE, &p2, 1, &d, 1, NULL);
+    int d2 = t_f32(w, 4, (int32_t[]){1, 12, 14, 10});
+    int pads2 = t_const_i32(w, 2, (int32_t[]){4, 2}, (int32_t[]){0, 0, 0, 1, 1, 2, 1, 0}, 8);
+    rune_nnw_add_op(w, RUNE_NNW_OP_PAD, (int[]){d, pads2}, 2, &d2, 1, NULL);
+    rune_nnw_set_io(w, &x, 1, &d2, 1);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK_OK(rune_nnw_finish(w, &bytes, &len, &err), &err);
+    rune_nnw_free(w);
+    if (!bytes) return;
+    cmp_result r = compare(bytes, len, 9);
+    rune_free(bytes);
+    CHECK(r.ok);
+    CHECK_EQ_INT(r.fast_ops, have_xnn ? 4 : 0);
+    CHECK(r.worst_rel == 0.0);
+    CHECK_EQ_INT(r.int8_diffs, 0);
+}
+
 /* Interpreters of one fast-path model in two threads at once give the single-thread results. */
 static pthread_barrier_t start_line;
 
@@ -332,6 +364,7 @@ int main(void)
 {
     RUN(real_models); /* lowers nn_xnn_min_macs to 0 for the tests after it */
     RUN(writer_models_float);
+    RUN(writer_models_exact_int8);
     RUN(fast_path_threads);
 #ifdef RUNE_NN_XNNPACK
     RUN(xnn_int8_differs_from_tflite_rounding);
