@@ -3,6 +3,8 @@
  * a client doing echo/params/unsupported commands and a 400 KB upload through a lossy link (a lost
  * answer, a duplicated request, an outage that breaks the upload, then a resume).
  */
+#include <unistd.h>
+
 #include "smp_fixture.h"
 
 TEST(udp_loopback)
@@ -94,10 +96,56 @@ TEST(udp_errors)
     rune_smp_transport_close(a);
 }
 
+/* Every allocation failure while setting up transports and clients is a clean NOMEM. */
+TEST(allocation_failures)
+{
+    long live = rune_alloc_live();
+    rune_error err;
+    int nomem = 0;
+    for (long k = 0; k < 8; k++) {
+        rune_smp_transport *t = NULL;
+        rune_alloc_fail_after(k);
+        rune_status st = rune_smp_udp_server("127.0.0.1", 0, &t, &err);
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_OK) {
+            rune_smp_client c;
+            rune_alloc_fail_after(k);
+            rune_status cst = rune_smp_client_init(&c, t, &err);
+            rune_alloc_fail_after(-1);
+            if (cst == RUNE_OK) {
+                rune_smp_client_free(&c);
+            } else {
+                CHECK_STATUS(cst, RUNE_E_NOMEM);
+                nomem++;
+            }
+            rune_smp_transport_close(t);
+        } else {
+            CHECK_STATUS(st, RUNE_E_NOMEM);
+            CHECK(t == NULL);
+            nomem++;
+        }
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        rune_alloc_fail_after(k);
+        st = rune_smp_serial_fdopen(fds[0], true, false, 115200, 0, &t, &err);
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_OK) {
+            rune_smp_transport_close(t);
+        } else {
+            CHECK_STATUS(st, RUNE_E_NOMEM);
+            nomem++;
+        }
+        close(fds[1]);
+        CHECK_EQ_INT(rune_alloc_live(), live);
+    }
+    CHECK(nomem >= 6);
+}
+
 int main(void)
 {
     RUN(udp_loopback);
     RUN(udp_small_device_buffer);
     RUN(udp_errors);
+    RUN(allocation_failures);
     return test_report();
 }
