@@ -12,25 +12,32 @@
  * Errors travel in the body: v1 puts "rc" (an RUNE_SMP_ERR_* code) in the response map, v2 puts
  * "err": {"group": g, "rc": rc}; either may carry a "rsn" text. A response without them succeeded.
  *
- * The groups spoken here:
- *   OS (0):     echo 0     read/write  req {"d": tstr}                 rsp {"r": tstr}
- *               reset 5    write       req {} or {"force": uint}       rsp {}
- *               params 6   read        req {}                          rsp {"buf_size": uint,
- * "buf_count": uint} info 7     read        req {"format": tstr}            rsp {"output": tstr}
- *   IMAGE (1):  state 0    read        req {}                          rsp {"images": [{"image":
- * uint, "slot": uint, "version": tstr, "hash": bstr, "bootable", "pending", "confirmed", "active",
- * "permanent": bool}]} write       req {"hash": bstr, "confirm": bool}      rsp as for read upload
- * 1   write       req {"off": uint, "data": bstr, and in the packet with off 0 also "len": uint
- * (whole image), "sha": bstr (SHA-256 of the whole image), "image": uint} rsp {"off": uint (bytes
- * the device holds), "rc": 0, and on the last packet "match": bool (SHA-256 matched)} RUNE (64, our
- * own group, in the user range that starts at 64): start 0    write       req {"name": tstr} rsp
- * {"state": tstr} stop 1     write       req {"name": tstr}                 rsp {"state": tstr}
- *               status 2   read        req {} or {"name": tstr}           rsp {"runes": [{"name":
- * tstr, "version": tstr, "state": tstr, "digest": bstr, "uptime_ms": uint}]} metrics 3  read req {}
- * or {"name": tstr}           rsp LibSaga's snapshot (saga.h) logs 4     read        req {"since":
- * uint, "max": uint, optional "name": tstr} rsp {"next": uint, "dropped": uint, "entries": [{"seq":
- * uint, "t_ms": uint, "level": uint, "rune": tstr, "msg": tstr}]} caps 5     read        req {} rsp
- * {"caps": [{"kind": tstr, "name": tstr, "allowed": bool}]}
+ * The groups spoken here (request -> response body; R = read, W = write):
+ *   OS (0)
+ *     echo 0     R/W  {"d": tstr} -> {"r": tstr}
+ *     reset 5    W    {} or {"force": uint} -> {}
+ *     params 6   R    {} -> {"buf_size": uint, "buf_count": uint}
+ *     info 7     R    {"format": tstr} -> {"output": tstr}
+ *   IMAGE (1)
+ *     state 0    R    {} -> {"images": [{"image": uint, "slot": uint, "version": tstr,
+ *                      "hash": bstr, "bootable", "pending", "confirmed", "active",
+ *                      "permanent": bool}]}
+ *                W    {"hash": bstr, "confirm": bool} -> as for R
+ *     upload 1   W    {"off": uint, "data": bstr; in the packet with off 0 also "len": uint
+ *                      (whole image), "sha": bstr (SHA-256 of the whole image), "image": uint}
+ *                      -> {"rc": 0, "off": uint (bytes the device holds); on the last packet
+ *                      also "match": bool (the SHA-256 matched)}
+ *   RUNE (64: our own group, in the user range that starts at 64)
+ *     start 0    W    {"name": tstr} -> {"state": tstr}
+ *     stop 1     W    {"name": tstr} -> {"state": tstr}
+ *     status 2   R    {} or {"name": tstr} -> {"runes": [{"name": tstr, "version": tstr,
+ *                      "state": tstr, "digest": bstr, "uptime_ms": uint}]}
+ *     metrics 3  R    {} or {"name": tstr} -> LibSaga's snapshot (see saga.h)
+ *     logs 4     R    {"since": uint, "max": uint, "name": tstr (optional)} -> {"next": uint,
+ *                      "dropped": uint, "entries": [{"seq": uint, "t_ms": uint,
+ *                      "level": uint, "rune": tstr, "msg": tstr}]}
+ *     caps 5     R    {} -> {"caps": [{"kind": tstr, "name": tstr, "allowed": bool}]}
+ *   An unknown name is rc ENOENT, a bad argument EINVAL (with "rsn" saying which).
  *
  * CBOR is decoded by a small bounded decoder written here rather than libcbor: libcbor's cbor_load
  * builds a heap tree whose size follows the lengths the peer declares, while a device agent (and a
@@ -279,6 +286,8 @@ typedef struct rune_smp_request {
  * response carries the rc (v1 "rc", v2 "err") and req->rsn when set. */
 typedef int (*rune_smp_handler_fn)(void *ud, rune_smp_request *req, rune_cbor_enc *rsp);
 
+/* A server is not thread-safe: one thread receives, handles and answers (handlers may hand work
+ * to other threads, but answer before they return). */
 typedef struct rune_smp_server rune_smp_server;
 
 /* A server with no handlers. Owns its buffers (about two maximum messages). */
@@ -338,7 +347,7 @@ uint16_t rune_smp_udp_bound_port(const rune_smp_transport *t);
 rune_status rune_smp_serial_open(const char *path, int baud, size_t mtu, rune_smp_transport **out,
                                  rune_error *err);
 /* Serial over an open fd (a pty in tests); set_raw applies termios raw mode and baud; the
- * transport closes fd when own_fd. */
+ * transport closes fd when own_fd (on failure too). */
 rune_status rune_smp_serial_fdopen(int fd, bool own_fd, bool set_raw, int baud, size_t mtu,
                                    rune_smp_transport **out, rune_error *err);
 
@@ -373,6 +382,9 @@ rune_status rune_smp_deframer_feed(rune_smp_deframer *d, const uint8_t *buf, siz
                                    rune_error *err);
 
 /* ---- client side ----------------------------------------------------------------------------- */
+
+/* A client sends one request at a time and is used from one thread; several clients may share a
+ * device (each with its own sequence numbers). */
 
 typedef struct rune_smp_client {
     rune_smp_transport *t; /* borrowed */
