@@ -157,6 +157,17 @@ TEST(tensor_record)
                                   0, 0, 2, 0, 0, 0, 0x02, 0x01, 0xfe, 0xff};
     CHECK_EQ_INT(hd.written_len, sizeof want + 1);
     CHECK(memcmp(hd.written, want, sizeof want) == 0);
+    /* The same tensor as a serial JSON line. */
+    int32_t s;
+    host_double_reset();
+    CHECK_OK(rune_output_open(RUNE_OUT_SERIAL, NULL, &s, &err), &err);
+    CHECK_OK(rune_output_serial_tensor(s, "v", &t, &err), &err);
+    CHECK_STR(hd.written,
+              "{\"name\":\"v\",\"type\":\"u16\",\"shape\":[1,2],\"data\":[258,65534]}\n");
+    /* A tensor larger than the record buffer is refused before anything is written. */
+    rune_tensor huge = {RUNE_ELEM_U8, 1, {RUNE_GUEST_OUT_MAX}, hd.written, RUNE_GUEST_OUT_MAX};
+    CHECK_STATUS(rune_output_tensor(s, &huge, &err), RUNE_E_LIMIT);
+    CHECK_EQ_INT(hd.writes, 1);
 }
 
 TEST(host_errors_reach_the_guest)
