@@ -106,11 +106,11 @@ static const char *cflags_of(const rune_wasm_engine *eng)
     return eng->aot_cflags ? eng->aot_cflags : "-O2";
 }
 
-static rune_status compile(rune_wasm_engine *eng, const rw_module *m, const rw_aot_buf *wasm,
+static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const rw_aot_buf *glue,
                            const char *dst, rune_error *err)
 {
     const char *dir = rw_aot_cache_dir(eng);
-    rw_aot_buf tmp = {0}, path = {0}, csrc = {0}, inst = {0}, glue = {0};
+    rw_aot_buf tmp = {0}, path = {0}, csrc = {0}, inst = {0};
     char *flags = NULL;
     rune_status st = RUNE_OK;
     rw_aot_buf_printf(&tmp, "%s/tmp-XXXXXX", dir);
@@ -148,9 +148,7 @@ static rune_status compile(rune_wasm_engine *eng, const rw_module *m, const rw_a
     if (st) goto done;
     st = write_file(a_inc, inst.p, inst.len, err);
     if (st) goto done;
-    st = rw_aot_glue(m, "mi.c", rw_aot_guard_mode(), &glue, err);
-    if (st) goto done;
-    st = write_file(a_glue, glue.p, glue.len, err);
+    st = write_file(a_glue, glue->p, glue->len, err);
     if (st) goto done;
     {
         flags = rune_strdup(cflags_of(eng));
@@ -203,7 +201,6 @@ done:
     rw_aot_buf_free(&path);
     rw_aot_buf_free(&csrc);
     rw_aot_buf_free(&inst);
-    rw_aot_buf_free(&glue);
     return st;
 #undef P
 }
@@ -211,9 +208,15 @@ done:
 rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object *out,
                         rune_error *err)
 {
-    rw_aot_buf wasm = {0}, dst = {0};
+    rw_aot_buf wasm = {0}, dst = {0}, glue = {0};
     rune_status st = rw_aot_rewrite(m, &wasm, err);
     if (st) return st;
+    st = rw_aot_glue(m, "mi.c", rw_aot_guard_mode(), &glue, err);
+    if (st) {
+        rw_aot_buf_free(&wasm);
+        rw_aot_buf_free(&glue);
+        return st;
+    }
 
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_state s;
@@ -225,6 +228,7 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
     crypto_hash_sha256_update(&s, (const unsigned char *)cc, strlen(cc) + 1);
     crypto_hash_sha256_update(&s, (const unsigned char *)fl, strlen(fl) + 1);
     crypto_hash_sha256_update(&s, (const unsigned char *)wasm.p, wasm.len);
+    crypto_hash_sha256_update(&s, (const unsigned char *)glue.p, glue.len);
     crypto_hash_sha256_final(&s, h);
     char hex[2 * sizeof h + 1];
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
@@ -235,7 +239,7 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
     }
     struct stat sb;
     if (stat(dst.p, &sb) != 0) {
-        st = compile(eng, m, &wasm, dst.p, err);
+        st = compile(eng, &wasm, &glue, dst.p, err);
         if (st) goto done;
     }
     void *dl = dlopen(dst.p, RTLD_NOW | RTLD_LOCAL);
@@ -265,6 +269,7 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
     out->info = info;
 done:
     rw_aot_buf_free(&wasm);
+    rw_aot_buf_free(&glue);
     rw_aot_buf_free(&dst);
     return st;
 }
