@@ -71,10 +71,11 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
          sizeof((rune_http_resp *)0)->www_auth},
         {"content-type:", offsetof(rune_http_resp, content_type),
          sizeof((rune_http_resp *)0)->content_type},
+        {"link:", offsetof(rune_http_resp, link), sizeof((rune_http_resp *)0)->link},
     };
     if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after a redirect or 100-continue): forget the previous headers */
-        r->location[0] = r->digest[0] = r->www_auth[0] = r->content_type[0] = 0;
+        r->location[0] = r->digest[0] = r->www_auth[0] = r->content_type[0] = r->link[0] = 0;
     }
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         size_t k = strlen(want[i].name);

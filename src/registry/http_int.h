@@ -26,6 +26,7 @@ typedef struct rune_http_resp {
     char digest[96];
     char www_auth[1024];
     char content_type[256];
+    char link[2048]; /* Link header (pagination: <URL>; rel="next") */
 } rune_http_resp;
 
 void rune_http_resp_free(rune_http_resp *r);

@@ -77,7 +77,11 @@ static void *fake_server(void *arg)
                     "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication "
                     "required\"}]}");
         } else if (!strcmp(path, "/v2/runes/x/tags/list")) {
-            respond(c, 200, "", "{\"name\":\"runes/x\",\"tags\":[\"a\",\"b\"]}");
+            /* two pages, the way GHCR and Docker Hub paginate */
+            respond(c, 200, "Link: </v2/runes/x/tags/list?last=a&n=1>; rel=\"next\"\r\n",
+                    "{\"name\":\"runes/x\",\"tags\":[\"a\"]}");
+        } else if (!strcmp(path, "/v2/runes/x/tags/list?last=a&n=1")) {
+            respond(c, 200, "", "{\"name\":\"runes/x\",\"tags\":[\"b\"]}");
         } else {
             respond(c, 404, "", "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"nope\"}]}");
         }
