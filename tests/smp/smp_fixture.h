@@ -208,14 +208,12 @@ static inline void scenario_echo(rune_smp_client *c)
     c->version = RUNE_SMP_V2;
 }
 
-/* Upload len bytes: a dropped answer (retried with the same seq), a duplicated request, then an
+/* Upload img: a dropped answer (retried with the same seq), a duplicated request, then an
  * outage longer than the retries (the step fails), then a resume that goes on from the device's
  * offset. */
-static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, size_t len)
+static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, const uint8_t *img,
+                                   size_t len)
 {
-    uint8_t *img = malloc(len);
-    for (size_t i = 0; i < len; i++)
-        img[i] = (uint8_t)((i * 2654435761u) >> 13);
     rune_error err;
     rune_smp_upload u;
     CHECK_OK(rune_smp_upload_begin(&u, c, img, len, 0, &err), &err);
@@ -252,7 +250,14 @@ static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, si
     CHECK_EQ_INT(d->sink.bad_writes, 0);
     CHECK(d->sink.match);
     CHECK(d->sink.len == len && memcmp(d->sink.buf, img, len) == 0);
-    free(img);
+}
+
+/* The real payload of the upload tests: a 300 KB TFLite model from the shared models. */
+static inline uint8_t *person_model(size_t *len)
+{
+    uint8_t *img = test_read_file(SHARED("models/person_detect.tflite"), len);
+    CHECK_MSG_(img != NULL, "cannot read %s", SHARED("models/person_detect.tflite"));
+    return img;
 }
 
 #endif

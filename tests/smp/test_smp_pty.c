@@ -1,8 +1,8 @@
 /*
  * test_smp_pty.c - SMP over a serial line, on a pseudo-terminal pair: the device serves on the
  * master side, the client opens the slave as a tty (raw mode, 115200 and 921600 baud) and runs the
- * same exchanges as over UDP, including a 300 KB upload broken off and resumed. Console text
- * written into the line between messages is skipped.
+ * same exchanges as over UDP, including the 300 KB model upload broken off and resumed. Console
+ * text written into the line between messages is skipped.
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
@@ -56,7 +56,10 @@ static void run_at(int baud)
     c.timeout_ms = 300;
     c.retries = 2;
     scenario_echo(&c);
-    scenario_upload(&d, &c, &l, 300 * 1024);
+    size_t len = 0;
+    uint8_t *img = person_model(&len);
+    if (img) scenario_upload(&d, &c, &l, img, len);
+    free(img);
     rune_smp_client_free(&c);
     dev_stop(&d);
     rune_smp_transport_close(ct);

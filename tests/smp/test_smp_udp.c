@@ -1,7 +1,8 @@
 /*
  * test_smp_udp.c - SMP over UDP on loopback: a device thread serving OS and image-upload handlers,
- * a client doing echo/params/unsupported commands and a 400 KB upload through a lossy link (a lost
- * answer, a duplicated request, an outage that breaks the upload, then a resume).
+ * a client doing echo/params/unsupported commands and an upload of a 300 KB model
+ * (person_detect.tflite) through a lossy link (a lost answer, a duplicated request, an outage that
+ * breaks the upload, then a resume).
  */
 #include <unistd.h>
 
@@ -27,7 +28,10 @@ TEST(udp_loopback)
     c.timeout_ms = 200;
     c.retries = 2;
     scenario_echo(&c);
-    scenario_upload(&d, &c, &l, 400 * 1024);
+    size_t len = 0;
+    uint8_t *img = person_model(&len);
+    if (img) scenario_upload(&d, &c, &l, img, len);
+    free(img);
     rune_smp_client_free(&c);
     rune_smp_transport_close(ct);
     dev_stop(&d);
