@@ -1,8 +1,9 @@
 /*
  * test_auth.c - registry authentication. Bearer: a small fake registry + token endpoint in a thread
  * of this test (challenge -> token request with the service and scope, with basic credentials ->
- * retry with the token; bad credentials quoted). Basic: Debian's docker-registry with an htpasswd
- * file (bcrypt from libcrypt): right credentials push and pull, wrong or missing ones are refused.
+ * retry with the token; bad credentials quoted; a tag list paginated with Link headers). Basic:
+ * Debian's docker-registry with an htpasswd file (bcrypt from libcrypt): right credentials push and
+ * pull, wrong or missing ones are refused.
  */
 #include "test.h"
 
