@@ -163,7 +163,9 @@ typedef struct rune_registry_opts {
 
 typedef struct rune_registry rune_registry;
 
-/* host is "HOST[:PORT]"; opts may be NULL (https, anonymous). */
+/* host is "HOST[:PORT]"; opts may be NULL (https, anonymous). The first call initialises libcurl
+ * globally: make it from one thread before starting others. A client is used by one thread at a
+ * time. */
 rune_status rune_registry_open(const char *host, const rune_registry_opts *opts,
                                rune_registry **out, rune_error *err);
 void rune_registry_close(rune_registry *r);

@@ -20,6 +20,8 @@
  *     require-signature yes|no           default no
  *     trust <key-id> <base64 public key>  any number: several keys are trusted at once (rotation)
  *     revoke <key-id>                     revoked keys are refused even if also trusted
+ * A signature, when present, must always check out: made by a trusted, unrevoked key over this
+ * rune's digest. require-signature only decides whether an unsigned rune is accepted.
  */
 #ifndef RUNE_SIGN_H
 #define RUNE_SIGN_H
