@@ -104,12 +104,20 @@ typedef struct lossy {
     atomic_int drop_sends; /* requests to swallow */
     atomic_int drop_recvs; /* answers to swallow */
     atomic_int dup_sends;  /* requests to send twice */
+    uint8_t last[2048];    /* the previous request, to count exact repeats (retries) */
+    size_t last_len;
+    int repeats;
 } lossy;
 
 static inline rune_status lossy_send(rune_smp_transport *t, const uint8_t *msg, size_t len,
                                      rune_error *err)
 {
     lossy *l = (lossy *)t;
+    if (len == l->last_len && memcmp(msg, l->last, len) == 0) l->repeats++;
+    if (len <= sizeof l->last) {
+        memcpy(l->last, msg, len);
+        l->last_len = len;
+    }
     if (atomic_load(&l->drop_sends) > 0) {
         atomic_fetch_sub(&l->drop_sends, 1);
         return RUNE_OK;
@@ -222,6 +230,7 @@ static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, co
     rune_status st = RUNE_OK;
     bool broke = false;
     while (!u.done) {
+        if (u.n_requests == 4) CHECK_EQ_INT(l->repeats, 1); /* the retry repeated seq and bytes */
         if (u.n_requests == 3) atomic_store(&l->drop_recvs, 1);
         if (u.n_requests == 5) atomic_store(&l->dup_sends, 1);
         if (!broke && u.off >= len / 3) {
