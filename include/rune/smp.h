@@ -297,7 +297,8 @@ void rune_smp_server_destroy(rune_smp_server *s); /* accepts NULL */
  * of the same triple replaces the first. LIMIT when the table is full. */
 rune_status rune_smp_server_register(rune_smp_server *s, uint16_t group, uint8_t id, uint8_t op,
                                      rune_smp_handler_fn fn, void *ud, rune_error *err);
-/* The OS echo and params handlers (buf_size = mtu), which need nothing from the agent. */
+/* The OS echo, params (buf_size = mtu) and info (uname letters s n r v b m p i o, a = all)
+ * handlers, which need nothing from the agent. Reset is the agent's. */
 rune_status rune_smp_server_register_os(rune_smp_server *s, size_t mtu, rune_error *err);
 
 /* Change the retry window (RUNE_SMP_RETRY_WINDOW_MS); 0 turns the retry cache off. */

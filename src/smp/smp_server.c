@@ -1,7 +1,7 @@
 /*
  * smp_server.c - the server side of SMP: a (group, command, op) -> handler table, the request/
  * response envelope around handlers, idempotent answers to retried requests, and the OS handlers
- * that need nothing from the agent (echo, params).
+ * that need nothing from the agent (echo, params, info).
  *
  * Workload: one device agent answering one client at a time, a request every few milliseconds at
  * most; the table is a short array searched linearly. Retries are recognised by keeping the last
@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "rune/alloc.h"
 #include "rune/smp.h"
@@ -236,6 +237,49 @@ static int os_params(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
     return RUNE_SMP_ERR_OK;
 }
 
+/* OS/application info: the "format" letters of uname(1) (s n r v m p i o, a = all, default s),
+ * answered from uname(2); b (build) is librune's build date; o is "RunicOS". */
+static int os_info(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
+{
+    char fmt[16] = "s";
+    rune_error e;
+    rune_status st = rune_cbor_get_textz(&req->msg->doc, 0, "format", fmt, sizeof fmt, &e);
+    if (st != RUNE_OK && st != RUNE_E_NOT_FOUND) {
+        smp_strcat2(req->rsn, sizeof req->rsn, "info: ", e.msg);
+        return RUNE_SMP_ERR_INVAL;
+    }
+    if (strcmp(fmt, "a") == 0) strcpy(fmt, "snrvbmpio");
+    struct utsname u;
+    if (uname(&u) != 0) return RUNE_SMP_ERR_UNKNOWN;
+    char out[sizeof u * 2];
+    size_t n = 0;
+    for (const char *f = fmt; *f; f++) {
+        const char *v;
+        switch (*f) {
+        case 's': v = u.sysname; break;
+        case 'n': v = u.nodename; break;
+        case 'r': v = u.release; break;
+        case 'v': v = u.version; break;
+        case 'b': v = __DATE__ " " __TIME__; break;
+        case 'm':
+        case 'p':
+        case 'i': v = u.machine; break;
+        case 'o': v = "RunicOS"; break;
+        default:
+            snprintf(req->rsn, sizeof req->rsn, "info: unknown format letter '%c'", *f);
+            return RUNE_SMP_ERR_INVAL;
+        }
+        size_t vl = strlen(v);
+        if (n + vl + 2 > sizeof out) break;
+        if (n) out[n++] = ' ';
+        memcpy(out + n, v, vl);
+        n += vl;
+    }
+    rune_cbor_put_textz(rsp, "output");
+    rune_cbor_put_text(rsp, out, n);
+    return RUNE_SMP_ERR_OK;
+}
+
 rune_status rune_smp_server_register_os(rune_smp_server *s, size_t mtu, rune_error *err)
 {
     rune_status st;
@@ -245,6 +289,9 @@ rune_status rune_smp_server_register_os(rune_smp_server *s, size_t mtu, rune_err
         return st;
     if ((st = rune_smp_server_register(s, RUNE_SMP_GROUP_OS, RUNE_SMP_OS_ECHO, RUNE_SMP_OP_READ,
                                        os_echo, s, err)) != RUNE_OK)
+        return st;
+    if ((st = rune_smp_server_register(s, RUNE_SMP_GROUP_OS, RUNE_SMP_OS_INFO, RUNE_SMP_OP_READ,
+                                       os_info, s, err)) != RUNE_OK)
         return st;
     return rune_smp_server_register(s, RUNE_SMP_GROUP_OS, RUNE_SMP_OS_PARAMS, RUNE_SMP_OP_READ,
                                     os_params, s, err);

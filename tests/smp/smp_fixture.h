@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <sys/utsname.h>
 
 #include "rune/alloc.h"
 #include "rune/smp.h"
@@ -208,6 +209,19 @@ static inline void scenario_echo(rune_smp_client *c)
     CHECK_STATUS(rune_smp_image_state(c, NULL, 0, false, slots, 2, &n, &err), RUNE_E_UNSUPPORTED);
     CHECK_EQ_INT(err.code, RUNE_SMP_ERR_NOTSUP);
     CHECK_CONTAINS(err.msg, "ENOTSUP");
+    /* OS info from uname */
+    struct utsname un;
+    CHECK(uname(&un) == 0);
+    char info[600], want[600];
+    snprintf(want, sizeof want, "%s %s", un.sysname, un.machine);
+    CHECK_OK(rune_smp_os_info(c, "sm", info, sizeof info, &err), &err);
+    CHECK_STR(info, want);
+    CHECK_OK(rune_smp_os_info(c, NULL, info, sizeof info, &err), &err);
+    CHECK_STR(info, un.sysname);
+    CHECK_OK(rune_smp_os_info(c, "a", info, sizeof info, &err), &err);
+    CHECK_CONTAINS(info, "RunicOS");
+    CHECK_STATUS(rune_smp_os_info(c, "sx", info, sizeof info, &err), RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "unknown format letter 'x'");
     /* v1 requests work as well */
     c->version = RUNE_SMP_V1;
     CHECK_OK(rune_smp_echo(c, "v1", out, sizeof out, &err), &err);
