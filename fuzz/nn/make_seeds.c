@@ -127,6 +127,39 @@ static int softmax_model(const char *dir)
     return st ? 1 : save(dir, "reshape_softmax_f32.tflite", b, n);
 }
 
+/* int8 [1,6] -> SOFTMAX with TFLite's output quantization (the fixed-point path) */
+static int softmax_int8_model(const char *dir)
+{
+    static const int32_t sh[] = {1, 6};
+    static const float s_in = 0.1f, s_out = 1.0f / 256;
+    static const int64_t zp_in = 3, zp_out = -128;
+    rune_nnw *wr;
+    rune_error err;
+    if (rune_nnw_new(&wr, &err)) return 1;
+    int a = rune_nnw_add_tensor(wr, &(rune_nnw_tensor){.name = "a",
+                                                       .type = RUNE_NNW_INT8,
+                                                       .rank = 2,
+                                                       .shape = sh,
+                                                       .n_quant = 1,
+                                                       .scale = &s_in,
+                                                       .zero_point = &zp_in});
+    int s = rune_nnw_add_tensor(wr, &(rune_nnw_tensor){.name = "s",
+                                                       .type = RUNE_NNW_INT8,
+                                                       .rank = 2,
+                                                       .shape = sh,
+                                                       .n_quant = 1,
+                                                       .scale = &s_out,
+                                                       .zero_point = &zp_out});
+    rune_nnw_options so = rune_nnw_opts_softmax(1.0f);
+    rune_nnw_add_op(wr, RUNE_NNW_OP_SOFTMAX, (int[]){a}, 1, (int[]){s}, 1, &so);
+    rune_nnw_set_io(wr, (int[]){a}, 1, (int[]){s}, 1);
+    uint8_t *b;
+    size_t n;
+    rune_status st = rune_nnw_finish(wr, &b, &n, &err);
+    rune_nnw_free(wr);
+    return st ? 1 : save(dir, "softmax_int8.tflite", b, n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -148,5 +181,6 @@ int main(int argc, char **argv)
     bad |= window_model(argv[1], "dwconv_int8.tflite", RUNE_NNW_OP_DEPTHWISE_CONV_2D);
     bad |= window_model(argv[1], "avgpool_int8.tflite", RUNE_NNW_OP_AVERAGE_POOL_2D);
     bad |= softmax_model(argv[1]);
+    bad |= softmax_int8_model(argv[1]);
     return bad;
 }
