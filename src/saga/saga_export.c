@@ -203,6 +203,13 @@ rune_status rune_saga_prometheus(rune_saga *s, char *buf, size_t cap, size_t *le
             emit(&o, " %llu\n", (unsigned long long)rune_families[f].get(r));
         }
     }
+    family(&o, "rune_uptime_seconds", "gauge", "Time since the rune was started.");
+    for (size_t i = 0; i < s->n_runes; i++) {
+        const saga_rune *r = &s->runes[i];
+        if (!r->used) continue;
+        sample(&o, "rune_uptime_seconds", r->name, "");
+        emit(&o, " %.3f\n", (double)(now - r->added_ms) / 1e3);
+    }
     static const char lat[] = "rune_inference_latency_seconds";
     family(&o, lat, "summary", "Time of one inference.");
     for (size_t i = 0; i < s->n_runes; i++) {

@@ -33,6 +33,9 @@ static rune_status udp_send(rune_smp_transport *t, const uint8_t *msg, size_t le
         n = sendto(u->fd, msg, len, 0, (struct sockaddr *)&u->peer, u->peer_len);
     } else {
         n = send(u->fd, msg, len, 0);
+        /* a connected socket reports an earlier ICMP "port unreachable" on the next call: the
+         * device was not up then; that is no reason to fail this send */
+        if (n < 0 && errno == ECONNREFUSED) n = send(u->fd, msg, len, 0);
     }
     if (n < 0 || (size_t)n != len)
         return RUNE_ERR(err, RUNE_E_IO, "smp udp: send: %s", n < 0 ? strerror(errno) : "short");

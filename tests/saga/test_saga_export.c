@@ -103,8 +103,9 @@ TEST(prometheus_line_by_line)
         *e = '\n';
         p = e + 1;
     }
-    /* 2 agent samples + 4 families x 2 runes + 5 summary lines x 2 runes */
-    CHECK_EQ_INT(samples, 2 + 8 + 10);
+    /* 2 agent samples + 5 families x 2 runes + 5 summary lines x 2 runes */
+    CHECK_EQ_INT(samples, 2 + 10 + 10);
+    CHECK_NEAR(value_of(text, "rune_uptime_seconds{rune=\"sine\"}"), 12.5, 1e-9);
     CHECK_NEAR(value_of(text, "runicos_uptime_seconds"), 12.5, 1e-9);
     CHECK_NEAR(value_of(text, "runicos_log_dropped_total"), 2, 0);
     CHECK_NEAR(value_of(text, "rune_inferences_total{rune=\"sine\"}"), 1000, 0);
