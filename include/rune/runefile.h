@@ -80,6 +80,11 @@ extern "C" {
 
 #define RUNE_RF_MAX_RANK 8   /* dimensions of one tensor type */
 #define RUNE_RF_MAX_PORTS 16 /* inputs or outputs of one stage */
+/* Size limits (RUNE_E_LIMIT beyond them): far above any real pipeline, low enough that the
+ * quadratic checks (duplicate names, edges) stay instant on hostile input. */
+#define RUNE_RF_MAX_STAGES 1024
+#define RUNE_RF_MAX_EDGES 4096
+#define RUNE_RF_MAX_ARGS 256 /* arguments of one stage */
 
 typedef enum rune_rf_stage_kind {
     RUNE_RF_CAPABILITY = 0,

@@ -99,6 +99,8 @@ rune_status rf_stage_add(rf_builder *b, rune_rf_stage_kind kind, const char *nam
                          rune_rf_loc loc, rune_rf_stage **out, rune_error *err)
 {
     rune_runefile *g = b->g;
+    if (g->n_stages == RUNE_RF_MAX_STAGES)
+        return rf_err(err, RUNE_E_LIMIT, loc, "too many stages (at most %d)", RUNE_RF_MAX_STAGES);
     long prev = find_n(g, name, name_len);
     if (prev >= 0) {
         const rune_rf_loc *p = &g->stages[prev].loc;
@@ -131,6 +133,9 @@ rune_status rf_arg_add(rune_rf_stage *st, const char *key, size_t key_len, int i
                           key, st->name, p->file, (unsigned)p->line, (unsigned)p->col);
         }
     }
+    if (st->n_args == RUNE_RF_MAX_ARGS)
+        return rf_err(err, RUNE_E_LIMIT, loc, "too many arguments for '%s' (at most %d)", st->name,
+                      RUNE_RF_MAX_ARGS);
     /* Arguments are few; grow one at a time to keep no capacity field in the public struct. */
     rune_rf_arg *na = rune_realloc_array(st->args, st->n_args + 1, sizeof *na);
     if (!na) return NOMEM(err);
@@ -172,6 +177,9 @@ rune_status rf_ref_add(rf_builder *b, const char *from, size_t from_len, size_t 
                        rune_rf_loc from_loc, const char *to, size_t to_len, long to_port,
                        rune_rf_loc to_loc, rune_error *err)
 {
+    if (b->n_refs == RUNE_RF_MAX_EDGES)
+        return rf_err(err, RUNE_E_LIMIT, to_loc, "too many connections (at most %d)",
+                      RUNE_RF_MAX_EDGES);
     rune_status st = rf_grow((void **)&b->refs, &b->cap_refs, b->n_refs + 1, sizeof *b->refs, err);
     if (st) return st;
     rf_ref *r = &b->refs[b->n_refs];
@@ -196,6 +204,9 @@ rune_status rf_resource_add(rf_builder *b, const char *name, size_t name_len, ru
                             rune_rf_resource **out, rune_error *err)
 {
     rune_runefile *g = b->g;
+    if (g->n_resources == RUNE_RF_MAX_STAGES)
+        return rf_err(err, RUNE_E_LIMIT, loc, "too many resources (at most %d)",
+                      RUNE_RF_MAX_STAGES);
     for (size_t i = 0; i < g->n_resources; i++) {
         if (strlen(g->resources[i].name) == name_len &&
             memcmp(g->resources[i].name, name, name_len) == 0) {

@@ -273,6 +273,28 @@ TEST(cycle_names_every_stage)
     rune_runefile_free(g);
 }
 
+/* Hostile sizes stop at the documented limits with a clear message. */
+TEST(limits)
+{
+    size_t cap = 64 * (RUNE_RF_MAX_STAGES + 2) + 64;
+    char *src = malloc(cap);
+    if (!src) return;
+    size_t n = (size_t)snprintf(src, cap, "FROM x\n");
+    for (int i = 0; i <= RUNE_RF_MAX_STAGES; i++)
+        n += (size_t)snprintf(src + n, cap - n, "PROC_BLOCK p%d.c p%d\n", i, i);
+    rune_runefile *g = NULL;
+    rune_error err;
+    CHECK_STATUS(rune_runefile_parse_text(src, n, "Runefile", &g, &err), RUNE_E_LIMIT);
+    CHECK_CONTAINS(err.msg, "too many stages (at most 1024)");
+    n = (size_t)snprintf(src, cap, "FROM x\nPROC_BLOCK p.c p");
+    for (int i = 0; i <= RUNE_RF_MAX_ARGS; i++)
+        n += (size_t)snprintf(src + n, cap - n, " --a%d 1", i);
+    CHECK_STATUS(rune_runefile_parse_text(src, n, "Runefile", &g, &err), RUNE_E_LIMIT);
+    CHECK_CONTAINS(err.msg, "too many arguments for 'p' (at most 256)");
+    free(src);
+    CHECK(g == NULL);
+}
+
 TEST(bad_api_use)
 {
     rune_runefile *g = NULL;
@@ -295,6 +317,7 @@ int main(void)
     RUN(yaml_errors);
     RUN(yaml_nul_bytes);
     RUN(cycle_names_every_stage);
+    RUN(limits);
     RUN(bad_api_use);
     CHECK_EQ_INT(rune_alloc_live(), 0);
     return test_report();
