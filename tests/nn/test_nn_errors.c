@@ -379,6 +379,7 @@ TEST(test_alloc_failures)
 {
     nomem_sweep("models/hello_world_int8.tflite");
     nomem_sweep("models/micro_speech_quantized.tflite");
+    nomem_sweep("models/person_detect.tflite");
 }
 
 TEST(test_api_misuse)
