@@ -763,12 +763,17 @@ static rune_status do_line(text_parser *tp, const word *w, size_t n)
         tp->any_directive = 1;
         return st;
     }
-    char hint[64];
+    char hint[96];
+    if (dlen > 1 && d->p[dlen - 1] == ':')
+        snprintf(hint, sizeof hint,
+                 " (YAML? name the file Runefile.yml or start it with "
+                 "`version: 1`)");
+    else
+        rf_hint(hint, sizeof hint, d->p, dlen, directive_names, N_DIRECTIVES);
     return rf_err(tp->err, RUNE_E_MALFORMED, d->loc,
                   "unknown directive '%.*s': expected FROM, CAPABILITY, PROC_BLOCK, MODEL, RUN, "
                   "OUT or RESOURCE%s",
-                  (int)dlen, d->p,
-                  rf_hint(hint, sizeof hint, d->p, dlen, directive_names, N_DIRECTIVES));
+                  (int)dlen, d->p, hint);
 }
 
 /* The paper's convention: OUT stages no RUN line mentions are fed by the last RUN's last stage. */

@@ -19,6 +19,9 @@ static const bad_case text_cases[] = {
     {"FROM x\nCAPABILTY AUDIO audio hz 1\n", RUNE_E_MALFORMED,
      "Runefile:2:1: ", "(did you mean 'CAPABILITY'?)"},
     {"FROM x\nFOO bar\n", RUNE_E_MALFORMED, "Runefile:2:1: ", "expected FROM, CAPABILITY"},
+    {"image: runicos/base\nversion: 1\n", RUNE_E_MALFORMED, "Runefile:1:1: ",
+     "unknown directive 'image:': expected FROM, CAPABILITY, PROC_BLOCK, MODEL, RUN, OUT or "
+     "RESOURCE (YAML? name the file Runefile.yml or start it with `version: 1`)"},
     /* capability kinds */
     {"FROM x\nCAPABILITY AUDO audio hz 16000\n", RUNE_E_MALFORMED, "Runefile:2:12: ",
      "expected a capability kind such as SOUND, IMAGE, ACCEL, RAND, RAW; got 'AUDO' (did you "
