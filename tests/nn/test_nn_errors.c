@@ -185,7 +185,7 @@ TEST(test_kernel_prepare_errors)
     static int8_t w[54];
     static int32_t bias[3];
     int64_t zp0 = 0, zpm = -5;
-    for (int variant = 0; variant < 5; variant++) {
+    for (int variant = 0; variant < 6; variant++) {
         rune_nnw *wr = NULL;
         rune_error err = {0};
         CHECK_OK(rune_nnw_new(&wr, &err), &err);
@@ -217,6 +217,8 @@ TEST(test_kernel_prepare_errors)
         rune_nnw_options o = rune_nnw_opts_conv2d(RUNE_NNW_PAD_SAME, 1, 1, RUNE_NNW_ACT_RELU, 1, 1);
         if (variant == 3)
             o = rune_nnw_opts_conv2d(RUNE_NNW_PAD_SAME, 0, 1, RUNE_NNW_ACT_RELU, 1, 1);
+        if (variant == 5) /* absurd stride: refused before any index arithmetic could overflow */
+            o = rune_nnw_opts_conv2d(RUNE_NNW_PAD_SAME, 1 << 30, 1, RUNE_NNW_ACT_RELU, 1, 1);
         rune_nnw_add_op(wr, RUNE_NNW_OP_CONV_2D, (int[]){in, wt, bt}, 3, (int[]){out}, 1, &o);
         rune_nnw_set_io(wr, (int[]){in}, 1, (int[]){out}, 1);
         uint8_t *b = NULL;
@@ -236,8 +238,10 @@ TEST(test_kernel_prepare_errors)
             expect_fail(b, n, RUNE_E_INVALID, "operator 0 (CONV_2D): output shape does not match");
         } else if (variant == 3) {
             expect_fail(b, n, RUNE_E_INVALID, "strides");
-        } else {
+        } else if (variant == 4) {
             expect_fail(b, n, RUNE_E_UNSUPPORTED, "per channel along axis 1, expected axis 0");
+        } else {
+            expect_fail(b, n, RUNE_E_UNSUPPORTED, "too large");
         }
         rune_free(b);
     }

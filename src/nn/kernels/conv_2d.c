@@ -16,6 +16,14 @@ rune_status nn_window_geometry(nn_conv_params *p, const nn_tensor *in, const nn_
         return RUNE_ERR(err, RUNE_E_INVALID, "strides (%d, %d) and dilations (%d, %d) must be > 0",
                         sh, sw, dh, dw);
     if (kh <= 0 || kw <= 0) return RUNE_ERR(err, RUNE_E_INVALID, "window %dx%d is empty", kh, kw);
+    /* Bounds that keep every index computation of the kernels inside int. */
+    const int lim = 1 << 16;
+    if (kh > lim || kw > lim || sh > lim || sw > lim || dh > lim || dw > lim ||
+        (int64_t)(kh - 1) * dh >= lim || (int64_t)(kw - 1) * dw >= lim || in->dims[1] > (1 << 24) ||
+        in->dims[2] > (1 << 24))
+        return RUNE_ERR(err, RUNE_E_UNSUPPORTED,
+                        "window %dx%d, strides %d,%d, dilations %d,%d or input %dx%d too large", kh,
+                        kw, sh, sw, dh, dw, (int)in->dims[1], (int)in->dims[2]);
     p->batches = in->dims[0];
     p->in_h = in->dims[1];
     p->in_w = in->dims[2];
