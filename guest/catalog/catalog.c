@@ -106,7 +106,6 @@ static const struct {
     {"audio_float_conversion", "audio_float"},
     {"object_filter", "threshold"},
     {"image_normalization", "image_normalize"},
-    {"mfcc", "fft"},
     {"microfrontend", "fft"},
 };
 
