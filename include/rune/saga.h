@@ -120,16 +120,19 @@ typedef struct rune_saga_log_entry {
     char msg[RUNE_SAGA_LOG_MSG_MAX + 1];
 } rune_saga_log_entry;
 /* Entries with seq >= since, oldest first, at most max, only of rune `name` when not NULL; fn is
- * called under the registry's lock (it must not call back into s). *next is the seq to ask for next
- * time; *dropped how many entries after since were overwritten before this read. */
+ * called under the registry's lock (it must not call back into s) and returns false to stop before
+ * that entry (no room left). *next is the seq to ask for next time; *dropped how many entries
+ * after since were overwritten before this read. */
 void rune_saga_logs_read(rune_saga *s, uint64_t since, size_t max, const char *name,
-                         void (*fn)(void *ud, const rune_saga_log_entry *e), void *ud,
+                         bool (*fn)(void *ud, const rune_saga_log_entry *e), void *ud,
                          uint64_t *next, uint64_t *dropped);
 
 /* Exports. The CBOR forms write key/value pairs into a map the caller opened (see the top of the
  * file); name NULL = every rune, else NOT_FOUND when that rune is absent. */
 rune_status rune_saga_cbor_metrics(rune_saga *s, const char *name, rune_cbor_enc *e,
                                    rune_error *err);
+/* The logs answer stops early when the next entry might not fit in the encoder's buffer (e->cap):
+ * "next" then tells the client where to go on. */
 rune_status rune_saga_cbor_logs(rune_saga *s, uint64_t since, size_t max, const char *name,
                                 rune_cbor_enc *e, rune_error *err);
 /* Prometheus text exposition format (version 0.0.4) into buf; LIMIT when cap is too small, with

@@ -312,7 +312,8 @@ void rune_smp_server_set_retry_window(rune_smp_server *s, unsigned ms);
 rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_t req_len,
                                    uint8_t *rsp, size_t rsp_cap, size_t *rsp_len, rune_error *err);
 
-/* Receive one message from t (waiting at most timeout_ms), handle it, send the response back.
+/* Receive one message from t (waiting at most timeout_ms), handle it, send the response back; the
+ * response is limited to t->mtu bytes (handlers see the room left in their encoder's cap).
  * TIMEOUT when nothing came; the handling error otherwise (a response, if any, was still sent). */
 struct rune_smp_transport;
 rune_status rune_smp_server_serve(rune_smp_server *s, struct rune_smp_transport *t, int timeout_ms,

@@ -235,7 +235,7 @@ uint64_t rune_saga_uptime_ms(rune_saga *s)
 }
 
 void rune_saga_logs_read(rune_saga *s, uint64_t since, size_t max, const char *name,
-                         void (*fn)(void *ud, const rune_saga_log_entry *e), void *ud,
+                         bool (*fn)(void *ud, const rune_saga_log_entry *e), void *ud,
                          uint64_t *next, uint64_t *dropped)
 {
     pthread_mutex_lock(&s->mu);
@@ -247,7 +247,7 @@ void rune_saga_logs_read(rune_saga *s, uint64_t since, size_t max, const char *n
     for (; k < s->next_seq && n < max; k++) {
         const rune_saga_log_entry *e = &s->log[k % s->log_cap];
         if (name && strcmp(e->rune, name) != 0) continue;
-        if (fn) fn(ud, e);
+        if (fn && !fn(ud, e)) break;
         n++;
     }
     *next = k > s->next_seq ? s->next_seq : k;

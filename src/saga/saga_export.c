@@ -74,9 +74,16 @@ out:
     return st;
 }
 
-static void put_log(void *ud, const rune_saga_log_entry *le)
+/* Largest encoding of one log entry: 5 keys (25), 3 uints (27), a level (1), the two texts with
+ * their heads (3 + 63, 3 + 160) and the map head (1). */
+#define LOG_ENTRY_MAX (25 + 27 + 1 + 3 + RUNE_SAGA_NAME_MAX + 3 + RUNE_SAGA_LOG_MSG_MAX + 1)
+/* What follows the entries: the break, "next" and "dropped" with 9-byte uints, the map's break. */
+#define LOG_TRAILER_MAX (1 + 5 + 9 + 8 + 9 + 1)
+
+static bool put_log(void *ud, const rune_saga_log_entry *le)
 {
     rune_cbor_enc *e = ud;
+    if (e->cap < e->len || e->cap - e->len < LOG_ENTRY_MAX + LOG_TRAILER_MAX) return false;
     rune_cbor_put_map(e, 5);
     rune_cbor_put_textz(e, "seq");
     rune_cbor_put_uint(e, le->seq);
@@ -88,6 +95,7 @@ static void put_log(void *ud, const rune_saga_log_entry *le)
     rune_cbor_put_textz(e, le->rune);
     rune_cbor_put_textz(e, "msg");
     rune_cbor_put_textz(e, le->msg);
+    return true;
 }
 
 rune_status rune_saga_cbor_logs(rune_saga *s, uint64_t since, size_t max, const char *name,

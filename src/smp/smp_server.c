@@ -201,7 +201,9 @@ rune_status rune_smp_server_serve(rune_smp_server *s, rune_smp_transport *t, int
     if (st != RUNE_OK) return st;
     rune_error herr;
     rune_error_clear(&herr);
-    rune_status hst = rune_smp_server_handle(s, s->rx, n, s->tx, RUNE_SMP_MAX_MSG, &out, &herr);
+    /* answers no larger than the link carries: a handler that writes more gets EMSGSIZE */
+    size_t cap = t->mtu && t->mtu < RUNE_SMP_MAX_MSG ? t->mtu : RUNE_SMP_MAX_MSG;
+    rune_status hst = rune_smp_server_handle(s, s->rx, n, s->tx, cap, &out, &herr);
     if (out > 0) {
         st = t->send(t, s->tx, out, err);
         if (st != RUNE_OK) return st;

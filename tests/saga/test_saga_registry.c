@@ -90,18 +90,19 @@ typedef struct collected {
     char msg[64][RUNE_SAGA_LOG_MSG_MAX + 1];
     char rune[64][RUNE_SAGA_NAME_MAX + 1];
     int level[64];
-    size_t n;
+    size_t n, room;
 } collected;
 
-static void collect(void *ud, const rune_saga_log_entry *e)
+static bool collect(void *ud, const rune_saga_log_entry *e)
 {
     collected *c = ud;
-    if (c->n >= 64) return;
+    if (c->n >= c->room) return false;
     c->seq[c->n] = e->seq;
     c->level[c->n] = e->level;
     memcpy(c->msg[c->n], e->msg, sizeof c->msg[0]);
     memcpy(c->rune[c->n], e->rune, sizeof c->rune[0]);
     c->n++;
+    return true;
 }
 
 TEST(log_ring_wraps)
@@ -113,7 +114,7 @@ TEST(log_ring_wraps)
     CHECK_OK(rune_saga_create(&s, &cfg, &err), &err);
     int a;
     CHECK_OK(rune_saga_rune_add(s, "sine", &a, &err), &err);
-    collected c = {0};
+    collected c = {.room = 64};
     uint64_t next = 0, dropped = 0;
     rune_saga_logs_read(s, 0, 100, NULL, collect, &c, &next, &dropped);
     CHECK_EQ_INT(c.n, 0);
@@ -125,6 +126,7 @@ TEST(log_ring_wraps)
     }
     /* 20 written into 8 slots: 13..20 remain, 12 dropped for a reader from the start */
     memset(&c, 0, sizeof c);
+    c.room = 64;
     rune_saga_logs_read(s, 1, 100, NULL, collect, &c, &next, &dropped);
     CHECK_EQ_INT(c.n, 8);
     CHECK_EQ_INT(dropped, 12);
@@ -139,6 +141,7 @@ TEST(log_ring_wraps)
     }
     /* paging: max 3 from 15, then on from next */
     memset(&c, 0, sizeof c);
+    c.room = 64;
     rune_saga_logs_read(s, 15, 3, NULL, collect, &c, &next, &dropped);
     CHECK_EQ_INT(c.n, 3);
     CHECK_EQ_INT(c.seq[0], 15);
@@ -146,11 +149,19 @@ TEST(log_ring_wraps)
     CHECK_EQ_INT(dropped, 0);
     /* nothing new */
     memset(&c, 0, sizeof c);
+    c.room = 64;
     rune_saga_logs_read(s, 21, 10, NULL, collect, &c, &next, &dropped);
     CHECK_EQ_INT(c.n, 0);
     CHECK_EQ_INT(next, 21);
+    /* a reader with room for 2: it stops, and next is the first entry it did not take */
+    memset(&c, 0, sizeof c);
+    c.room = 2;
+    rune_saga_logs_read(s, 13, 100, NULL, collect, &c, &next, &dropped);
+    CHECK_EQ_INT(c.n, 2);
+    CHECK_EQ_INT(next, 15);
     /* only one rune's lines */
     memset(&c, 0, sizeof c);
+    c.room = 64;
     rune_saga_logs_read(s, 1, 100, "sine", collect, &c, &next, &dropped);
     CHECK_EQ_INT(c.n, 4);
     for (size_t i = 0; i < c.n; i++)
@@ -161,6 +172,7 @@ TEST(log_ring_wraps)
     big[399] = 0;
     rune_saga_log(s, a, RUNE_SAGA_ERROR, "%s", big);
     memset(&c, 0, sizeof c);
+    c.room = 64;
     rune_saga_logs_read(s, 21, 10, NULL, collect, &c, &next, &dropped);
     CHECK_EQ_INT(c.n, 1);
     CHECK_EQ_INT(strlen(c.msg[0]), RUNE_SAGA_LOG_MSG_MAX);

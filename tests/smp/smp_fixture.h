@@ -166,7 +166,7 @@ static inline rune_status direct_send(rune_smp_transport *t, const uint8_t *msg,
 {
     direct *d = (direct *)t;
     rune_error herr;
-    rune_smp_server_handle(d->srv, msg, len, d->rsp, sizeof d->rsp, &d->rsp_len, &herr);
+    rune_smp_server_handle(d->srv, msg, len, d->rsp, d->base.mtu, &d->rsp_len, &herr);
     return RUNE_OK;
 }
 
