@@ -301,6 +301,11 @@ static inline int32_t nn_rdbpot(int32_t x, int exponent)
     int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
+/* a + b modulo 2^32: int32 accumulation without undefined behaviour on hostile weights. */
+static inline int32_t nn_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
 /* TFLite's MultiplyByQuantizedMultiplier (the form used by the int8 reference kernels). */
 static inline int32_t nn_mbqm(int32_t x, int32_t q, int shift)
 {

@@ -64,11 +64,11 @@ static rune_status pool_eval(const nn_exec *x, const nn_op *op)
                 int y0 = iy0 < 0 ? -iy0 : 0, x0 = ix0 < 0 ? -ix0 : 0;
                 int y1 = p->in_h - iy0 < p->k_h ? p->in_h - iy0 : p->k_h;
                 int x1 = p->in_w - ix0 < p->k_w ? p->in_w - ix0 : p->k_w;
-                int count = (y1 - y0) * (x1 - x0);
+                int64_t count = (int64_t)(y1 - y0) * (x1 - x0);
                 size_t o = (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->in_c;
                 for (int c = 0; c < p->in_c; c++) {
                     if (p->is_int8) {
-                        int32_t acc = 0;
+                        int64_t acc = 0; /* a window of up to 2^31 taps */
                         for (int ky = y0; ky < y1; ky++)
                             for (int kx = x0; kx < x1; kx++)
                                 acc += ((

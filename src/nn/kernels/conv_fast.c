@@ -21,10 +21,10 @@
 
 int32_t nn_dot16(const int16_t *x, const int16_t *w, int n)
 {
-    int32_t acc = 0;
+    uint32_t acc = 0; /* wrapping, as the SIMD form */
     for (int k = 0; k < n; k++)
-        acc += (int32_t)x[k] * w[k];
-    return acc;
+        acc += (uint32_t)((int32_t)x[k] * w[k]);
+    return (int32_t)acc;
 }
 
 #ifdef NN_SSE2
@@ -53,20 +53,20 @@ void nn_dot16x4(const int16_t *x, const int16_t *w, int stride, int n, int32_t a
     int32_t r[4];
     _mm_storeu_si128((__m128i *)r, hsum4(a0, a1, a2, a3));
     for (int i = 0; i < 4; i++)
-        acc[i] += r[i];
+        acc[i] = nn_wrap_add(acc[i], r[i]);
 #else
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     for (int k = 0; k < n; k++) {
         int32_t xv = x[k];
-        a0 += xv * w[k];
-        a1 += xv * w[stride + k];
-        a2 += xv * w[2 * stride + k];
-        a3 += xv * w[3 * stride + k];
+        a0 += (uint32_t)(xv * w[k]);
+        a1 += (uint32_t)(xv * w[stride + k]);
+        a2 += (uint32_t)(xv * w[2 * stride + k]);
+        a3 += (uint32_t)(xv * w[3 * stride + k]);
     }
-    acc[0] += a0;
-    acc[1] += a1;
-    acc[2] += a2;
-    acc[3] += a3;
+    acc[0] = nn_wrap_add(acc[0], (int32_t)a0);
+    acc[1] = nn_wrap_add(acc[1], (int32_t)a1);
+    acc[2] = nn_wrap_add(acc[2], (int32_t)a2);
+    acc[3] = nn_wrap_add(acc[3], (int32_t)a3);
 #endif
 }
 
@@ -136,7 +136,7 @@ size_t nn_conv_fast_scratch(const nn_conv_params *p)
 static void emit(const nn_conv_params *p, const int32_t *r, int oc0, int n, int8_t *o)
 {
     for (int j = 0; j < n; j++)
-        o[oc0 + j] = nn_requant(p, r[j] + p->bias_fold[oc0 + j], oc0 + j);
+        o[oc0 + j] = nn_requant(p, nn_wrap_add(r[j], p->bias_fold[oc0 + j]), oc0 + j);
 }
 
 void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int16_t *scratch)

@@ -15,7 +15,7 @@ void nn_conv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w, 
             for (int ox = 0; ox < p->out_w; ox++)
                 for (int oc = 0; oc < p->out_c; oc++) {
                     int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-                    int32_t acc = 0;
+                    uint32_t acc = 0; /* wraps like TFLite's int32 on real hardware, no UB */
                     for (int ky = 0; ky < p->k_h; ky++) {
                         int iy = iy0 + ky * p->dil_h;
                         if (iy < 0 || iy >= p->in_h) continue;
@@ -27,12 +27,12 @@ void nn_conv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w, 
                             const int8_t *f =
                                 w + (((size_t)oc * p->k_h + ky) * p->k_w + kx) * p->in_c;
                             for (int ic = 0; ic < p->in_c; ic++)
-                                acc += (int32_t)f[ic] * ((int32_t)x[ic] + p->in_offset);
+                                acc += (uint32_t)((int32_t)f[ic] * ((int32_t)x[ic] + p->in_offset));
                         }
                     }
-                    if (bias) acc += bias[oc];
+                    if (bias) acc += (uint32_t)bias[oc];
                     out[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
-                        nn_requant(p, acc, oc);
+                        nn_requant(p, (int32_t)acc, oc);
                 }
 }
 
@@ -75,7 +75,7 @@ void nn_dwconv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w
                     for (int m = 0; m < p->depth_mult; m++) {
                         int oc = ic * p->depth_mult + m;
                         int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-                        int32_t acc = 0;
+                        uint32_t acc = 0;
                         for (int ky = 0; ky < p->k_h; ky++) {
                             int iy = iy0 + ky * p->dil_h;
                             if (iy < 0 || iy >= p->in_h) continue;
@@ -85,12 +85,12 @@ void nn_dwconv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w
                                 int32_t x =
                                     in[(((size_t)b * p->in_h + iy) * p->in_w + ix) * p->in_c + ic];
                                 int32_t f = w[((size_t)ky * p->k_w + kx) * p->out_c + oc];
-                                acc += f * (x + p->in_offset);
+                                acc += (uint32_t)(f * (x + p->in_offset));
                             }
                         }
-                        if (bias) acc += bias[oc];
+                        if (bias) acc += (uint32_t)bias[oc];
                         out[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
-                            nn_requant(p, acc, oc);
+                            nn_requant(p, (int32_t)acc, oc);
                     }
 }
 

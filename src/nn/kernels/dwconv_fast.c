@@ -112,14 +112,15 @@ void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t 
                 }
 #endif
                 for (; c < C; c++) {
-                    int32_t acc = bias ? bias[c] : 0;
+                    uint32_t acc = bias ? (uint32_t)bias[c] : 0; /* wrapping, as the SIMD form */
                     for (int ky = 0; ky < kh; ky++) {
                         const int16_t *xr = x0 + (size_t)ky * row_len + c;
                         const int16_t *wr = w16 + (size_t)ky * kw * C + c;
                         for (int kx = 0; kx < kw; kx++)
-                            acc += (int32_t)xr[(size_t)kx * p->dil_w * C] * wr[(size_t)kx * C];
+                            acc += (uint32_t)((int32_t)xr[(size_t)kx * p->dil_w * C] *
+                                              wr[(size_t)kx * C]);
                     }
-                    o[c] = nn_requant(p, acc, c);
+                    o[c] = nn_requant(p, (int32_t)acc, c);
                 }
             }
         }

@@ -79,12 +79,13 @@ static rune_status fc_eval_ref(const nn_exec *x, const nn_op *op)
         int8_t *out = nn_data(x, nn_out(g, op, 0));
         for (int b = 0; b < p->batches; b++)
             for (int u = 0; u < p->units; u++) {
-                int32_t acc = 0;
+                uint32_t acc =
+                    0; /* wrapping: defined for any file, equal to TFLite's when it fits */
                 for (int d = 0; d < D; d++)
-                    acc += (int32_t)w[(size_t)u * D + d] *
-                           ((int32_t)in[(size_t)b * D + d] + p->c.in_offset);
-                if (bias) acc += bias[u];
-                out[(size_t)b * p->units + u] = nn_requant(&p->c, acc, u);
+                    acc += (uint32_t)((int32_t)w[(size_t)u * D + d] *
+                                      ((int32_t)in[(size_t)b * D + d] + p->c.in_offset));
+                if (bias) acc += (uint32_t)bias[u];
+                out[(size_t)b * p->units + u] = nn_requant(&p->c, (int32_t)acc, u);
             }
     } else {
         const float *in = nn_data(x, nn_in(g, op, 0)), *w = nn_in(g, op, 1)->data;
@@ -122,11 +123,12 @@ static rune_status fc_eval(const nn_exec *x, const nn_op *op)
             nn_dot16x4(row, p->c.w16 + (size_t)u * k16, k16, k16, acc);
             for (int j = 0; j < 4; j++)
                 out[(size_t)b * p->units + u + j] =
-                    nn_requant(&p->c, acc[j] + p->c.bias_fold[u + j], u + j);
+                    nn_requant(&p->c, nn_wrap_add(acc[j], p->c.bias_fold[u + j]), u + j);
         }
         for (; u < p->units; u++) {
             int32_t acc = nn_dot16(row, p->c.w16 + (size_t)u * k16, k16);
-            out[(size_t)b * p->units + u] = nn_requant(&p->c, acc + p->c.bias_fold[u], u);
+            out[(size_t)b * p->units + u] =
+                nn_requant(&p->c, nn_wrap_add(acc, p->c.bias_fold[u]), u);
         }
     }
     return RUNE_OK;

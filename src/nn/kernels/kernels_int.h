@@ -49,7 +49,7 @@ rune_status nn_check_bias(const nn_tensor *bias, rune_nn_type want, int n_ch, ru
 /* Requantize an int32 accumulator (bias included) for output channel c. */
 static inline int8_t nn_requant(const nn_conv_params *p, int32_t acc, int c)
 {
-    int32_t v = nn_mbqm(acc, p->mult[c], p->shift[c]) + p->out_offset;
+    int64_t v = (int64_t)nn_mbqm(acc, p->mult[c], p->shift[c]) + p->out_offset;
     if (v < p->act_min) v = p->act_min;
     if (v > p->act_max) v = p->act_max;
     return (int8_t)v;
