@@ -109,7 +109,7 @@ static rune_status eval(const nn_exec *x, const nn_op *op)
                 const int8_t *s8 = (const int8_t *)src;
                 int8_t *d8 = (int8_t *)dst;
                 for (size_t i = 0; i < ci->run; i++) {
-                    int32_t q = (int32_t)roundf(s8[i] * ci->scale + ci->bias) + zo;
+                    int32_t q = nnops_f2i(roundf(s8[i] * ci->scale + ci->bias), 0) + zo;
                     d8[i] = (int8_t)nnops_clamp(q, -128, 127);
                 }
             }

@@ -21,6 +21,17 @@ static inline int32_t nnops_clamp(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* A rounded float result as int32 for requantization: saturated to +-2^30 (far outside int8, so
+ * the caller's clamp decides), NaN -> nan_value. Models with absurd scales (inf, denormal) reach
+ * here with inf/NaN; TFLite leaves that undefined, we keep it defined. */
+static inline int32_t nnops_f2i(double v, int32_t nan_value)
+{
+    if (v != v) return nan_value;
+    if (v > 1073741824.0) return 1073741824;
+    if (v < -1073741824.0) return -1073741824;
+    return (int32_t)v;
+}
+
 /* "[1,2,3]" into buf (always NUL-terminated); returns buf. */
 const char *nnops_dims_str(int ndims, const int32_t *dims, char *buf, size_t n);
 /* RUNE_E_INVALID unless t has exactly the given shape ("output 0 shape [..] must be [..]"). */

@@ -115,9 +115,8 @@ static rune_status eval(const nn_exec *x, const nn_op *op)
     MEAN_SUM(acc, src);
     for (size_t i = 0; i < n_out; i++) {
         float mean = (float)acc[i] / (float)p->count;
-        float r = roundf(mean * p->scale + p->bias) + (float)out->zero_point;
-        r = r > 127.0f ? 127.0f : r < -128.0f ? -128.0f : r;
-        dst[i] = (int8_t)r;
+        int32_t q = nnops_f2i(roundf(mean * p->scale + p->bias), 0) + out->zero_point;
+        dst[i] = (int8_t)nnops_clamp(q, -128, 127);
     }
     return RUNE_OK;
 }

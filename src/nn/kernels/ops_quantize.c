@@ -54,15 +54,7 @@ static rune_status eval(const nn_exec *x, const nn_op *op)
         double scale = out->scale;
         for (size_t i = 0; i < n; i++) {
             double r = round(src[i] / scale);
-            int32_t q;
-            if (r != r)
-                q = zo;
-            else if (r > 1e6)
-                q = 127;
-            else if (r < -1e6)
-                q = -128;
-            else
-                q = (int32_t)r + zo;
+            int32_t q = nnops_f2i(r, 0) + zo; /* NaN -> the zero point */
             dst[i] = (int8_t)nnops_clamp(q, -128, 127);
         }
         return RUNE_OK;

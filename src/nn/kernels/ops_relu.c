@@ -20,11 +20,11 @@ rune_status nnops_relu_prepare(nn_model *m, nn_graph *g, nn_op *op, float cap, r
     if (!p) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     if (in->type == RUNE_NN_INT8) {
         nn_quantize_multiplier((double)in->scale / out->scale, &p->mult, &p->shift);
-        int32_t lo = out->zero_point + (int32_t)roundf(0.0f / out->scale);
+        int32_t lo = out->zero_point + nnops_f2i(roundf(0.0f / out->scale), 0);
         p->lo = lo > -128 ? lo : -128;
         p->hi = 127;
         if (cap > 0) {
-            int32_t hi = out->zero_point + (int32_t)roundf(cap / out->scale);
+            int32_t hi = out->zero_point + nnops_f2i(roundf(cap / out->scale), 127);
             p->hi = hi < 127 ? hi : 127;
         }
     }

@@ -177,7 +177,7 @@ void nnops_lut_fill(nnops_lut *lut, const nn_tensor *in, const nn_tensor *out, f
     for (int32_t v = -128; v <= 127; v++) {
         float x = in->scale * (float)(v - in->zero_point);
         float y = roundf(f(x) * inv);
-        int32_t q = (int32_t)y + out->zero_point;
+        int32_t q = nnops_f2i(y, 0) + out->zero_point;
         lut->table[(uint8_t)(int8_t)v] = (int8_t)nnops_clamp(q, -128, 127);
     }
 }
