@@ -24,42 +24,45 @@
  *   3. Runefile.yml (YAML, version 1): see src/runefile/yml.c for the schema.
  *
  * Text syntax in detail (src/runefile/text.c):
- *   - One directive per line; directives are case-insensitive; `#` at the start of a word starts a
- *     comment to the end of the line; `\` at the end of a line continues it. Words are separated by
- *     blanks; a word may hold `[...]`, `<...>` and `"..."` groups that contain blanks, but not a
- * newline.
- *   - FROM IMAGE: the base image; exactly one, before every other directive.
- *   - CAPABILITY KIND NAME [key value]...        (paper form: kind first, bare key value pairs)
- *     CAPABILITY[<OUT>] NAME KIND [--args]       (later form: name first)
- *     KIND is SOUND (AUDIO is the paper's name for it), IMAGE, ACCEL, RAND or RAW.
- *   - PROC_BLOCK SOURCE NAME [args]              (paper form, chosen when untyped and SOURCE has a
- *     PROC_BLOCK[<IN,OUT>] NAME SOURCE [args]     `/` or `.` and NAME does not, or both are plain
- * words) SOURCE is a proc block name (runicos/fft, fft) or a path to a C file (./mine.c).
- *   - MODEL PATH NAME [input DIMS] [output DIMS] [args]   (paper form, PATH first)
- *     MODEL[<IN,OUT>] NAME PATH [args]
- *   - OUT KIND [NAME] [args]: KIND serial, tensor or file; NAME defaults to KIND.
- *   - RUN A B C ...: a chain A.0 -> B, B.0 -> C, ... Each element may name an output port of its
- * stage as `name.N` (then that port feeds the next stage). Several RUN lines may share stages: a
- * stage's input ports are numbered in the order edges into it appear (fan-in), an output port may
- * feed any number of stages (fan-out). An OUT stage that no RUN line mentions is fed by the last
- * stage of the last RUN line (the paper's convention: `RUN audio fft model` then `OUT serial`).
- *   - RESOURCE NAME --path FILE | --inline TEXT [--type string|binary]
- *   - Arguments: `--key value`, `--key=value`, `--flag` (value "true"), bare `key value` pairs
- * (paper form). A value `[a, b]` or one holding commas (`silence,unknown,yes,no`) is a list.
- *   - Types: `<T>` for one port, `<IN,OUT>` for one input and one output, `(T,T)` groups several
- * ports: `PROC_BLOCK<(I8[4],I8[4]),F32[2]>`. T is ELEM[DIMS] with ELEM one of U8 I8 U16 I16 U32 I32
- * F32 F64 UTF8 (case-insensitive) and DIMS like [1,96,96,1]; `[DIMS]` alone means any element type.
+ *   One directive per line; directives are case-insensitive. `#` at the start of a word starts a
+ *   comment to the end of the line; `\` at the end of a line continues it. Words are separated by
+ *   blanks; a word may hold `[...]`, `<...>` and `"..."` groups with blanks, but no newline.
+ *
+ *   FROM IMAGE                         the base image: exactly one, before every other directive
+ *   CAPABILITY KIND NAME [k v]...      paper form: kind first, bare `key value` pairs
+ *   CAPABILITY[<OUT>] NAME KIND [args] later form: name first
+ *       KIND, in capitals: SOUND (AUDIO is the paper's name for it), IMAGE, ACCEL, RAND, RAW
+ *   PROC_BLOCK SOURCE NAME [args]      paper order, chosen when untyped and SOURCE has a `/`, `.`
+ *   PROC_BLOCK[<IN,OUT>] NAME SOURCE   or `#` and NAME has none (two plain words: paper order)
+ *       SOURCE: a proc block name (runicos/fft, fft) or a path to a C file (./mine.c)
+ *   MODEL PATH NAME [input DIMS] [output DIMS] [args]   paper form
+ *   MODEL[<IN,OUT>] NAME PATH [args]
+ *   OUT KIND [NAME] [args]             KIND serial, tensor or file; NAME defaults to KIND
+ *   RESOURCE NAME --path FILE | --inline TEXT [--type string|binary]
+ *   RUN A B C ...                      a chain A.0 -> B, B.0 -> C, ...
+ *
+ *   RUN: an element may name an output port as `name.N` (that port feeds the next stage). Several
+ *   RUN lines may share stages: a stage's input ports are numbered in the order edges into it
+ *   appear (fan-in); an output port may feed any number of stages (fan-out). An OUT stage that no
+ *   RUN line mentions is fed by the last stage of the last RUN line (the paper's convention:
+ *   `RUN audio fft model` then `OUT serial`).
+ *   Arguments: `--key value`, `--key=value`, `--flag` (value "true"), bare `key value` pairs.
+ *   A value `[a, b]` or one holding commas outside quotes (`silence,unknown,yes,no`) is a list.
+ *   Types: `<T>` for one port, `<IN,OUT>` for one input and one output; `(T,T)` groups ports:
+ *   `PROC_BLOCK<(I8[4],I8[4]),F32[2]>`. T is ELEM[DIMS], ELEM one of U8 I8 U16 I16 U32 I32 F32
+ *   F64 UTF8 (any case), DIMS like [1,96,96,1]; `[DIMS]` alone means any element type, ELEM alone
+ *   any shape.
  *
  * The paper's implied types (so its listing checks against a FULLY_CONNECTED [150,1] -> [1] model):
- *   - CAPABILITY AUDIO/SOUND: `hz` is the sample rate; `samples` the number of 16-bit samples
- * delivered per run, so the output is I16[samples]; without `samples` it is I16[hz * seconds]
- * (`seconds` defaults to 1; `ms` may be given instead). `sample-size` is the capture buffer in
- * bytes the host reserves; it must hold the samples (>= 2 * samples).
- *   - MODEL `input DIMS` / `output DIMS` declare the model's input and output shapes; a bare number
- * N means [N]. The element type is whatever the model says. Other capabilities: IMAGE `width`
- * `height` [`pixel-format` rgb8|bgr8|grayscale (default rgb8)] gives U8[1,height,width,channels];
- * ACCEL `samples` N gives F32[N,3]; RAND `count` N (or `n`) gives U8[N] (or the declared element
- * type); RAW has only its declared type.
+ *   CAPABILITY AUDIO/SOUND: `hz` is the sample rate and `samples` the number of 16-bit samples
+ *   delivered per run, so the output is I16[samples]; without `samples` it is I16[hz * seconds]
+ *   (`seconds` defaults to 1; `ms` may be given instead). `sample-size` is the capture buffer in
+ *   bytes the host reserves; it must hold the samples (>= 2 * samples).
+ *   MODEL `input DIMS` / `output DIMS` declare the model's input and output shapes; a bare number
+ *   N means [N]. The element type is whatever the model file says.
+ * Other capabilities: IMAGE `width` `height` [`pixel-format` rgb8|bgr8|grayscale, default rgb8]
+ * gives U8[1,height,width,channels]; ACCEL `samples` N gives F32[N,3]; RAND `count` N (or `n`)
+ * gives U8[N] (or the declared element type); RAW has only its declared type.
  *
  * Ownership: a rune_runefile owns every string and array reachable from it; free it with
  * rune_runefile_free (accepts NULL). Fields are public for reading; do not modify them except
@@ -243,8 +246,9 @@ uint64_t rune_rf_type_count(const rune_rf_type *t);
 
 /*
  * Type checking. The caller provides what it knows of models and proc blocks through a resolver, so
- * this part depends on neither the model engine nor the proc-block catalog. A NULL callback means
- * "unknown": the stage's declared types are then used as they are (and must exist).
+ * this part depends on neither the model engine nor the proc-block catalog. A NULL callback (or a
+ * proc_block answer RUNE_E_NOT_FOUND) means "unknown": the stage's declared output types are then
+ * used as they are (and must exist); undeclared input types accept whatever flows in.
  *
  * model: fill sig with the model's input and output tensor types (path as written; the resolver
  *   resolves it against the Runefile's directory).
