@@ -105,6 +105,32 @@ TEST(concatenation_int8_requantizes)
     }
 }
 
+/* fuzz_tflite found: an input scale of 3e38 against an output scale of 1e-38 made the requantize
+ * factor inf and its bias NaN (0 * inf), and the float -> int conversion undefined. Defined now:
+ * NaN maps to the zero point, infinities saturate. */
+TEST(regression_concat_absurd_scales)
+{
+    int32_t da[2] = {1, 4}, od[2] = {1, 8};
+    int8_t a[4] = {1, -1, 0, 100}, b[4] = {5, 6, 7, 8}, out[8];
+    op_model om;
+    om_begin(&om);
+    int ta = t_i8(om.w, 2, da, 3e38f, 0), tb = t_i8(om.w, 2, da, 3e38f, -5);
+    om.graph_in[0] = ta;
+    om.graph_in[1] = tb;
+    om.n_graph_in = 2;
+    om.out = t_i8(om.w, 2, od, 1e-38f, -3);
+    rune_nnw_options o = rune_nnw_opts_concat(1, 0);
+    const void *ip[2] = {a, b};
+    size_t il[2] = {4, 4};
+    rune_error err = {0};
+    CHECK_OK(om_run(&om, RUNE_NNW_OP_CONCATENATION, (int[]){ta, tb}, 2, &o, ip, il, out, 8, &err),
+             &err);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(out[i], -3); /* NaN -> zero point */
+    for (int i = 4; i < 8; i++)
+        CHECK_EQ_INT(out[i], 127); /* +inf saturates */
+}
+
 TEST(pad)
 {
     int32_t id[3] = {2, 3, 2}, pads[6] = {1, 0, 0, 2, 3, 1}, od[3] = {3, 5, 6};
@@ -432,6 +458,7 @@ int main(void)
 {
     RUN(concatenation_float);
     RUN(concatenation_int8_requantizes);
+    RUN(regression_concat_absurd_scales);
     RUN(pad);
     RUN(squeeze_expand_dims);
     RUN(strided_slice);
