@@ -32,6 +32,7 @@ static int stub_echo(void *ud, rune_smp_request *req, rune_cbor_enc *out)
         else
             rune_cbor_put_uint(out, it->type);
     }
+    req->group_err = d->n % 2;
     return (d->n % 7 == 3) ? RUNE_SMP_ERR_BADSTATE : RUNE_SMP_ERR_OK;
 }
 
@@ -63,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n > 0) {
         if (rune_smp_msg_decode(rsp, n, &check, &err) != RUNE_OK) abort();
         char rsn[64];
-        rune_smp_msg_rc(&check, rsn, sizeof rsn);
+        int group;
+        rune_smp_msg_rc(&check, &group, rsn, sizeof rsn);
     }
     return 0;
 }

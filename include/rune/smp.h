@@ -269,21 +269,27 @@ rune_status rune_smp_msg_decode(const uint8_t *buf, size_t len, rune_smp_msg *m,
 rune_status rune_smp_msg_build(const rune_smp_hdr *h, const uint8_t *body, size_t body_len,
                                uint8_t *out, size_t cap, size_t *out_len, rune_error *err);
 
-/* The error a response carries: rc from "rc" or from "err" {group, rc}, 0 when none. A "rsn" text
- * is copied into rsn when given. */
-int rune_smp_msg_rc(const rune_smp_msg *m, char *rsn, size_t rsn_cap);
+/* The error a response carries, 0 when none: an SMP-level rc ("rc", RUNE_SMP_ERR_*; *err_group =
+ * -1) or an SMP v2 group error ("err": {group, rc}; *err_group = group, rc in that group's codes).
+ * err_group may be NULL. A "rsn" text is copied into rsn when given. */
+int rune_smp_msg_rc(const rune_smp_msg *m, int *err_group, char *rsn, size_t rsn_cap);
 
 /* ---- server side: the dispatcher ------------------------------------------------------------ */
 
-/* What a handler sees: the decoded request, and room for a reason text sent with an error. */
+/* What a handler sees: the decoded request, room for a reason text sent with an error, and whether
+ * its error rc is one of its group's own codes. */
 typedef struct rune_smp_request {
     const rune_smp_msg *msg;
     char rsn[128];
+    bool group_err; /* set by the handler: v2 answers carry the rc as "err" {group, rc} */
 } rune_smp_request;
 
 /* A handler writes the key/value pairs of its response into rsp (the dispatcher has opened the map
  * and closes it) and returns RUNE_SMP_ERR_OK, or an error rc: then its pairs are discarded and the
- * response carries the rc (v1 "rc", v2 "err") and req->rsn when set. */
+ * response carries "rc": rc (an SMP-level RUNE_SMP_ERR_* code), or for a v2 request with
+ * req->group_err set "err": {"group", "rc"}, plus req->rsn when set. In the RUNE group the group
+ * codes are the RUNE_SMP_ERR_* values too. Errors of the dispatcher itself (a body that does not
+ * decode: EINVAL, no handler: ENOTSUP, an answer too large: EMSGSIZE) are always "rc". */
 typedef int (*rune_smp_handler_fn)(void *ud, rune_smp_request *req, rune_cbor_enc *rsp);
 
 /* A server is not thread-safe: one thread receives, handles and answers (handlers may hand work

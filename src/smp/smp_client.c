@@ -90,11 +90,19 @@ rune_status rune_smp_client_request(rune_smp_client *c, uint8_t op, uint16_t gro
             const rune_smp_hdr *r = &c->rsp->hdr;
             if (r->op != op + 1 || r->seq != h.seq || r->group != group || r->id != id) continue;
             char rsn[128];
-            int rc = rune_smp_msg_rc(c->rsp, rsn, sizeof rsn);
-            if (rc != 0) {
+            int egroup = -1;
+            int rc = rune_smp_msg_rc(c->rsp, &egroup, rsn, sizeof rsn);
+            if (rc != 0 && egroup >= 0 && egroup < RUNE_SMP_GROUP_RUNE) {
+                /* a standard group's own code: we do not know its meaning */
+                st = RUNE_ERR(err, RUNE_E_PROTOCOL,
+                              "device answered group %u command %u: group %d error %d%s%s", group,
+                              id, egroup, rc, rsn[0] ? ": " : "", rsn);
+            } else if (rc != 0) {
                 st = RUNE_ERR(err, rc_status(rc),
                               "device answered group %u command %u: rc %d (%s)%s%s", group, id, rc,
                               rune_smp_err_name(rc), rsn[0] ? ": " : "", rsn);
+            }
+            if (rc != 0) {
                 if (err) err->code = rc;
                 return st;
             }

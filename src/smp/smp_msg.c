@@ -95,18 +95,26 @@ rune_status rune_smp_msg_build(const rune_smp_hdr *h, const uint8_t *body, size_
     return RUNE_OK;
 }
 
-int rune_smp_msg_rc(const rune_smp_msg *m, char *rsn, size_t rsn_cap)
+int rune_smp_msg_rc(const rune_smp_msg *m, int *err_group, char *rsn, size_t rsn_cap)
 {
     const rune_cbor_doc *d = &m->doc;
     int rc = 0;
+    if (err_group) *err_group = -1;
     long i = rune_cbor_map_find(d, 0, "rc");
     if (i >= 0 && d->items[i].type == RUNE_CBOR_UINT)
         rc = d->items[i].v.u > 0xffff ? RUNE_SMP_ERR_UNKNOWN : (int)d->items[i].v.u;
     long e = rune_cbor_map_find(d, 0, "err");
-    if (e >= 0) {
+    if (rc == 0 && e >= 0) {
         long r = rune_cbor_map_find(d, (uint32_t)e, "rc");
-        if (r >= 0 && d->items[r].type == RUNE_CBOR_UINT && d->items[r].v.u != 0)
+        long g = rune_cbor_map_find(d, (uint32_t)e, "group");
+        if (r >= 0 && d->items[r].type == RUNE_CBOR_UINT && d->items[r].v.u != 0) {
             rc = d->items[r].v.u > 0xffff ? RUNE_SMP_ERR_UNKNOWN : (int)d->items[r].v.u;
+            if (err_group)
+                *err_group =
+                    g >= 0 && d->items[g].type == RUNE_CBOR_UINT && d->items[g].v.u <= 0xffff
+                        ? (int)d->items[g].v.u
+                        : (int)m->hdr.group;
+        }
     }
     if (rsn && rsn_cap) {
         rsn[0] = 0;

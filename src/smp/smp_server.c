@@ -99,10 +99,12 @@ static const handler *find(const rune_smp_server *s, uint16_t group, uint8_t id,
     return NULL;
 }
 
-/* The pairs of an error response: v1 {"rc": rc}, v2 {"err": {"group", "rc"}}; "rsn" when given. */
-static void put_error(rune_cbor_enc *e, const rune_smp_hdr *h, int rc, const char *rsn)
+/* The pairs of an error response: {"rc": rc}, or for a v2 group error {"err": {"group", "rc"}};
+ * "rsn" when given. */
+static void put_error(rune_cbor_enc *e, const rune_smp_hdr *h, int rc, const char *rsn,
+                      bool group_err)
 {
-    if (h->version == RUNE_SMP_V2) {
+    if (group_err && h->version == RUNE_SMP_V2) {
         rune_cbor_put_textz(e, "err");
         rune_cbor_put_map(e, 2);
         rune_cbor_put_textz(e, "group");
@@ -150,6 +152,7 @@ rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_
     rune_error_clear(&derr);
     rune_status ret = rune_smp_msg_decode(req, req_len, s->msg, &derr);
     int rc;
+    bool handled = false; /* the rc comes from a handler, not from the dispatcher */
     if (ret != RUNE_OK) {
         rc = RUNE_SMP_ERR_INVAL;
         smp_strcat2(r.rsn, sizeof r.rsn, "", derr.msg);
@@ -160,6 +163,7 @@ rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_
             rc = RUNE_SMP_ERR_NOTSUP;
         } else {
             rc = hd->fn(hd->ud, &r, &e);
+            handled = rc != RUNE_SMP_ERR_OK;
             if (rc == RUNE_SMP_ERR_OK && e.overflow) {
                 rc = RUNE_SMP_ERR_MSGSIZE;
                 snprintf(r.rsn, sizeof r.rsn, "response of %zu bytes does not fit", e.len);
@@ -169,7 +173,7 @@ rune_status rune_smp_server_handle(rune_smp_server *s, const uint8_t *req, size_
     if (rc != RUNE_SMP_ERR_OK) {
         e.len = start;
         e.overflow = false;
-        put_error(&e, &h, rc, r.rsn);
+        put_error(&e, &h, rc, r.rsn, handled && r.group_err);
     }
     rune_cbor_put_break(&e);
     if (e.overflow || e.len > 0xffff)

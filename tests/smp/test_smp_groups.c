@@ -15,7 +15,13 @@ static int h_image_state(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
     if (rune_cbor_get_bytes(&req->msg->doc, 0, "hash", &hash, &hl, NULL) == RUNE_OK) {
         bool confirm = false;
         rune_cbor_get_bool(&req->msg->doc, 0, "confirm", &confirm, NULL);
-        if (hl != 32 || memcmp(hash, slots[1].hash, 32) != 0) {
+        if (hl != 32) {
+            /* a group-specific code (as a standard device would send for a bad hash) */
+            req->group_err = true;
+            snprintf(req->rsn, sizeof req->rsn, "hash must be 32 bytes");
+            return 3;
+        }
+        if (memcmp(hash, slots[1].hash, 32) != 0) {
             snprintf(req->rsn, sizeof req->rsn, "no image with that hash");
             return RUNE_SMP_ERR_NOENT;
         }
@@ -150,9 +156,14 @@ TEST(groups_round_trip)
     /* room for one slot only: the first is kept */
     CHECK_OK(rune_smp_image_state(&c, NULL, 0, false, got, 1, &n, &err), &err);
     CHECK_EQ_INT(n, 1);
-    CHECK_STATUS(rune_smp_image_state(&c, slots[0].hash, 16, true, got, 4, &n, &err),
-                 RUNE_E_NOT_FOUND);
+    uint8_t other[32] = {1};
+    CHECK_STATUS(rune_smp_image_state(&c, other, 32, true, got, 4, &n, &err), RUNE_E_NOT_FOUND);
     CHECK_CONTAINS(err.msg, "no image with that hash");
+    /* a v2 group error of a standard group: its code means nothing to us */
+    CHECK_STATUS(rune_smp_image_state(&c, slots[0].hash, 16, true, got, 4, &n, &err),
+                 RUNE_E_PROTOCOL);
+    CHECK_CONTAINS(err.msg, "group 1 error 3: hash must be 32 bytes");
+    CHECK_EQ_INT(err.code, 3);
 
     seen s = {0};
     CHECK_OK(rune_smp_rune_status(&c, NULL, on_rune, &s, &err), &err);

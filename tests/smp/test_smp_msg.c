@@ -103,6 +103,7 @@ static int failing(void *ud, rune_smp_request *req, rune_cbor_enc *rsp_enc)
     rune_cbor_put_textz(rsp_enc, "partial"); /* must be discarded */
     rune_cbor_put_uint(rsp_enc, 1);
     snprintf(req->rsn, sizeof req->rsn, "rune \"x\" is not installed");
+    req->group_err = true;
     return RUNE_SMP_ERR_NOENT;
 }
 
@@ -139,7 +140,7 @@ TEST(dispatcher)
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
     CHECK_EQ_INT(msg.hdr.op, RUNE_SMP_OP_WRITE_RSP);
     CHECK_EQ_INT(msg.hdr.seq, 42);
-    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, 0), 0);
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, NULL, 0), 0);
     char out[16];
     CHECK_OK(rune_cbor_get_textz(&msg.doc, 0, "r", out, sizeof out, &err), &err);
     CHECK_STR(out, "abc");
@@ -164,7 +165,7 @@ TEST(dispatcher)
     CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_EQ_INT(echo_calls, 4);
 
-    /* unknown command: v1 "rc": 8, v2 "err": {group, rc} */
+    /* unknown command: "rc": 8, in v1 and in v2 (an SMP-level error, not a group's) */
     n = build(m, RUNE_SMP_OP_READ, RUNE_SMP_V1, 9, 3, 1, NULL, 0);
     CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
@@ -175,29 +176,40 @@ TEST(dispatcher)
     CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
     CHECK_EQ_INT(msg.hdr.version, RUNE_SMP_V2);
-    long e = rune_cbor_map_find(&msg.doc, 0, "err");
-    CHECK(e > 0);
-    CHECK_OK(rune_cbor_get_uint(&msg.doc, (uint32_t)e, "group", &rc, &err), &err);
-    CHECK_EQ_INT(rc, 9);
-    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, 0), RUNE_SMP_ERR_NOTSUP);
-    CHECK(rune_cbor_map_find(&msg.doc, 0, "rc") < 0);
+    CHECK(rune_cbor_map_find(&msg.doc, 0, "err") < 0);
+    int eg = 0;
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, &eg, NULL, 0), RUNE_SMP_ERR_NOTSUP);
+    CHECK_EQ_INT(eg, -1);
 
-    /* a handler's error: its pairs are dropped, the reason is kept */
+    /* a handler's group error: v2 "err" {group, rc}; its pairs are dropped, the reason is kept */
     n = build(m, RUNE_SMP_OP_WRITE, RUNE_SMP_V2, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_START, 3, NULL,
               0);
     CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
     char rsn[64];
-    CHECK_EQ_INT(rune_smp_msg_rc(&msg, rsn, sizeof rsn), RUNE_SMP_ERR_NOENT);
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, &eg, rsn, sizeof rsn), RUNE_SMP_ERR_NOENT);
+    CHECK_EQ_INT(eg, RUNE_SMP_GROUP_RUNE);
+    long e = rune_cbor_map_find(&msg.doc, 0, "err");
+    CHECK(e > 0);
+    CHECK_OK(rune_cbor_get_uint(&msg.doc, (uint32_t)e, "group", &rc, &err), &err);
+    CHECK_EQ_INT(rc, RUNE_SMP_GROUP_RUNE);
+    CHECK(rune_cbor_map_find(&msg.doc, 0, "rc") < 0);
     CHECK_STR(rsn, "rune \"x\" is not installed");
     CHECK(rune_cbor_map_find(&msg.doc, 0, "partial") < 0);
+    /* the same handler error to a v1 request: "rc" */
+    n = build(m, RUNE_SMP_OP_WRITE, RUNE_SMP_V1, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_START, 33, NULL,
+              0);
+    CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
+    CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, &eg, NULL, 0), RUNE_SMP_ERR_NOENT);
+    CHECK_EQ_INT(eg, -1);
 
     /* an answer too large for the message: EMSGSIZE */
     n = build(m, RUNE_SMP_OP_READ, RUNE_SMP_V1, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_LOGS, 4, NULL,
               0);
     CHECK_OK(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
-    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, 0), RUNE_SMP_ERR_MSGSIZE);
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, NULL, 0), RUNE_SMP_ERR_MSGSIZE);
 
     /* a body that is not CBOR: the error, and an EINVAL answer that says why */
     const uint8_t junk[] = {0xa1, 0x61};
@@ -205,7 +217,7 @@ TEST(dispatcher)
     CHECK_STATUS(rune_smp_server_handle(s, m, n, rsp, sizeof rsp, &rn, &err), RUNE_E_MALFORMED);
     CHECK(rn > 0);
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
-    CHECK_EQ_INT(rune_smp_msg_rc(&msg, rsn, sizeof rsn), RUNE_SMP_ERR_INVAL);
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, rsn, sizeof rsn), RUNE_SMP_ERR_INVAL);
     CHECK_CONTAINS(rsn, "smp body: cbor: map declares 1 entries");
     /* the length past the end: EINVAL answer too */
     n = build(m, RUNE_SMP_OP_WRITE, RUNE_SMP_V1, 0, 0, 6, body, sizeof body);
@@ -304,7 +316,7 @@ static int upload_req(rune_smp_server *s, uint8_t seq, int64_t off, const uint8_
     rune_error err;
     CHECK_OK(rune_smp_server_handle(s, m, mn, rsp, sizeof rsp, &rn, &err), &err);
     CHECK_OK(rune_smp_msg_decode(rsp, rn, &msg, &err), &err);
-    return rune_smp_msg_rc(&msg, NULL, 0);
+    return rune_smp_msg_rc(&msg, NULL, NULL, 0);
 }
 
 static uint64_t rsp_off(void)
