@@ -9,8 +9,9 @@
  *   +-------------+--------+----------------+----------------+----------+----------+
  *   op: 0 read, 1 read response, 2 write, 3 write response.  ver: 0 = SMP v1, 1 = SMP v2.
  *
- * Errors travel in the body: v1 puts "rc" (an RUNE_SMP_ERR_* code) in the response map, v2 puts
- * "err": {"group": g, "rc": rc}; either may carry a "rsn" text. A response without them succeeded.
+ * Errors travel in the body: "rc" (an RUNE_SMP_ERR_* code) for SMP-level errors in v1 and v2, and
+ * in v2 "err": {"group": g, "rc": rc} for a group's own error codes; either may carry a "rsn" text.
+ * A response without them succeeded.
  *
  * The groups spoken here (request -> response body; R = read, W = write):
  *   OS (0)
