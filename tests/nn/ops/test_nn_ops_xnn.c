@@ -266,6 +266,25 @@ TEST(writer_models_exact_int8)
     CHECK_EQ_INT(r.fast_ops, have_xnn ? 4 : 0);
     CHECK(r.worst_rel == 0.0);
     CHECK_EQ_INT(r.int8_diffs, 0);
+
+    /* DEQUANTIZE alone over 8192 random int8 values (all 256 with near certainty), odd scales */
+    const float scales[3] = {0.0123457f, 3.3333333f, 1.0f / 3};
+    const int zps[3] = {-3, 127, -128};
+    for (int k = 0; k < 3; k++) {
+        CHECK_OK(rune_nnw_new(&w, &err), &err);
+        x = t_i8(w, 1, (int32_t[]){8192}, scales[k], zps[k]);
+        d = t_f32(w, 1, (int32_t[]){8192});
+        rune_nnw_add_op(w, RUNE_NNW_OP_DEQUANTIZE, &x, 1, &d, 1, NULL);
+        rune_nnw_set_io(w, &x, 1, &d, 1);
+        CHECK_OK(rune_nnw_finish(w, &bytes, &len, &err), &err);
+        rune_nnw_free(w);
+        if (!bytes) return;
+        r = compare(bytes, len, 10 + (uint32_t)k);
+        rune_free(bytes);
+        CHECK(r.ok);
+        CHECK_EQ_INT(r.fast_ops, have_xnn ? 1 : 0);
+        CHECK(r.worst_rel == 0.0);
+    }
 }
 
 /* Interpreters of one fast-path model in two threads at once give the single-thread results. */
