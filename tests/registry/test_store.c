@@ -259,6 +259,46 @@ TEST(store_allocation_failures)
     rm_tree(dir);
 }
 
+/* skopeo (containers/image) reads our layout and writes one we read back: the layout is OCI. */
+TEST(layout_interoperates_with_skopeo)
+{
+    if (access("/usr/bin/skopeo", X_OK) != 0) {
+        printf("SKIP layout_interoperates_with_skopeo: skopeo not installed\n");
+        return;
+    }
+    char ours[] = "/tmp/rune-oci-XXXXXX", theirs[] = "/tmp/rune-oci-XXXXXX";
+    CHECK(mkdtemp(ours) && mkdtemp(theirs));
+    rune_error err;
+    rune_oci_store *s = NULL, *t = NULL;
+    CHECK_OK(rune_oci_store_open(ours, &s, &err), &err);
+    size_t len;
+    uint8_t *rune = fixture_rune(SMALL_MODEL, "hw", &len, NULL, NULL);
+    char d[RUNE_DIGEST_STR_LEN], d2[RUNE_DIGEST_STR_LEN];
+    if (!s || !rune) return;
+    CHECK_OK(rune_oci_store_add_rune(s, rune, len, "hw:1.0", d, &err), &err);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "skopeo copy --quiet oci:%s:hw:1.0 oci:%s/copy:hw:2.0 >/dev/null 2>&1", ours, theirs);
+    CHECK_EQ_INT(system(cmd), 0);
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s/copy", theirs);
+    CHECK_OK(rune_oci_store_open(copy, &t, &err), &err);
+    if (t) {
+        CHECK_OK(rune_oci_store_resolve(t, "hw:2.0", d2, &err), &err);
+        CHECK_STR(d2, d); /* skopeo kept the manifest byte for byte */
+        uint8_t *got = NULL;
+        size_t glen = 0;
+        CHECK_OK(rune_oci_store_get_rune(t, "hw:2.0", &got, &glen, &err), &err);
+        CHECK(got && glen == len && memcmp(got, rune, len) == 0);
+        rune_free(got);
+    }
+    rune_oci_store_close(t);
+    rune_oci_store_close(s);
+    rune_free(rune);
+    rm_tree(ours);
+    rm_tree(theirs);
+}
+
 int main(void)
 {
     RUN(references_parse);
@@ -267,5 +307,6 @@ int main(void)
     RUN(corrupt_blob_refused);
     RUN(oci_json_readers_refuse_bad_documents);
     RUN(store_allocation_failures);
+    RUN(layout_interoperates_with_skopeo);
     return test_report();
 }
