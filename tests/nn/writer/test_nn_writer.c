@@ -257,6 +257,19 @@ TEST(paper_example_runs_int8)
     drop(bytes);
 }
 
+/* The same model twice gives the same bytes (runes embed model bytes and are content-addressed). */
+TEST(deterministic_output)
+{
+    uint8_t *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    rune_error err = {0};
+    CHECK_OK(rune_nnw_make_paper_example(RUNE_NNW_INT8, &a, &la, &err), &err);
+    CHECK_OK(rune_nnw_make_paper_example(RUNE_NNW_INT8, &b, &lb, &err), &err);
+    CHECK(a && b && la == lb && memcmp(a, b, la) == 0);
+    drop(a);
+    drop(b);
+}
+
 TEST(bad_arguments)
 {
     rune_nnw *w = NULL;
@@ -329,6 +342,7 @@ int main(void)
     RUN(quantization_and_big_codes);
     RUN(paper_example_runs_float);
     RUN(paper_example_runs_int8);
+    RUN(deterministic_output);
     RUN(bad_arguments);
     RUN(allocation_failures_leak_nothing);
     return test_report();
