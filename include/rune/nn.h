@@ -151,6 +151,10 @@ rune_status rune_nn_interp_invoke(rune_nn_interp *it, rune_error *err);
 /* Output i after invoke: pointer into the arena and its byte size. */
 rune_status rune_nn_interp_output(const rune_nn_interp *it, int i, const void **data, size_t *len,
                                   rune_error *err);
+/* Copy output i into dst (cap bytes): RUNE_E_ARG when cap is smaller than the tensor; *written
+ * (may be NULL) gets the byte count. The form WASI-NN's get_output needs. */
+rune_status rune_nn_interp_get_output(const rune_nn_interp *it, int i, void *dst, size_t cap,
+                                      size_t *written, rune_error *err);
 /* Data of any tensor of the main graph (constants: the weights). After invoke an intermediate
  * tensor holds its value only while no later tensor shared its memory: the last op's inputs and
  * the graph outputs always do; load with keep_tensors for all of them. NULL if out of range. */

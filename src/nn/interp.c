@@ -123,6 +123,23 @@ rune_status rune_nn_interp_output(const rune_nn_interp *it, int i, const void **
     return RUNE_OK;
 }
 
+rune_status rune_nn_interp_get_output(const rune_nn_interp *it, int i, void *dst, size_t cap,
+                                      size_t *written, rune_error *err)
+{
+    const void *src;
+    size_t len;
+    if (written) *written = 0;
+    rune_status st = rune_nn_interp_output(it, i, &src, &len, err);
+    if (st) return st;
+    if (!dst && len) return RUNE_ERR(err, RUNE_E_ARG, "rune_nn_interp_get_output: dst is NULL");
+    if (cap < len)
+        return RUNE_ERR(err, RUNE_E_ARG, "output %d needs %zu bytes, the buffer holds %zu", i, len,
+                        cap);
+    if (len) memcpy(dst, src, len);
+    if (written) *written = len;
+    return RUNE_OK;
+}
+
 const void *rune_nn_interp_tensor_data(const rune_nn_interp *it, int ti, size_t *len)
 {
     if (len) *len = 0;

@@ -116,6 +116,15 @@ static void hello_int8(int reference)
         const void *p;
         CHECK_OK(rune_nn_interp_output(l.it, 0, &p, NULL, &err), &err);
         CHECK_EQ_INT(*(const int8_t *)p, want[i]);
+        int8_t copy[2] = {0, 0};
+        size_t written = 99;
+        CHECK_STATUS(rune_nn_interp_get_output(l.it, 0, copy, 0, &written, &err), RUNE_E_ARG);
+        CHECK_CONTAINS(err.msg, "needs 1 bytes");
+        CHECK_EQ_INT(written, 0);
+        CHECK_OK(rune_nn_interp_get_output(l.it, 0, copy, sizeof copy, &written, &err), &err);
+        CHECK_EQ_INT(written, 1);
+        CHECK_EQ_INT(copy[0], want[i]);
+        CHECK_STATUS(rune_nn_interp_get_output(l.it, 1, copy, sizeof copy, NULL, &err), RUNE_E_ARG);
     }
 out:
     unload(&l);
