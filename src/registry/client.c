@@ -1,7 +1,8 @@
 /*
- * client.c - the OCI Distribution client: push, pull, tags, signature referrers (protocol summary
- * in rune/registry.h). Workload: a rune of a few MiB and two small blobs per push; blobs are sent
- * in PATCH chunks so large models stream through bounded requests.
+ * client.c - the OCI Distribution client: open/close, push and pull (protocol summary in
+ * rune/registry.h). Workload: a rune of a few MiB and two small blobs per push; blobs are sent in
+ * PATCH chunks so large models stream through bounded requests. Tags: client_tags.c; signature
+ * referrers: client_referrers.c.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -16,15 +17,6 @@
 #include "rune/alloc.h"
 #include "rune/container.h"
 #include "rune/registry.h"
-
-#define MANIFEST_MAX ((size_t)4 << 20)
-
-struct rune_registry {
-    rune_http http;
-    char base[300]; /* scheme://host */
-    size_t chunk;
-    char *username, *password;
-};
 
 rune_status rune_registry_open(const char *host, const rune_registry_opts *opts,
                                rune_registry **out, rune_error *err)
@@ -71,7 +63,7 @@ void rune_registry_close(rune_registry *r)
     rune_free(r);
 }
 
-static rune_status check_name(const char *name, rune_error *err)
+rune_status rune_reg_check_name(const char *name, rune_error *err)
 {
     rune_oci_ref ref;
     rune_status st = rune_oci_ref_parse(name, &ref, err);
@@ -81,7 +73,7 @@ static rune_status check_name(const char *name, rune_error *err)
 }
 
 /* Absolute URL of a Location header (which may be a path). */
-static void absolute(const rune_registry *r, const char *loc, char *out, size_t cap)
+void rune_reg_absolute(const rune_registry *r, const char *loc, char *out, size_t cap)
 {
     if (strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0)
         snprintf(out, cap, "%s", loc);
@@ -91,8 +83,8 @@ static void absolute(const rune_registry *r, const char *loc, char *out, size_t 
 
 /* ---- push ----------------------------------------------------------------------------------- */
 
-static rune_status push_blob(rune_registry *r, const char *name, const char *digest,
-                             const uint8_t *data, size_t len, rune_error *err)
+rune_status rune_reg_push_blob(rune_registry *r, const char *name, const char *digest,
+                               const uint8_t *data, size_t len, rune_error *err)
 {
     char url[3072];
     rune_http_resp resp = {0};
@@ -111,7 +103,7 @@ static rune_status push_blob(rune_registry *r, const char *name, const char *dig
         const char *hdrs[] = {"Content-Type: application/octet-stream", range, clen, NULL};
         snprintf(range, sizeof range, "Content-Range: %zu-%zu", off, off + n - 1);
         snprintf(clen, sizeof clen, "Content-Length: %zu", n);
-        absolute(r, resp.location, url, sizeof url);
+        rune_reg_absolute(r, resp.location, url, sizeof url);
         st = rune_http_do(&r->http, "PATCH", url, hdrs, data + off, n, &resp, err);
         if (st == RUNE_OK && resp.status != 202) st = rune_http_error(&resp, "PATCH", url, err);
         if (st == RUNE_OK && !resp.location[0])
@@ -120,7 +112,7 @@ static rune_status push_blob(rune_registry *r, const char *name, const char *dig
     }
     if (st == RUNE_OK) {
         char loc[2600], edig[128];
-        absolute(r, resp.location, loc, sizeof loc);
+        rune_reg_absolute(r, resp.location, loc, sizeof loc);
         char *e = curl_easy_escape(r->http.curl, digest, 0);
         snprintf(edig, sizeof edig, "%s", e ? e : digest);
         curl_free(e);
@@ -137,9 +129,9 @@ done:
     return st;
 }
 
-static rune_status put_manifest(rune_registry *r, const char *name, const char *ref,
-                                const char *media_type, const uint8_t *m, size_t mlen,
-                                char digest_out[RUNE_DIGEST_STR_LEN], rune_error *err)
+rune_status rune_reg_put_manifest(rune_registry *r, const char *name, const char *ref,
+                                  const char *media_type, const uint8_t *m, size_t mlen,
+                                  char digest_out[RUNE_DIGEST_STR_LEN], rune_error *err)
 {
     char url[1024], ctype[128], d[RUNE_DIGEST_STR_LEN];
     rune_digest_str(m, mlen, d);
@@ -162,7 +154,7 @@ rune_status rune_registry_push(rune_registry *r, rune_oci_store *store, const ch
                                char digest_out[RUNE_DIGEST_STR_LEN], rune_error *err)
 {
     char md[RUNE_DIGEST_STR_LEN];
-    rune_status st = check_name(name, err);
+    rune_status st = rune_reg_check_name(name, err);
     if (st == RUNE_OK && (!tag || !tag[0])) tag = "latest";
     if (st == RUNE_OK) st = rune_oci_store_resolve(store, local_ref, md, err);
     uint8_t *m = NULL;
@@ -175,11 +167,11 @@ rune_status rune_registry_push(rune_registry *r, rune_oci_store *store, const ch
         uint8_t *b;
         size_t blen;
         st = rune_oci_store_get_blob(store, d->digest, &b, &blen, err);
-        if (st == RUNE_OK) st = push_blob(r, name, d->digest, b, blen, err);
+        if (st == RUNE_OK) st = rune_reg_push_blob(r, name, d->digest, b, blen, err);
         rune_free(b);
     }
     if (st == RUNE_OK)
-        st = put_manifest(r, name, tag, RUNE_OCI_MANIFEST_TYPE, m, mlen, digest_out, err);
+        st = rune_reg_put_manifest(r, name, tag, RUNE_OCI_MANIFEST_TYPE, m, mlen, digest_out, err);
     rune_oci_manifest_free(om);
     rune_free(m);
     return st;
@@ -187,16 +179,17 @@ rune_status rune_registry_push(rune_registry *r, rune_oci_store *store, const ch
 
 /* ---- pull ----------------------------------------------------------------------------------- */
 
-static rune_status get_manifest(rune_registry *r, const char *name, const char *ref,
-                                const char *accept, rune_http_resp *resp, rune_error *err)
+rune_status rune_reg_get_manifest(rune_registry *r, const char *name, const char *ref,
+                                  const char *accept, rune_http_resp *resp, rune_error *err)
 {
     char url[1024];
     snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", r->base, name, ref);
     const char *hdrs[] = {accept, NULL};
     rune_status st = rune_http_do(&r->http, "GET", url, hdrs, NULL, 0, resp, err);
     if (st == RUNE_OK && resp->status != 200) st = rune_http_error(resp, "GET", url, err);
-    if (st == RUNE_OK && resp->len > MANIFEST_MAX)
-        st = RUNE_ERR(err, RUNE_E_LIMIT, "registry: manifest larger than %zu bytes", MANIFEST_MAX);
+    if (st == RUNE_OK && resp->len > RUNE_REG_MANIFEST_MAX)
+        st = RUNE_ERR(err, RUNE_E_LIMIT, "registry: manifest larger than %zu bytes",
+                      RUNE_REG_MANIFEST_MAX);
     if (st == RUNE_OK && !resp->body)
         st = RUNE_ERR(err, RUNE_E_PROTOCOL, "registry: empty manifest");
     if (st == RUNE_OK) {
@@ -249,7 +242,7 @@ rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const ch
                                const char *tag_or_digest, const char *local_ref,
                                char digest_out[RUNE_DIGEST_STR_LEN], rune_error *err)
 {
-    rune_status st = check_name(name, err);
+    rune_status st = rune_reg_check_name(name, err);
     if (!tag_or_digest || !tag_or_digest[0]) tag_or_digest = "latest";
     rune_http_resp resp = {0};
     rune_oci_manifest *om = NULL;
@@ -257,7 +250,8 @@ rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const ch
     size_t rlen = 0;
     char local[600];
     if (st == RUNE_OK)
-        st = get_manifest(r, name, tag_or_digest, "Accept: " RUNE_OCI_MANIFEST_TYPE, &resp, err);
+        st = rune_reg_get_manifest(r, name, tag_or_digest, "Accept: " RUNE_OCI_MANIFEST_TYPE, &resp,
+                                   err);
     if (st == RUNE_OK) st = rune_oci_manifest_parse((const char *)resp.body, resp.len, &om, err);
     const rune_oci_desc *layer = NULL;
     for (size_t i = 0; st == RUNE_OK && om && i < om->nlayers; i++)
@@ -305,235 +299,5 @@ rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const ch
     rune_free(rune);
     rune_oci_manifest_free(om);
     rune_http_resp_free(&resp);
-    return st;
-}
-
-/* ---- tags ----------------------------------------------------------------------------------- */
-
-void rune_registry_tags_free(char **tags, size_t n)
-{
-    for (size_t i = 0; tags && i < n; i++)
-        rune_free(tags[i]);
-    rune_free(tags);
-}
-
-/* The URL of a Link header's rel="next" target (absolute), or 0 if there is none. */
-static int next_link(const rune_registry *r, const char *link, char *out, size_t cap)
-{
-    const char *lt = strchr(link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-    if (!lt || !gt || !strstr(gt, "rel=\"next\"")) return 0;
-    char path[2048];
-    snprintf(path, sizeof path, "%.*s", (int)(gt - lt - 1), lt + 1);
-    absolute(r, path, out, cap);
-    return 1;
-}
-
-/* Append the tags of one page to *tags. */
-static rune_status add_tags(const rune_http_resp *resp, char ***tags, size_t *n, rune_error *err)
-{
-    rune_json_use_rune_alloc();
-    cJSON *j = cJSON_ParseWithLength((const char *)resp->body, resp->len);
-    const cJSON *arr = j ? cJSON_GetObjectItemCaseSensitive(j, "tags") : NULL;
-    rune_status st = RUNE_OK;
-    if (!j || !(cJSON_IsArray(arr) || cJSON_IsNull(arr) || !arr)) {
-        st = RUNE_ERR(err, RUNE_E_PROTOCOL, "registry: tags list is not {\"tags\":[...]}");
-    } else if (cJSON_IsArray(arr)) {
-        char **nt = rune_realloc_array(*tags, *n + (size_t)cJSON_GetArraySize(arr) + 1, sizeof *nt);
-        if (!nt)
-            st = RUNE_ERR(err, RUNE_E_NOMEM, "registry: out of memory");
-        else
-            *tags = nt;
-        const cJSON *t;
-        cJSON_ArrayForEach(t, arr)
-        {
-            if (st != RUNE_OK) break;
-            if (!cJSON_IsString(t)) {
-                st = RUNE_ERR(err, RUNE_E_PROTOCOL, "registry: tags[%zu] is not a string", *n);
-                break;
-            }
-            if (!((*tags)[(*n)++] = rune_strdup(t->valuestring)))
-                st = RUNE_ERR(err, RUNE_E_NOMEM, "registry: out of memory");
-        }
-    }
-    cJSON_Delete(j);
-    return st;
-}
-
-rune_status rune_registry_tags(rune_registry *r, const char *name, char ***tags, size_t *n,
-                               rune_error *err)
-{
-    *tags = NULL;
-    *n = 0;
-    rune_status st = check_name(name, err);
-    if (st != RUNE_OK) return st;
-    char url[2400];
-    snprintf(url, sizeof url, "%s/v2/%s/tags/list", r->base, name);
-    rune_http_resp resp = {0};
-    for (int page = 0; st == RUNE_OK; page++) {
-        if (page == 1000) {
-            st = RUNE_ERR(err, RUNE_E_LIMIT, "registry: more than 1000 pages of tags");
-            break;
-        }
-        st = rune_http_do(&r->http, "GET", url, NULL, NULL, 0, &resp, err);
-        if (st == RUNE_OK && resp.status != 200) st = rune_http_error(&resp, "GET", url, err);
-        if (st == RUNE_OK) st = add_tags(&resp, tags, n, err);
-        if (st != RUNE_OK || !next_link(r, resp.link, url, sizeof url)) break;
-    }
-    rune_http_resp_free(&resp);
-    if (st != RUNE_OK) {
-        rune_registry_tags_free(*tags, *n);
-        *tags = NULL;
-        *n = 0;
-    }
-    return st;
-}
-
-/* ---- signatures as referrers ------------------------------------------------------------------
- */
-
-rune_status rune_registry_push_signature(rune_registry *r, const char *name,
-                                         const char *subject_digest, const uint8_t *sig,
-                                         size_t sig_len, char digest_out[RUNE_DIGEST_STR_LEN],
-                                         rune_error *err)
-{
-    rune_status st = check_name(name, err);
-    if (st == RUNE_OK && !rune_digest_valid(subject_digest))
-        st = RUNE_ERR(err, RUNE_E_ARG, "registry: subject must be a sha256 digest");
-    if (st != RUNE_OK) return st;
-    /* the subject must exist: its size goes into the descriptor */
-    rune_http_resp resp = {0};
-    st = get_manifest(r, name, subject_digest, "Accept: " RUNE_OCI_MANIFEST_TYPE, &resp, err);
-    size_t subject_size = resp.len;
-    rune_http_resp_free(&resp);
-    char sig_digest[RUNE_DIGEST_STR_LEN], md[RUNE_DIGEST_STR_LEN], *m = NULL, *idx = NULL;
-    size_t mlen = 0, ilen = 0;
-    rune_digest_str(sig, sig_len, sig_digest);
-    if (st == RUNE_OK)
-        st = push_blob(r, name, RUNE_OCI_EMPTY_DIGEST, (const uint8_t *)"{}", 2, err);
-    if (st == RUNE_OK) st = push_blob(r, name, sig_digest, sig, sig_len, err);
-    if (st == RUNE_OK)
-        st = rune_oci_signature_manifest(subject_digest, subject_size, sig_digest, sig_len, &m,
-                                         &mlen, err);
-    if (st == RUNE_OK) {
-        rune_digest_str(m, mlen, md);
-        st = put_manifest(r, name, md, RUNE_OCI_MANIFEST_TYPE, (const uint8_t *)m, mlen, NULL, err);
-    }
-    /* referrers tag schema fallback: index at tag sha256-HEX lists every referrer */
-    char ftag[80];
-    snprintf(ftag, sizeof ftag, "sha256-%s", subject_digest + 7);
-    rune_oci_desc *d = NULL;
-    size_t n = 0;
-    if (st == RUNE_OK) {
-        rune_error e2;
-        rune_status gs = get_manifest(r, name, ftag, "Accept: " RUNE_OCI_INDEX_TYPE, &resp, &e2);
-        if (gs == RUNE_OK)
-            st = rune_oci_index_parse((const char *)resp.body, resp.len, &d, &n, err);
-        else if (gs != RUNE_E_NOT_FOUND)
-            st = RUNE_ERR(err, gs, "%s", e2.msg);
-        rune_http_resp_free(&resp);
-    }
-    if (st == RUNE_OK && !d) {
-        d = rune_calloc(1, sizeof *d);
-        if (!d) st = RUNE_ERR(err, RUNE_E_NOMEM, "registry: out of memory");
-    }
-    int present = 0;
-    for (size_t i = 0; st == RUNE_OK && i < n; i++)
-        present |= strcmp(d[i].digest, md) == 0;
-    if (st == RUNE_OK && !present) {
-        rune_oci_desc *nd = &d[n]; /* parse leaves a spare slot */
-        memset(nd, 0, sizeof *nd);
-        memcpy(nd->digest, md, sizeof md);
-        nd->size = mlen;
-        nd->media_type = rune_strdup(RUNE_OCI_MANIFEST_TYPE);
-        nd->artifact_type = rune_strdup(RUNE_SIGNATURE_ARTIFACT_TYPE);
-        n++;
-        if (!nd->media_type || !nd->artifact_type)
-            st = RUNE_ERR(err, RUNE_E_NOMEM, "registry: out of memory");
-    }
-    if (st == RUNE_OK) st = rune_oci_index_build(d, n, &idx, &ilen, err);
-    if (st == RUNE_OK)
-        st =
-            put_manifest(r, name, ftag, RUNE_OCI_INDEX_TYPE, (const uint8_t *)idx, ilen, NULL, err);
-    if (st == RUNE_OK && digest_out) memcpy(digest_out, md, sizeof md);
-    rune_oci_descs_free(d, n);
-    rune_free(m);
-    rune_free(idx);
-    return st;
-}
-
-void rune_registry_sigs_free(rune_registry_sig *s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        rune_free(s[i].data);
-    rune_free(s);
-}
-
-rune_status rune_registry_signatures(rune_registry *r, const char *name, const char *subject_digest,
-                                     rune_registry_sig **out, size_t *n, rune_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    rune_status st = check_name(name, err);
-    if (st == RUNE_OK && !rune_digest_valid(subject_digest))
-        st = RUNE_ERR(err, RUNE_E_ARG, "registry: subject must be a sha256 digest");
-    if (st != RUNE_OK) return st;
-    char url[1024], ftag[80];
-    rune_http_resp resp = {0};
-    rune_oci_desc *d = NULL;
-    size_t nd = 0;
-    /* OCI 1.1 referrers API first, then the tag schema */
-    snprintf(url, sizeof url, "%s/v2/%s/referrers/%s", r->base, name, subject_digest);
-    const char *hdrs[] = {"Accept: " RUNE_OCI_INDEX_TYPE, NULL};
-    st = rune_http_do(&r->http, "GET", url, hdrs, NULL, 0, &resp, err);
-    if (st == RUNE_OK && resp.status == 200) {
-        st = rune_oci_index_parse((const char *)resp.body, resp.len, &d, &nd, err);
-    } else if (st == RUNE_OK) {
-        rune_error e2;
-        snprintf(ftag, sizeof ftag, "sha256-%s", subject_digest + 7);
-        rune_status gs = get_manifest(r, name, ftag, "Accept: " RUNE_OCI_INDEX_TYPE, &resp, &e2);
-        if (gs == RUNE_OK)
-            st = rune_oci_index_parse((const char *)resp.body, resp.len, &d, &nd, err);
-        else if (gs != RUNE_E_NOT_FOUND)
-            st = RUNE_ERR(err, gs, "%s", e2.msg);
-    }
-    rune_http_resp_free(&resp);
-    rune_registry_sig *sigs = st == RUNE_OK ? rune_calloc(nd + 1, sizeof *sigs) : NULL;
-    if (st == RUNE_OK && !sigs) st = RUNE_ERR(err, RUNE_E_NOMEM, "registry: out of memory");
-    for (size_t i = 0; st == RUNE_OK && i < nd; i++) {
-        if (d[i].artifact_type && strcmp(d[i].artifact_type, RUNE_SIGNATURE_ARTIFACT_TYPE) != 0)
-            continue;
-        rune_oci_manifest *om = NULL;
-        st = get_manifest(r, name, d[i].digest, "Accept: " RUNE_OCI_MANIFEST_TYPE, &resp, err);
-        if (st == RUNE_OK)
-            st = rune_oci_manifest_parse((const char *)resp.body, resp.len, &om, err);
-        rune_http_resp_free(&resp);
-        if (st == RUNE_OK && om->nlayers == 1 && om->has_subject &&
-            strcmp(om->subject.digest, subject_digest) == 0) {
-            snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", r->base, name, om->layers[0].digest);
-            st = rune_http_do(&r->http, "GET", url, NULL, NULL, 0, &resp, err);
-            if (st == RUNE_OK && resp.status != 200) st = rune_http_error(&resp, "GET", url, err);
-            char got[RUNE_DIGEST_STR_LEN];
-            if (st == RUNE_OK) {
-                rune_digest_str(resp.body ? resp.body : (const uint8_t *)"", resp.len, got);
-                if (strcmp(got, om->layers[0].digest) != 0)
-                    st = RUNE_ERR(err, RUNE_E_VERIFY, "registry: signature blob digest mismatch");
-            }
-            if (st == RUNE_OK) {
-                sigs[*n].data = resp.body;
-                sigs[*n].len = resp.len;
-                resp.body = NULL;
-                (*n)++;
-            }
-            rune_http_resp_free(&resp);
-        }
-        rune_oci_manifest_free(om);
-    }
-    rune_oci_descs_free(d, nd);
-    if (st != RUNE_OK) {
-        rune_registry_sigs_free(sigs, *n);
-        *n = 0;
-        sigs = NULL;
-    }
-    *out = sigs;
     return st;
 }

@@ -2,7 +2,7 @@
  * store.c - the local OCI image-layout store (layout in rune/registry.h). Workload: a developer's
  * or device's handful to hundreds of runes; index.json is re-read for every operation (it is small
  * and this keeps several short-lived processes consistent), every write is temp+fsync+rename, and
- * every blob read is checked against its digest.
+ * every blob read is checked against its digest. Removal and garbage collection: store_gc.c.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,10 +20,6 @@
 #include "rune/alloc.h"
 #include "rune/container.h"
 #include "rune/registry.h"
-
-struct rune_oci_store {
-    char *dir;
-};
 
 static rune_status mkdirs(const char *path, rune_error *err)
 {
@@ -44,7 +40,7 @@ static rune_status mkdirs(const char *path, rune_error *err)
     return RUNE_OK;
 }
 
-static void path_of(const rune_oci_store *s, const char *rel, char *out)
+void rune_store_path_of(const rune_oci_store *s, const char *rel, char *out)
 {
     if (snprintf(out, PATH_MAX, "%s/%s", s->dir, rel) >= PATH_MAX) out[PATH_MAX - 1] = 0;
 }
@@ -84,15 +80,15 @@ rune_status rune_oci_store_open(const char *dir, rune_oci_store **out, rune_erro
         return RUNE_ERR(err, RUNE_E_NOMEM, "store: out of memory");
     }
     char p[PATH_MAX];
-    path_of(s, "blobs/sha256", p);
+    rune_store_path_of(s, "blobs/sha256", p);
     rune_status st = mkdirs(p, err);
     struct stat sb;
-    path_of(s, "oci-layout", p);
+    rune_store_path_of(s, "oci-layout", p);
     if (st == RUNE_OK && stat(p, &sb) != 0) {
         const char *layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
         st = rune_file_write_atomic(p, layout, strlen(layout), err);
     }
-    path_of(s, "index.json", p);
+    rune_store_path_of(s, "index.json", p);
     if (st == RUNE_OK && stat(p, &sb) != 0) {
         char *idx;
         size_t n;
@@ -161,10 +157,10 @@ rune_status rune_oci_store_get_blob(rune_oci_store *s, const char *digest, uint8
 
 /* Writers of index.json and the garbage collector hold an exclusive flock on DIR/index.lock, so two
  * processes never lose each other's tags. Returns the fd to pass to unlock, or -1 with err set. */
-static int lock_store(rune_oci_store *s, rune_error *err)
+int rune_store_lock_store(rune_oci_store *s, rune_error *err)
 {
     char p[PATH_MAX];
-    path_of(s, "index.lock", p);
+    rune_store_path_of(s, "index.lock", p);
     int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         RUNE_ERR(err, RUNE_E_IO, "store: cannot open %s: %s", p, strerror(errno));
@@ -179,19 +175,19 @@ static int lock_store(rune_oci_store *s, rune_error *err)
     return fd;
 }
 
-static void unlock_store(int fd)
+void rune_store_unlock_store(int fd)
 {
     if (fd >= 0) close(fd); /* closing releases the flock */
 }
 
 /* ---- index ---------------------------------------------------------------------------------- */
 
-static rune_status read_index(rune_oci_store *s, rune_oci_desc **d, size_t *n, rune_error *err)
+rune_status rune_store_read_index(rune_oci_store *s, rune_oci_desc **d, size_t *n, rune_error *err)
 {
     char p[PATH_MAX];
     uint8_t *buf;
     size_t len;
-    path_of(s, "index.json", p);
+    rune_store_path_of(s, "index.json", p);
     rune_status st = rune_file_read(p, &buf, &len, err);
     if (st != RUNE_OK) return st;
     st = rune_oci_index_parse((const char *)buf, len, d, n, err);
@@ -200,13 +196,14 @@ static rune_status read_index(rune_oci_store *s, rune_oci_desc **d, size_t *n, r
     return st;
 }
 
-static rune_status write_index(rune_oci_store *s, const rune_oci_desc *d, size_t n, rune_error *err)
+rune_status rune_store_write_index(rune_oci_store *s, const rune_oci_desc *d, size_t n,
+                                   rune_error *err)
 {
     char p[PATH_MAX], *json;
     size_t len;
     rune_status st = rune_oci_index_build(d, n, &json, &len, err);
     if (st != RUNE_OK) return st;
-    path_of(s, "index.json", p);
+    rune_store_path_of(s, "index.json", p);
     st = rune_file_write_atomic(p, json, len, err);
     rune_free(json);
     return st;
@@ -241,10 +238,10 @@ rune_status rune_oci_store_set_tag(rune_oci_store *s, const char *ref, const cha
 
     rune_oci_desc *d;
     size_t n;
-    int lk = lock_store(s, err);
+    int lk = rune_store_lock_store(s, err);
     if (lk < 0) return err ? err->status : RUNE_E_IO;
-    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) {
-        unlock_store(lk);
+    if ((st = rune_store_read_index(s, &d, &n, err)) != RUNE_OK) {
+        rune_store_unlock_store(lk);
         return st;
     }
     size_t k = 0;
@@ -266,8 +263,8 @@ rune_status rune_oci_store_set_tag(rune_oci_store *s, const char *ref, const cha
     d[n] = nd; /* index_parse leaves one spare slot */
     n++;
     if (!nd.media_type || !nd.ref_name) st = RUNE_ERR(err, RUNE_E_NOMEM, "store: out of memory");
-    if (st == RUNE_OK) st = write_index(s, d, n, err);
-    unlock_store(lk);
+    if (st == RUNE_OK) st = rune_store_write_index(s, d, n, err);
+    rune_store_unlock_store(lk);
     rune_oci_descs_free(d, n);
     return st;
 }
@@ -288,7 +285,7 @@ rune_status rune_oci_store_resolve(rune_oci_store *s, const char *ref,
     snprintf(name, sizeof name, "%s:%s", r.name, r.tag);
     rune_oci_desc *d;
     size_t n;
-    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) return st;
+    if ((st = rune_store_read_index(s, &d, &n, err)) != RUNE_OK) return st;
     st = RUNE_ERR(err, RUNE_E_NOT_FOUND, "store: no image named %s", name);
     for (size_t i = 0; i < n; i++) {
         if (d[i].ref_name && strcmp(d[i].ref_name, name) == 0) {
@@ -372,7 +369,7 @@ rune_status rune_oci_store_list(rune_oci_store *s, rune_oci_entry **out, size_t 
     *n = 0;
     rune_oci_desc *d;
     size_t nd;
-    rune_status st = read_index(s, &d, &nd, err);
+    rune_status st = rune_store_read_index(s, &d, &nd, err);
     if (st != RUNE_OK) return st;
     rune_oci_entry *e = rune_calloc(nd + 1, sizeof *e);
     if (!e) st = RUNE_ERR(err, RUNE_E_NOMEM, "store: out of memory");
@@ -386,129 +383,5 @@ rune_status rune_oci_store_list(rune_oci_store *s, rune_oci_entry **out, size_t 
     rune_oci_descs_free(d, nd);
     if (e) qsort(e, *n, sizeof *e, cmp_entry);
     *out = e;
-    return st;
-}
-
-/* ---- removal and garbage collection -----------------------------------------------------------
- */
-
-typedef struct digest_set {
-    char (*d)[RUNE_DIGEST_STR_LEN];
-    size_t n;
-} digest_set;
-
-static int set_add(digest_set *set, const char *digest)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->d[i], digest) == 0) return 1;
-    void *p = rune_realloc_array(set->d, set->n + 1, sizeof *set->d);
-    if (!p) return 0;
-    set->d = p;
-    memcpy(set->d[set->n++], digest, RUNE_DIGEST_STR_LEN);
-    return 1;
-}
-
-static int set_has(const digest_set *set, const char *digest)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->d[i], digest) == 0) return 1;
-    return 0;
-}
-
-static rune_status gc_locked(rune_oci_store *s, size_t *freed, rune_error *err)
-{
-    if (freed) *freed = 0;
-    rune_oci_desc *d;
-    size_t n;
-    rune_status st = read_index(s, &d, &n, err);
-    if (st != RUNE_OK) return st;
-    digest_set live = {0};
-    int ok = 1;
-    for (size_t i = 0; ok && i < n; i++) {
-        ok = set_add(&live, d[i].digest);
-        uint8_t *m;
-        size_t mlen;
-        rune_oci_manifest *om = NULL;
-        /* an unreadable manifest keeps only itself; its blobs cannot be known */
-        if (rune_oci_store_get_blob(s, d[i].digest, &m, &mlen, NULL) != RUNE_OK) continue;
-        if (rune_oci_manifest_parse((const char *)m, mlen, &om, NULL) == RUNE_OK) {
-            ok = ok && set_add(&live, om->config.digest);
-            for (size_t k = 0; ok && k < om->nlayers; k++)
-                ok = set_add(&live, om->layers[k].digest);
-        }
-        rune_oci_manifest_free(om);
-        rune_free(m);
-    }
-    rune_oci_descs_free(d, n);
-    if (!ok) {
-        rune_free(live.d);
-        return RUNE_ERR(err, RUNE_E_NOMEM, "store: out of memory");
-    }
-    char dir[PATH_MAX];
-    path_of(s, "blobs/sha256", dir);
-    DIR *dh = opendir(dir);
-    if (!dh) {
-        rune_free(live.d);
-        return RUNE_ERR(err, RUNE_E_IO, "store: cannot list %s: %s", dir, strerror(errno));
-    }
-    struct dirent *de;
-    while ((de = readdir(dh)) != NULL) {
-        char dg[RUNE_DIGEST_STR_LEN + 8], p[PATH_MAX];
-        if (de->d_name[0] == '.') continue;
-        snprintf(dg, sizeof dg, "sha256:%.64s", de->d_name);
-        if (strlen(de->d_name) == 64 && rune_digest_valid(dg) && set_has(&live, dg)) continue;
-        if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) >= (int)sizeof p) continue;
-        if (unlink(p) == 0 && freed) (*freed)++;
-    }
-    closedir(dh);
-    rune_free(live.d);
-    return RUNE_OK;
-}
-
-rune_status rune_oci_store_gc(rune_oci_store *s, size_t *freed, rune_error *err)
-{
-    int lk = lock_store(s, err);
-    if (lk < 0) return err ? err->status : RUNE_E_IO;
-    rune_status st = gc_locked(s, freed, err);
-    unlock_store(lk);
-    return st;
-}
-
-rune_status rune_oci_store_remove(rune_oci_store *s, const char *ref, size_t *freed,
-                                  rune_error *err)
-{
-    if (freed) *freed = 0;
-    rune_oci_ref r;
-    rune_status st = rune_oci_ref_parse(ref, &r, err);
-    if (st != RUNE_OK) return st;
-    char name[400];
-    snprintf(name, sizeof name, "%s:%s", r.name, r.tag);
-    rune_oci_desc *d;
-    size_t n, k = 0, removed = 0;
-    int lk = lock_store(s, err);
-    if (lk < 0) return err ? err->status : RUNE_E_IO;
-    if ((st = read_index(s, &d, &n, err)) != RUNE_OK) {
-        unlock_store(lk);
-        return st;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int match = r.digest[0] ? strcmp(d[i].digest, r.digest) == 0
-                                : d[i].ref_name && strcmp(d[i].ref_name, name) == 0;
-        if (match) {
-            rune_free(d[i].media_type);
-            rune_free(d[i].ref_name);
-            rune_free(d[i].artifact_type);
-            removed++;
-            continue;
-        }
-        d[k++] = d[i];
-    }
-    if (!removed)
-        st = RUNE_ERR(err, RUNE_E_NOT_FOUND, "store: no image named %s", ref);
-    else
-        st = write_index(s, d, k, err);
-    rune_oci_descs_free(d, k);
-    if (st == RUNE_OK) st = gc_locked(s, freed, err);
-    unlock_store(lk);
     return st;
 }
