@@ -71,6 +71,7 @@ typedef struct comp {
     size_t instr_off; /* wasm offset of the instruction being compiled */
     size_t last_start, last_end; /* cells of the last instruction emitted (last_start NONE: none) */
     int last_op;
+    size_t last_label;   /* cell index of the last label placed (no fusion may reach across it) */
     uint32_t fuel_scope; /* frame index that counts fuel */
     int dead;
 } comp;
@@ -570,6 +571,7 @@ static rune_status enter_block(comp *c, uint8_t kind)
     }
     c->last_dst = NONE;
     c->last_start = NONE; /* a label may follow: no fusion across it */
+    c->last_label = c->ncells;
     return RUNE_OK;
 }
 
@@ -612,6 +614,7 @@ static rune_status do_else(comp *c)
     update_dead(c);
     c->last_dst = NONE;
     c->last_start = NONE; /* a label may follow: no fusion across it */
+    c->last_label = c->ncells;
     return RUNE_OK;
 }
 
@@ -649,6 +652,7 @@ static rune_status do_end(comp *c)
     update_dead(c);
     c->last_dst = NONE;
     c->last_start = NONE; /* a label may follow: no fusion across it */
+    c->last_label = c->ncells;
     return RUNE_OK;
 }
 
@@ -689,6 +693,7 @@ static rune_status do_br_if(comp *c)
     }
     c->last_dst = NONE;
     c->last_start = NONE; /* a label may follow: no fusion across it */
+    c->last_label = c->ncells;
     return RUNE_OK;
 }
 
@@ -813,10 +818,10 @@ static const numop numops[256] = {
     [0x5a] = B(I64_, I32_, i64_ge_u),
     [0x5b] = B(F32_, I32_, f32_eq),
     [0x5c] = B(F32_, I32_, f32_ne),
-    [0x5d] = B(F32_, I32_, f32_lt),
-    [0x5e] = B(F32_, I32_, f32_gt),
-    [0x5f] = B(F32_, I32_, f32_le),
-    [0x60] = B(F32_, I32_, f32_ge),
+    [0x5d] = BI(F32_, I32_, f32_lt),
+    [0x5e] = BI(F32_, I32_, f32_gt),
+    [0x5f] = BI(F32_, I32_, f32_le),
+    [0x60] = BI(F32_, I32_, f32_ge),
     [0x61] = B(F64_, I32_, f64_eq),
     [0x62] = B(F64_, I32_, f64_ne),
     [0x63] = B(F64_, I32_, f64_lt),
@@ -866,10 +871,10 @@ static const numop numops[256] = {
     [0x8f] = U(F32_, F32_, f32_trunc),
     [0x90] = U(F32_, F32_, f32_nearest),
     [0x91] = U(F32_, F32_, f32_sqrt),
-    [0x92] = B(F32_, F32_, f32_add),
-    [0x93] = B(F32_, F32_, f32_sub),
-    [0x94] = B(F32_, F32_, f32_mul),
-    [0x95] = B(F32_, F32_, f32_div),
+    [0x92] = BI(F32_, F32_, f32_add),
+    [0x93] = BI(F32_, F32_, f32_sub),
+    [0x94] = BI(F32_, F32_, f32_mul),
+    [0x95] = BI(F32_, F32_, f32_div),
     [0x96] = B(F32_, F32_, f32_min),
     [0x97] = B(F32_, F32_, f32_max),
     [0x98] = B(F32_, F32_, f32_copysign),
@@ -1072,19 +1077,66 @@ static rune_status memarg(comp *c, uint32_t natural_log2, uint32_t *offset)
  * constant added to a base, as clang writes p[7]), the add is removed and its base and constant are
  * folded into the memory instruction, which then computes (u32)(base + imm) + offset: the same
  * wrap-around as the separate add. */
-static uint32_t addr_src(comp *c, centry *a, uint32_t hh, uint32_t *imm)
+/* After removing the last instruction, make the one before it the "last" again when it may still
+ * be fused with what follows (no label lies between it and here). */
+static void restore_last(comp *c)
+{
+    c->last_start = NONE;
+    if (c->npos == 0 || c->pos_cell[c->npos - 1] < c->last_label) return;
+    const void *h = c->cells[c->pos_cell[c->npos - 1]].h;
+    for (int i = 0; i < RWOP_COUNT; i++)
+        if (c->H[i] == h) {
+            c->last_start = c->pos_cell[c->npos - 1];
+            c->last_end = c->ncells;
+            c->last_op = i;
+            return;
+        }
+}
+
+static int last_is(comp *c, int opc, uint32_t dst)
+{
+    return c->last_start != NONE && c->last_end == c->ncells && c->last_op == opc &&
+           c->cells[c->last_start + 1].u == dst;
+}
+
+/* Remove the last instruction (an add_i or shl_i whose result only feeds a memory access); return
+ * its source slot and immediate. */
+static uint32_t unemit_imm_op(comp *c, uint32_t *imm)
+{
+    uint32_t base = c->cells[c->last_start + 2].u;
+    *imm = c->cells[c->last_start + 3].u;
+    c->ncells = c->last_start;
+    c->npos--;
+    restore_last(c);
+    return base;
+}
+
+/* The address operand of a load or store. clang writes p[7] as base + 7 and a[i] on 4-byte elements
+ * as (i << 2) + &a: when the address was just computed by an i32.add_i (and before it an
+ * i32.shl_i), those are removed and folded into the memory instruction, which computes (u32)((base
+ * << sh) + imm) + offset: the same wrap-around as the separate instructions. */
+static uint32_t addr_src(comp *c, centry *a, uint32_t hh, uint32_t *imm, uint32_t *sh, int *opc)
 {
     *imm = 0;
-    if (a->kind == K_TEMP && c->last_start != NONE && c->last_end == c->ncells &&
-        c->last_op == RWOP_i32_add_i && c->cells[c->last_start + 1].u == SLOT(c, hh)) {
-        uint32_t base = c->cells[c->last_start + 2].u;
-        *imm = c->cells[c->last_start + 3].u;
-        c->ncells = c->last_start;
-        c->npos--;
-        c->last_start = NONE;
-        return base;
+    *sh = 0;
+    if (a->kind != K_TEMP) return src(c, a, hh);
+    uint32_t slot = SLOT(c, hh), base = slot;
+    int folded = 0;
+    if (last_is(c, RWOP_i32_add_i, slot)) {
+        base = unemit_imm_op(c, imm);
+        folded = 1;
     }
-    return src(c, a, hh);
+    int shifted = *opc == RWOP_i32_load    ? RWOP_i32_load_sh
+                  : *opc == RWOP_i32_store ? RWOP_i32_store_sh
+                                           : -1;
+    if (shifted >= 0 && base == slot && last_is(c, RWOP_i32_shl_i, slot)) {
+        base = unemit_imm_op(c, sh);
+        *sh &= 31;
+        *opc = shifted;
+        folded = 1;
+    }
+    c->last_start = NONE;
+    return folded ? base : src(c, a, hh);
 }
 
 static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
@@ -1095,14 +1147,16 @@ static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
     if (!c->dead) {
-        uint32_t imm;
-        uint32_t sa = addr_src(c, &a, hh, &imm);
-        size_t at = op(c, opc, 4);
+        uint32_t imm, sh;
+        uint32_t sa = addr_src(c, &a, hh, &imm, &sh, &opc);
+        int sho = opc == RWOP_i32_load_sh;
+        size_t at = op(c, opc, 4 + sho);
         if (at != NONE) {
             SET(at, 0, SLOT(c, hh));
             SET(at, 1, sa);
             SET(at, 2, off);
             SET(at, 3, imm);
+            if (sho) SET(at, 4, sh);
         }
         CHK(push(c, type));
         c->last_dst = at;
@@ -1120,15 +1174,17 @@ static rune_status do_store(comp *c, int opc, uint8_t type, uint32_t nat)
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
     if (!c->dead) {
-        uint32_t imm = 0;
-        uint32_t sa = v.kind == K_TEMP ? src(c, &a, hh) : addr_src(c, &a, hh, &imm);
+        uint32_t imm = 0, sh = 0;
+        uint32_t sa = v.kind == K_TEMP ? src(c, &a, hh) : addr_src(c, &a, hh, &imm, &sh, &opc);
         uint32_t sv = src(c, &v, hh + 1);
-        size_t at = op(c, opc, 4);
+        int sho = opc == RWOP_i32_store_sh;
+        size_t at = op(c, opc, 4 + sho);
         if (at != NONE) {
             SET(at, 0, sa);
             SET(at, 1, sv);
             SET(at, 2, off);
             SET(at, 3, imm);
+            if (sho) SET(at, 4, sh);
         }
     }
     return RUNE_OK;
@@ -1311,6 +1367,7 @@ static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
     }
     c->last_dst = NONE;
     c->last_start = NONE; /* a label may follow: no fusion across it */
+    c->last_label = c->ncells;
 }
 
 static rune_status instr(comp *c)
@@ -1620,6 +1677,7 @@ static rune_status compile_func(comp *c, uint32_t fi, rw_cfunc *cf)
     c->dead = 0;
     c->last_dst = NONE;
     c->last_start = NONE; /* a label may follow: no fusion across it */
+    c->last_label = c->ncells;
     c->fuel_scope = 0;
     cf->code = c->ncells;
     cf->nparams = ft->nparams;

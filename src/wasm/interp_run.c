@@ -29,6 +29,12 @@ static inline void sf(rune_wasm_val *v, float f)
 {
     memcpy(&v->f32, &f, 4);
 }
+static inline float cellf(const rw_cell *c)
+{
+    float f;
+    memcpy(&f, &c->u, 4);
+    return f;
+}
 static inline double gd(const rune_wasm_val *v)
 {
     double d;
@@ -540,6 +546,25 @@ dispatch:
         ip += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+    OP(i32_load_sh) /* [d][a][off][imm][sh]: address (u32)((fp[a] << sh) + imm) + off */
+    {
+        uint64_t ea = (uint64_t)(uint32_t)((A.i32 << ip[4].u) + ip[3].u) + ip[2].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v_;
+        memcpy(&v_, mem + ea, 4);
+        D.i32 = v_;
+        ip += 5;
+        NEXT();
+    }
+    OP(i32_store_sh) /* [a][v][off][imm][sh] */
+    {
+        uint64_t ea = (uint64_t)(uint32_t)((fp[ip[0].u].i32 << ip[4].u) + ip[3].u) + ip[2].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v_ = A.i32;
+        memcpy(mem + ea, &v_, 4);
+        ip += 5;
+        NEXT();
+    }
     LOAD(i32_load, uint32_t, i32, v_)
     LOAD(i64_load, uint64_t, i64, v_)
     LOAD(i32_load8_s, int8_t, i32, (uint32_t)(int32_t)v_)
@@ -825,6 +850,16 @@ dispatch:
     UN(f32_trunc, sf(&D, truncf(gf(a_))))
     UN(f32_nearest, sf(&D, nearbyintf(gf(a_))))
     UN(f32_sqrt, sf(&D, sqrtf(gf(a_))))
+    /* f32 with a constant second operand: its bits are the immediate cell */
+#define FIMM cellf(&ip[2])
+    BIN(f32_add_i, sf(&D, gf(&A) + FIMM))
+    BIN(f32_sub_i, sf(&D, gf(&A) - FIMM))
+    BIN(f32_mul_i, sf(&D, gf(&A) * FIMM))
+    BIN(f32_div_i, sf(&D, gf(&A) / FIMM))
+    BIN(f32_lt_i, D.i32 = gf(&A) < FIMM)
+    BIN(f32_gt_i, D.i32 = gf(&A) > FIMM)
+    BIN(f32_le_i, D.i32 = gf(&A) <= FIMM)
+    BIN(f32_ge_i, D.i32 = gf(&A) >= FIMM)
     BIN(f32_add, sf(&D, gf(&A) + gf(&B)))
     BIN(f32_sub, sf(&D, gf(&A) - gf(&B)))
     BIN(f32_mul, sf(&D, gf(&A) * gf(&B)))
