@@ -306,12 +306,20 @@ static inline int32_t nn_wrap_add(int32_t a, int32_t b)
 {
     return (int32_t)((uint32_t)a + (uint32_t)b);
 }
-/* TFLite's MultiplyByQuantizedMultiplier (the form used by the int8 reference kernels). */
+/* TFLite's MultiplyByQuantizedMultiplier (the double-rounding form the int8 reference kernels use):
+ * nn_rdbpot(nn_srdhm(x << left, q), right), computed without branches on the hot path. For
+ * SRDHM, (ab + nudge) / 2^31 with truncation equals (ab + 2^30) >> 31 with an arithmetic shift for
+ * either sign of ab; RDBPOT's round-half-away-from-zero equals (s + 2^(e-1) - (s < 0)) >> e.
+ * test_nn_kernels compares this with the composed definitions. */
 static inline int32_t nn_mbqm(int32_t x, int32_t q, int shift)
 {
     int left = shift > 0 ? shift : 0;
     int right = shift > 0 ? 0 : -shift;
-    return nn_rdbpot(nn_srdhm((int32_t)((uint32_t)x << left), q), right);
+    int32_t a = (int32_t)((uint32_t)x << left);
+    if (a == INT32_MIN && q == INT32_MIN) return nn_rdbpot(INT32_MAX, right);
+    int32_t s = (int32_t)(((int64_t)a * q + ((int64_t)1 << 30)) >> 31);
+    if (right == 0) return s;
+    return (int32_t)(((int64_t)s + ((int64_t)1 << (right - 1)) - (s < 0)) >> right);
 }
 
 /* ---------------------------------------------------------------------------------------------------

@@ -49,8 +49,13 @@ static int random_params(nn_conv_params *p, nn_model *m, int depthwise)
     p->act_max = rnd(1, 127);
     p->mult = nn_persist(m, sizeof(int32_t) * (size_t)p->out_c);
     p->shift = nn_persist(m, sizeof(int) * (size_t)p->out_c);
-    for (int c = 0; c < p->out_c; c++)
-        nn_quantize_multiplier(0.0001 + rnd(0, 10000) * 1e-5, &p->mult[c], &p->shift[c]);
+    p->rq = nn_persist(m, sizeof(nn_rq) * (size_t)p->out_c);
+    for (int c = 0; c < p->out_c; c++) {
+        /* mostly below 1, some above (left shifts) */
+        double real = rnd(0, 9) ? 0.0001 + rnd(0, 10000) * 1e-5 : 1.0 + rnd(0, 1000) * 0.01;
+        nn_quantize_multiplier(real, &p->mult[c], &p->shift[c]);
+        nn_rq_set(&p->rq[c], p->mult[c], p->shift[c]);
+    }
     return 1;
 }
 
@@ -212,6 +217,55 @@ TEST(test_fixed_point_helpers)
     CHECK_EQ_INT(nn_rdbpot(-6, 2), -2);
     CHECK_EQ_INT(nn_rdbpot(6, 2), 2);
     CHECK_EQ_INT(nn_rdbpot(7, 0), 7);
+    /* the branch-free nn_mbqm equals TFLite's composition of SRDHM and RDBPOT */
+    static const int32_t edge[] = {0,
+                                   1,
+                                   -1,
+                                   2,
+                                   -2,
+                                   1 << 30,
+                                   -(1 << 30),
+                                   INT32_MAX,
+                                   INT32_MIN,
+                                   (1 << 30) + 1,
+                                   -(1 << 30) - 1,
+                                   12345,
+                                   -12345};
+    for (int i = 0; i < 200000; i++) {
+        int32_t x = i < 169 ? edge[i % 13]
+                            : (int32_t)(((uint32_t)rnd(0, 65535) << 16) ^ (uint32_t)rnd(0, 65535));
+        int32_t qm = i < 169 ? edge[i / 13]
+                             : (int32_t)(((uint32_t)rnd(0, 65535) << 16) ^ (uint32_t)rnd(0, 65535));
+        int sh = rnd(-31, 8);
+        int left = sh > 0 ? sh : 0, right = sh > 0 ? 0 : -sh;
+        int32_t want = nn_rdbpot(nn_srdhm((int32_t)((uint32_t)x << left), qm), right);
+        CHECK_MSG_(nn_mbqm(x, qm, sh) == want, "mbqm(%d, %d, %d) = %d, want %d", (int)x, (int)qm,
+                   sh, (int)nn_mbqm(x, qm, sh), (int)want);
+    }
+    /* the prepared-constant requantization equals the reference one */
+    {
+        nn_conv_params p;
+        memset(&p, 0, sizeof p);
+        int32_t mult[1];
+        int shift[1];
+        nn_rq rq[1];
+        p.mult = mult;
+        p.shift = shift;
+        p.rq = rq;
+        for (int i = 0; i < 200000; i++) {
+            double real = ldexp(rnd(1, 1 << 20) / (double)(1 << 20), rnd(-40, 12));
+            nn_quantize_multiplier(real, &mult[0], &shift[0]);
+            nn_rq_set(&rq[0], mult[0], shift[0]);
+            p.out_offset = rnd(-128, 127);
+            p.act_min = rnd(-128, 0);
+            p.act_max = rnd(0, 127);
+            int32_t acc = (int32_t)(((uint32_t)rnd(0, 65535) << 16) ^ (uint32_t)rnd(0, 65535));
+            if (i % 3 == 0) acc = rnd(-100000, 100000);
+            CHECK_MSG_(nn_requant(&p, acc, 0) == nn_requant_ref(&p, acc, 0),
+                       "requant(%d) with %d/%d: %d vs %d", (int)acc, (int)mult[0], shift[0],
+                       nn_requant(&p, acc, 0), nn_requant_ref(&p, acc, 0));
+        }
+    }
     /* mbqm against exact rational rounding for multipliers in [0.5, 1) * 2^shift */
     for (int i = 0; i < 2000; i++) {
         int32_t x = rnd(-2000000, 2000000);

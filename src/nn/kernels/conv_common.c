@@ -32,15 +32,27 @@ rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tenso
     }
     p->mult = nn_persist(m, sizeof(int32_t) * (size_t)n_ch);
     p->shift = nn_persist(m, sizeof(int) * (size_t)n_ch);
-    if (!p->mult || !p->shift) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+    p->rq = nn_persist(m, sizeof(nn_rq) * (size_t)n_ch);
+    if (!p->mult || !p->shift || !p->rq) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     for (int c = 0; c < n_ch; c++) {
         double fs = (double)filter->q.scale[filter->q.n == 1 ? 0 : c];
         double real = (double)in->scale * fs / (double)out->scale;
         nn_quantize_multiplier(real, &p->mult[c], &p->shift[c]);
+        nn_rq_set(&p->rq[c], p->mult[c], p->shift[c]);
     }
     p->in_offset = -in->zero_point;
     p->out_offset = out->zero_point;
     return RUNE_OK;
+}
+
+void nn_rq_set(nn_rq *r, int32_t mult, int shift)
+{
+    int right = shift > 0 ? 0 : -shift;
+    r->mult = mult;
+    r->left = (uint8_t)(shift > 0 ? shift : 0);
+    r->right = (uint8_t)right;
+    r->adj = right > 0;
+    r->round = right > 0 ? (int32_t)(1u << (right - 1)) : 0;
 }
 
 rune_status nn_check_bias(const nn_tensor *bias, rune_nn_type want, int n_ch, rune_error *err)

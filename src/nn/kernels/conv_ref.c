@@ -32,7 +32,7 @@ void nn_conv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w, 
                     }
                     if (bias) acc += (uint32_t)bias[oc];
                     out[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
-                        nn_requant(p, (int32_t)acc, oc);
+                        nn_requant_ref(p, (int32_t)acc, oc);
                 }
 }
 
@@ -90,7 +90,7 @@ void nn_dwconv_ref_i8(const nn_conv_params *p, const int8_t *in, const int8_t *w
                         }
                         if (bias) acc += (uint32_t)bias[oc];
                         out[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
-                            nn_requant(p, (int32_t)acc, oc);
+                            nn_requant_ref(p, (int32_t)acc, oc);
                     }
 }
 

@@ -85,7 +85,7 @@ static rune_status fc_eval_ref(const nn_exec *x, const nn_op *op)
                     acc += (uint32_t)((int32_t)w[(size_t)u * D + d] *
                                       ((int32_t)in[(size_t)b * D + d] + p->c.in_offset));
                 if (bias) acc += (uint32_t)bias[u];
-                out[(size_t)b * p->units + u] = nn_requant(&p->c, (int32_t)acc, u);
+                out[(size_t)b * p->units + u] = nn_requant_ref(&p->c, (int32_t)acc, u);
             }
     } else {
         const float *in = nn_data(x, nn_in(g, op, 0)), *w = nn_in(g, op, 1)->data;

@@ -8,6 +8,13 @@
 
 #include "../nn_int.h"
 
+/* Requantization constants of one output channel (see nn_requant). */
+typedef struct nn_rq {
+    int32_t mult;             /* >= 0 */
+    int32_t round;            /* 2^(right-1), 0 when right == 0 */
+    uint8_t left, right, adj; /* adj: 1 when right > 0 */
+} nn_rq;
+
 /* A 2-D window op over NHWC data (conv, depthwise conv, pooling). */
 typedef struct nn_conv_params {
     int batches;
@@ -25,6 +32,7 @@ typedef struct nn_conv_params {
     float f_min, f_max;
     int32_t *mult; /* per output channel (int8) */
     int *shift;
+    nn_rq *rq; /* the same, prepared for nn_requant */
     /* Optimized paths (prepared only when not options.reference): */
     int32_t *bias_fold; /* bias + in_offset * sum of the channel's weights (conv, FC) */
     int16_t *w16;       /* weights widened to int16, rows padded to k16 (conv, FC) */
@@ -43,13 +51,33 @@ rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tenso
 rune_status nn_window_geometry(nn_conv_params *p, const nn_tensor *in, const nn_tensor *out, int kh,
                                int kw, int padding, int sh, int sw, int dh, int dw,
                                rune_error *err);
+/* Fill r from a multiplier made by nn_quantize_multiplier (mult >= 0, shift in [-31, 30]). */
+void nn_rq_set(nn_rq *r, int32_t mult, int shift);
 /* Bias tensor check: int32 for int8 ops (float32 for float ops), n_ch elements. */
 rune_status nn_check_bias(const nn_tensor *bias, rune_nn_type want, int n_ch, rune_error *err);
 
-/* Requantize an int32 accumulator (bias included) for output channel c. */
+/* Requantize an int32 accumulator (bias included) for output channel c, as TFLite's reference
+ * kernels do: MultiplyByQuantizedMultiplier composed of SRDHM and RDBPOT, plus the output offset,
+ * clamped to the activation range. Used by the reference loops. */
+static inline int8_t nn_requant_ref(const nn_conv_params *p, int32_t acc, int c)
+{
+    int shift = p->shift[c];
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    int64_t v = (int64_t)nn_rdbpot(nn_srdhm((int32_t)((uint32_t)acc << left), p->mult[c]), right) +
+                p->out_offset;
+    if (v < p->act_min) v = p->act_min;
+    if (v > p->act_max) v = p->act_max;
+    return (int8_t)v;
+}
+/* The same result from constants prepared per channel (nn_rq), for the optimized loops: SRDHM is
+ * (a * q + 2^30) >> 31 (exact because q >= 0, so the saturating case cannot occur) and RDBPOT is
+ * (s + round - (s < 0 ? adj : 0)) >> right. test_nn_kernels checks both forms agree. */
 static inline int8_t nn_requant(const nn_conv_params *p, int32_t acc, int c)
 {
-    int64_t v = (int64_t)nn_mbqm(acc, p->mult[c], p->shift[c]) + p->out_offset;
+    const nn_rq *r = &p->rq[c];
+    int32_t a = (int32_t)((uint32_t)acc << r->left);
+    int64_t s = ((int64_t)a * r->mult + ((int64_t)1 << 30)) >> 31;
+    int64_t v = ((s + r->round - ((s < 0) & r->adj)) >> r->right) + p->out_offset;
     if (v < p->act_min) v = p->act_min;
     if (v > p->act_max) v = p->act_max;
     return (int8_t)v;
