@@ -72,6 +72,8 @@ uint64_t rune_saga_hist_bucket_high(size_t i);
 /* ---- registry ---- */
 
 enum { RUNE_SAGA_ERROR = 0, RUNE_SAGA_WARN = 1, RUNE_SAGA_INFO = 2, RUNE_SAGA_DEBUG = 3 };
+/* "error", "warn", "info", "debug"; "?" for anything else. */
+const char *rune_saga_level_name(int level);
 
 typedef struct rune_saga_config {
     size_t max_runes;   /* rune slots (default 16) */

@@ -294,7 +294,9 @@ typedef struct rune_smp_request {
 typedef int (*rune_smp_handler_fn)(void *ud, rune_smp_request *req, rune_cbor_enc *rsp);
 
 /* A server is not thread-safe: one thread receives, handles and answers (handlers may hand work
- * to other threads, but answer before they return). */
+ * to other threads, but answer before they return). An agent with several transports serves
+ * them in turn from that thread with short timeouts (rune_smp_server_serve(s, udp, 10, ...),
+ * then the serial one, ...); state such as an upload in progress is then shared safely. */
 typedef struct rune_smp_server rune_smp_server;
 
 /* A server with no handlers. Owns its buffers (about two maximum messages). */
@@ -530,6 +532,9 @@ typedef struct rune_smp_img_recv {
     size_t len, off;
     uint8_t sha[32];
     uint64_t hash_state[32]; /* room for libsodium's crypto_hash_sha256_state, kept opaque */
+    /* A sink that refuses (returns an error rc) may write its reason here: it is sent as the
+     * answer's "rsn" and cleared. */
+    char rsn[128];
 } rune_smp_img_recv;
 
 void rune_smp_img_recv_init(rune_smp_img_recv *r, const rune_smp_img_sink *sink, size_t max_len);

@@ -182,6 +182,12 @@ void rune_saga_logv(rune_saga *s, int id, int level, const char *fmt, va_list ap
     pthread_mutex_unlock(&s->mu);
 }
 
+const char *rune_saga_level_name(int level)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    return level >= 0 && level < 4 ? names[level] : "?";
+}
+
 void rune_saga_log(rune_saga *s, int id, int level, const char *fmt, ...)
 {
     va_list ap;

@@ -166,6 +166,8 @@ TEST(log_ring_wraps)
     CHECK_EQ_INT(c.n, 4);
     for (size_t i = 0; i < c.n; i++)
         CHECK_STR(c.rune[i], "sine");
+    CHECK_STR(rune_saga_level_name(RUNE_SAGA_WARN), "warn");
+    CHECK_STR(rune_saga_level_name(9), "?");
     /* a message longer than the entry is cut, not overflowed */
     char big[400];
     memset(big, 'm', sizeof big - 1);
