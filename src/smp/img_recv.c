@@ -31,6 +31,14 @@ static void answer(rune_cbor_enc *rsp, size_t off)
     rune_cbor_put_uint(rsp, off);
 }
 
+/* A sink's error rc, with the reason it left in r->rsn (if any) as the answer's "rsn". */
+static int sink_refused(rune_smp_img_recv *r, rune_smp_request *req, int rc)
+{
+    if (r->rsn[0]) smp_strcat2(req->rsn, sizeof req->rsn, "", r->rsn);
+    r->rsn[0] = '\0';
+    return rc;
+}
+
 static int bad(rune_smp_request *req, const char *msg)
 {
     smp_strcat2(req->rsn, sizeof req->rsn, "upload: ", msg);
@@ -75,7 +83,7 @@ static int img_upload(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
         r->active = false;
         if (r->sink.begin) {
             int rc = r->sink.begin(r->sink.ud, (uint32_t)image, (size_t)len, sha);
-            if (rc != RUNE_SMP_ERR_OK) return rc;
+            if (rc != RUNE_SMP_ERR_OK) return sink_refused(r, req, rc);
         }
         r->active = true;
         r->image = (uint32_t)image;
@@ -94,7 +102,7 @@ static int img_upload(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
         int rc = r->sink.write(r->sink.ud, r->off, data, n);
         if (rc != RUNE_SMP_ERR_OK) {
             r->active = false;
-            return rc;
+            return sink_refused(r, req, rc);
         }
     }
     crypto_hash_sha256_update(hs, data, n);
@@ -108,7 +116,7 @@ static int img_upload(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
             int rc = r->sink.finish(r->sink.ud, match);
             if (rc != RUNE_SMP_ERR_OK) {
                 r->active = false;
-                return rc;
+                return sink_refused(r, req, rc);
             }
         }
         if (!match) r->active = false; /* a resume must not claim the image arrived */

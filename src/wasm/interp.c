@@ -99,6 +99,15 @@ static rune_wasm_val eval_const(const rw_istate *st, const rw_const *c)
     }
 }
 
+/* An active segment that does not fit: a trap during instantiation, named by segment. */
+static rune_status segment_trap(rune_error *err, rune_wasm_trap trap, const char *kind, uint32_t i)
+{
+    RUNE_ERR(err, RUNE_E_TRAP, "trap: %s (%s segment %u)", rune_wasm_trap_text(trap), kind,
+             (unsigned)i);
+    if (err) err->code = (int)trap;
+    return RUNE_E_TRAP;
+}
+
 #define ALLOC(ptr, n)                                                                              \
     do {                                                                                           \
         (ptr) = rune_calloc((size_t)(n) + 1, sizeof *(ptr));                                       \
@@ -201,7 +210,8 @@ static rune_status build(rune_wasm_instance *inst, rw_istate *st, rune_error *er
         if (e->mode == RW_SEG_ACTIVE) {
             rw_tableinst *t = st->tables[e->table];
             uint64_t off = eval_const(st, &e->offset).i32;
-            if (off + e->n > t->size) return rw_trap(err, RUNE_WASM_TRAP_TABLE_OOB, 0, 0);
+            if (off + e->n > t->size)
+                return segment_trap(err, RUNE_WASM_TRAP_TABLE_OOB, "element", i);
             for (uint32_t k = 0; k < e->n; k++)
                 t->elems[off + k] = eval_const(st, &e->items[k]).ref;
         }
@@ -212,7 +222,7 @@ static rune_status build(rune_wasm_instance *inst, rw_istate *st, rune_error *er
         if (d->mode != RW_SEG_ACTIVE) continue;
         uint64_t off = eval_const(st, &d->offset).i32;
         if (!st->mem || off + d->len > st->mem->size)
-            return rw_trap(err, RUNE_WASM_TRAP_MEMORY_OOB, 0, 0);
+            return segment_trap(err, RUNE_WASM_TRAP_MEMORY_OOB, "data", i);
         if (d->len) memcpy(st->mem->data + off, m->bytes + d->offset_in_bytes, d->len);
         st->data_dropped[i] = 1;
     }

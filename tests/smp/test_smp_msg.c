@@ -277,11 +277,16 @@ static int sink_write(void *ud, size_t off, const uint8_t *data, size_t len)
     return 0;
 }
 
+static rune_smp_img_recv *refusing_recv; /* where the sink writes its reason */
 static int sink_finish(void *ud, bool match)
 {
     mem_sink *m = ud;
     m->finishes++;
     m->match = match;
+    if (match && refusing_recv) {
+        snprintf(refusing_recv->rsn, sizeof refusing_recv->rsn, "rune rejected: bad magic");
+        return RUNE_SMP_ERR_INVAL;
+    }
     return 0;
 }
 
@@ -395,6 +400,14 @@ TEST(upload_exchange_fields)
     CHECK_EQ_INT(rsp_off(), 1000);
     CHECK_EQ_INT(ms.begins, 3);
 
+    /* a sink that refuses the finished image: its rc and reason reach the client */
+    refusing_recv = &r;
+    CHECK_EQ_INT(upload_req(s, seq++, 0, img, 3000, 3000, sha, 32), RUNE_SMP_ERR_INVAL);
+    char rsn[64];
+    CHECK_EQ_INT(rune_smp_msg_rc(&msg, NULL, rsn, sizeof rsn), RUNE_SMP_ERR_INVAL);
+    CHECK_STR(rsn, "rune rejected: bad magic");
+    CHECK_EQ_INT(r.rsn[0], 0);
+    refusing_recv = NULL;
     /* an empty image */
     CHECK_EQ_INT(upload_req(s, seq++, 0, img, 0, 0, sha, 32), 0);
     CHECK_EQ_INT(rsp_off(), 0);

@@ -119,11 +119,41 @@ TEST(memory_limit)
     CHECK_EQ_INT(rune_alloc_live(), live);
 }
 
+/* Traps while instantiating: the instance is not created and nothing leaks. */
+static void expect_instantiate_trap(const char *name, rune_wasm_trap kind, const char *words)
+{
+    long live = rune_alloc_live();
+    size_t len;
+    uint8_t *bytes = wt_read(name, &len);
+    rune_wasm_engine *eng = NULL;
+    rune_wasm_module *mod = NULL;
+    rune_wasm_instance *inst = NULL;
+    rune_error err;
+    CHECK_OK(rune_wasm_engine_new(RUNE_WASM_INTERP, NULL, &eng, &err), &err);
+    CHECK_OK(rune_wasm_module_load(eng, bytes, len, &mod, &err), &err);
+    free(bytes);
+    CHECK_STATUS(rune_wasm_instantiate(mod, NULL, NULL, &inst, &err), RUNE_E_TRAP);
+    CHECK_EQ_INT(err.code, kind);
+    CHECK_CONTAINS(err.msg, rune_wasm_trap_text(kind));
+    CHECK_CONTAINS(err.msg, words);
+    CHECK(inst == NULL);
+    rune_wasm_module_free(mod);
+    rune_wasm_engine_free(eng);
+    CHECK_EQ_INT(rune_alloc_live(), live);
+}
+
+TEST(instantiation_traps)
+{
+    expect_instantiate_trap("data_oob", RUNE_WASM_TRAP_MEMORY_OOB, "data segment 0");
+    expect_instantiate_trap("start_trap", RUNE_WASM_TRAP_DIV_ZERO, "start function");
+}
+
 int main(void)
 {
     RUN(fuel_stops_infinite_loop);
     RUN(recursion_hits_call_depth);
     RUN(recursion_hits_value_stack);
     RUN(memory_limit);
+    RUN(instantiation_traps);
     return test_report();
 }
