@@ -31,6 +31,27 @@ int rune_utf8_valid(const uint8_t *s, size_t len);
 rune_status rune_file_write_atomic_mode(const char *path, const void *data, size_t len,
                                         unsigned mode, rune_error *err);
 
+/* ---- manifest JSON (manifest_encode.c, manifest_decode.c) ----------------------------------- */
+
+/* Which JSON fields each stage list carries, and the name of its "kind" field. */
+typedef struct rune_manifest_list_spec {
+    const char *json_name;
+    const char *kind_field; /* NULL: none */
+    unsigned args : 1, inputs : 1, outputs : 1, blob : 1;
+} rune_manifest_list_spec;
+extern const rune_manifest_list_spec rune_manifest_specs[5]; /* by rune_manifest_list */
+
+/* ---- signing helpers (sign_key.c) ---------------------------------------------------------- */
+
+/* 1 once libsodium is initialised (idempotent). */
+int rune_sign_sodium_ready(void);
+/* The key id of a public key: first 8 bytes of its SHA-256 in hex. */
+void rune_sign_key_id_of(const uint8_t pk[32], char id[17]);
+/* Next non-empty line of a text file, trimmed, '#' comments dropped; 0 at the end. */
+int rune_sign_next_line(const char **p, const char *end, char *line, size_t cap, int *lineno);
+/* Standard padded base64 decoding to exactly want bytes; 1 on success. */
+int rune_sign_b64_decode(const char *s, uint8_t *out, size_t want);
+
 /* ---- section walker (section.c) ------------------------------------------------------------ */
 
 typedef struct rune_sec {
