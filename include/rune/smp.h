@@ -310,6 +310,15 @@ rune_status rune_smp_server_register(rune_smp_server *s, uint16_t group, uint8_t
  * handlers, which need nothing from the agent. Reset is the agent's. */
 rune_status rune_smp_server_register_os(rune_smp_server *s, size_t mtu, rune_error *err);
 
+struct rune_smp_transport;
+/* Serve several transports from one thread: wait at most timeout_ms for input on any of them
+ * (transports without pollfd are checked every 10 ms), then serve every request that is there
+ * (at most 16 a transport a round). *served (may be NULL) counts the requests answered. Errors of
+ * single requests are dropped (the client was answered or will retry); a transport that fails
+ * (IO: a serial line gone) makes it return RUNE_E_IO naming it, after the others were served. */
+rune_status rune_smp_server_serve_any(rune_smp_server *s, struct rune_smp_transport *const *ts,
+                                      size_t n, int timeout_ms, size_t *served, rune_error *err);
+
 /* Change the retry window (RUNE_SMP_RETRY_WINDOW_MS); 0 turns the retry cache off. */
 void rune_smp_server_set_retry_window(rune_smp_server *s, unsigned ms);
 
@@ -341,6 +350,9 @@ struct rune_smp_transport {
     rune_status (*recv)(rune_smp_transport *t, uint8_t *buf, size_t cap, size_t *len,
                         int timeout_ms, rune_error *err);
     void (*close)(rune_smp_transport *t); /* frees t */
+    /* Optional (NULL: not pollable): the fd that becomes readable when input arrives, and in
+     * *buffered whether input already read is waiting (then do not wait on the fd). */
+    int (*pollfd)(rune_smp_transport *t, bool *buffered);
     void *impl;
 };
 void rune_smp_transport_close(rune_smp_transport *t); /* accepts NULL */
@@ -538,6 +550,13 @@ typedef struct rune_smp_img_recv {
 } rune_smp_img_recv;
 
 void rune_smp_img_recv_init(rune_smp_img_recv *r, const rune_smp_img_sink *sink, size_t max_len);
+/* Restore an upload in progress after a restart: the image (image, len, sha) of which the sink
+ * already holds the first off bytes (held: those bytes, e.g. read back from the staging file;
+ * off < len). A client that sends its first packet again with the same len and sha goes on from
+ * off. ARG when off >= len or len > max_len. */
+rune_status rune_smp_img_recv_restore(rune_smp_img_recv *r, uint32_t image, size_t len,
+                                      const uint8_t sha[32], const uint8_t *held, size_t off,
+                                      rune_error *err);
 /* Register the upload handler (IMAGE group, command 1, write) with r as its state. */
 rune_status rune_smp_img_recv_register(rune_smp_img_recv *r, rune_smp_server *s, rune_error *err);
 

@@ -126,6 +126,25 @@ static int img_upload(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
     return RUNE_SMP_ERR_OK;
 }
 
+rune_status rune_smp_img_recv_restore(rune_smp_img_recv *r, uint32_t image, size_t len,
+                                      const uint8_t sha[32], const uint8_t *held, size_t off,
+                                      rune_error *err)
+{
+    if (!sha || (!held && off) || off >= len || len > r->max_len)
+        return RUNE_ERR(err, RUNE_E_ARG, "upload restore: %zu of %zu bytes (max %zu)", off, len,
+                        r->max_len);
+    if (sodium_init() < 0) return RUNE_ERR(err, RUNE_E_INTERNAL, "upload: libsodium init failed");
+    crypto_hash_sha256_state *hs = (crypto_hash_sha256_state *)(void *)r->hash_state;
+    crypto_hash_sha256_init(hs);
+    if (off) crypto_hash_sha256_update(hs, held, off);
+    r->active = true;
+    r->image = image;
+    r->len = len;
+    r->off = off;
+    memcpy(r->sha, sha, 32);
+    return RUNE_OK;
+}
+
 rune_status rune_smp_img_recv_register(rune_smp_img_recv *r, rune_smp_server *s, rune_error *err)
 {
     if (sodium_init() < 0) return RUNE_ERR(err, RUNE_E_INTERNAL, "upload: libsodium init failed");

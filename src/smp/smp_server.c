@@ -8,6 +8,8 @@
  * request and its response, byte for byte: a client retries a lost exchange with the same sequence
  * number and bytes, and must get the same answer without the handler running twice.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -214,6 +216,45 @@ rune_status rune_smp_server_serve(rune_smp_server *s, rune_smp_transport *t, int
     }
     if (hst != RUNE_OK && err) *err = herr;
     return hst;
+}
+
+rune_status rune_smp_server_serve_any(rune_smp_server *s, rune_smp_transport *const *ts, size_t n,
+                                      int timeout_ms, size_t *served, rune_error *err)
+{
+    enum { MAX_T = 16, PER_ROUND = 16 };
+    if (served) *served = 0;
+    if (n > MAX_T) return RUNE_ERR(err, RUNE_E_ARG, "smp server: more than %d transports", MAX_T);
+    struct pollfd pfd[MAX_T];
+    int wait = timeout_ms < 0 ? 0 : timeout_ms;
+    for (size_t i = 0; i < n; i++) {
+        bool buffered = false;
+        pfd[i].fd = ts[i]->pollfd ? ts[i]->pollfd(ts[i], &buffered) : -1;
+        pfd[i].events = POLLIN;
+        pfd[i].revents = 0;
+        if (buffered) wait = 0;
+        if (!ts[i]->pollfd && wait > 10) wait = 10;
+    }
+    if (poll(pfd, (nfds_t)n, wait) < 0 && errno != EINTR)
+        return RUNE_ERR(err, RUNE_E_IO, "smp server: poll: %s", strerror(errno));
+    rune_status ret = RUNE_OK;
+    for (size_t i = 0; i < n; i++) {
+        bool buffered = false;
+        if (ts[i]->pollfd) ts[i]->pollfd(ts[i], &buffered);
+        if (pfd[i].fd >= 0 && !pfd[i].revents && !buffered) continue;
+        for (int k = 0; k < PER_ROUND; k++) {
+            rune_error e;
+            rune_status st = rune_smp_server_serve(s, ts[i], 0, &e);
+            if (st == RUNE_E_TIMEOUT) break;
+            if (st == RUNE_E_IO) {
+                if (ret == RUNE_OK)
+                    ret = RUNE_ERR(err, RUNE_E_IO, "smp server: transport %s: %s", ts[i]->name,
+                                   e.msg);
+                break;
+            }
+            if (served && st == RUNE_OK) (*served)++;
+        }
+    }
+    return ret;
 }
 
 /* ---- OS handlers ---- */

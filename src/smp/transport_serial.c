@@ -130,6 +130,13 @@ static rune_status serial_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, 
     }
 }
 
+static int serial_pollfd(rune_smp_transport *t, bool *buffered)
+{
+    serial_impl *s = t->impl;
+    *buffered = s->rpos < s->rlen;
+    return s->fd;
+}
+
 static void serial_close(rune_smp_transport *t)
 {
     serial_impl *s = t->impl;
@@ -176,6 +183,7 @@ rune_status rune_smp_serial_fdopen(int fd, bool own_fd, bool raw, int baud, size
     t->mtu = mtu;
     t->send = serial_send;
     t->recv = serial_recv;
+    t->pollfd = serial_pollfd;
     *out = t;
     return RUNE_OK;
 fail:

@@ -77,6 +77,12 @@ static rune_status udp_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, siz
     }
 }
 
+static int udp_pollfd(rune_smp_transport *t, bool *buffered)
+{
+    *buffered = false;
+    return ((udp_impl *)t->impl)->fd;
+}
+
 static void udp_close(rune_smp_transport *t)
 {
     udp_impl *u = t->impl;
@@ -141,6 +147,7 @@ static rune_status udp_open(const char *host, uint16_t port, bool server, rune_s
     t->send = udp_send;
     t->recv = udp_recv;
     t->close = udp_close;
+    t->pollfd = udp_pollfd;
     t->impl = u;
     freeaddrinfo(res);
     *out = t;

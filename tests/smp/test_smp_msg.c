@@ -416,11 +416,59 @@ TEST(upload_exchange_fields)
     rune_smp_server_destroy(s);
 }
 
+/* An agent restarted in the middle of an upload restores the session from its staging file. */
+TEST(upload_restore_after_restart)
+{
+    uint8_t img[2500], sha[32];
+    for (size_t i = 0; i < sizeof img; i++)
+        img[i] = (uint8_t)(i * 13 + 1);
+    crypto_hash_sha256(sha, img, sizeof img);
+    rune_error err;
+    rune_smp_server *s;
+    CHECK_OK(rune_smp_server_create(&s, &err), &err);
+    mem_sink ms = {0};
+    rune_smp_img_sink sink = {sink_begin, sink_write, sink_finish, &ms};
+    rune_smp_img_recv r;
+    rune_smp_img_recv_init(&r, &sink, 1 << 20);
+    CHECK_OK(rune_smp_img_recv_register(&r, s, &err), &err);
+    /* the sink still holds 1200 bytes from before the restart */
+    ms.buf = malloc(sizeof img);
+    ms.len = sizeof img;
+    memcpy(ms.buf, img, 1200);
+    ms.written = 1200;
+    CHECK_STATUS(rune_smp_img_recv_restore(&r, 0, sizeof img, sha, img, sizeof img, &err),
+                 RUNE_E_ARG);
+    CHECK_STATUS(rune_smp_img_recv_restore(&r, 0, 2 << 20, sha, img, 10, &err), RUNE_E_ARG);
+    CHECK_OK(rune_smp_img_recv_restore(&r, 0, sizeof img, sha, img, 1200, &err), &err);
+    /* the client's first packet again: it is told to go on from 1200 */
+    CHECK_EQ_INT(upload_req(s, 1, 0, img, 1000, sizeof img, sha, 32), 0);
+    CHECK_EQ_INT(rsp_off(), 1200);
+    CHECK_EQ_INT(ms.begins, 0);
+    CHECK_EQ_INT(upload_req(s, 2, 1200, img + 1200, 1300, -1, NULL, 0), 0);
+    CHECK_EQ_INT(rsp_off(), sizeof img);
+    bool match = false;
+    CHECK_OK(rune_cbor_get_bool(&msg.doc, 0, "match", &match, NULL), NULL);
+    CHECK(match); /* the hash covers the restored bytes too */
+    CHECK(memcmp(ms.buf, img, sizeof img) == 0);
+    /* restored from damaged bytes: the end says so */
+    uint8_t bad[1200];
+    memcpy(bad, img, sizeof bad);
+    bad[7] ^= 1;
+    CHECK_OK(rune_smp_img_recv_restore(&r, 0, sizeof img, sha, bad, sizeof bad, &err), &err);
+    ms.written = 1200;
+    CHECK_EQ_INT(upload_req(s, 3, 1200, img + 1200, 1300, -1, NULL, 0), 0);
+    CHECK_OK(rune_cbor_get_bool(&msg.doc, 0, "match", &match, NULL), NULL);
+    CHECK(!match);
+    free(ms.buf);
+    rune_smp_server_destroy(s);
+}
+
 int main(void)
 {
     RUN(header_round_trip);
     RUN(message_decode_rules);
     RUN(dispatcher);
     RUN(upload_exchange_fields);
+    RUN(upload_restore_after_restart);
     return test_report();
 }

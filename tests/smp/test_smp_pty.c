@@ -101,10 +101,72 @@ TEST(serial_errors)
     close(m);
 }
 
+/* One device thread serving a UDP and a serial transport together with serve_any. */
+typedef struct any_dev {
+    rune_smp_server *srv;
+    rune_smp_transport *ts[2];
+    atomic_int stop;
+    atomic_long served;
+} any_dev;
+
+static void *any_loop(void *p)
+{
+    any_dev *d = p;
+    while (!atomic_load(&d->stop)) {
+        size_t n = 0;
+        rune_smp_server_serve_any(d->srv, d->ts, 2, 20, &n, NULL);
+        atomic_fetch_add(&d->served, (long)n);
+    }
+    return NULL;
+}
+
+TEST(serve_udp_and_serial_from_one_thread)
+{
+    rune_error err;
+    char slave[256];
+    int m = open_master(slave, sizeof slave);
+    CHECK(m >= 0);
+    if (m < 0) return;
+    any_dev d;
+    memset(&d, 0, sizeof d);
+    CHECK_OK(rune_smp_server_create(&d.srv, &err), &err);
+    CHECK_OK(rune_smp_server_register_os(d.srv, 1024, &err), &err);
+    CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &d.ts[0], &err), &err);
+    CHECK_OK(rune_smp_serial_fdopen(m, true, false, 115200, 0, &d.ts[1], &err), &err);
+    if (!d.ts[0] || !d.ts[1]) return;
+    pthread_t th;
+    pthread_create(&th, NULL, any_loop, &d);
+    rune_smp_transport *ut = NULL, *st = NULL;
+    CHECK_OK(rune_smp_udp_client("127.0.0.1", rune_smp_udp_bound_port(d.ts[0]), &ut, &err), &err);
+    CHECK_OK(rune_smp_serial_open(slave, 115200, 0, &st, &err), &err);
+    rune_smp_client cu, cs;
+    CHECK_OK(rune_smp_client_init(&cu, ut, &err), &err);
+    CHECK_OK(rune_smp_client_init(&cs, st, &err), &err);
+    char out[32];
+    for (int i = 0; i < 20; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "ping %d", i);
+        CHECK_OK(rune_smp_echo(i % 2 ? &cu : &cs, want, out, sizeof out, &err), &err);
+        CHECK_STR(out, want);
+    }
+    CHECK_EQ_INT(cu.n_retries + cs.n_retries, 0);
+    atomic_store(&d.stop, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(atomic_load(&d.served), 20);
+    rune_smp_client_free(&cu);
+    rune_smp_client_free(&cs);
+    rune_smp_transport_close(ut);
+    rune_smp_transport_close(st);
+    rune_smp_transport_close(d.ts[0]);
+    rune_smp_transport_close(d.ts[1]);
+    rune_smp_server_destroy(d.srv);
+}
+
 int main(void)
 {
     RUN(pty_115200);
     RUN(pty_921600);
     RUN(serial_errors);
+    RUN(serve_udp_and_serial_from_one_thread);
     return test_report();
 }
