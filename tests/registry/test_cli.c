@@ -130,6 +130,11 @@ TEST(push_pull)
     CHECK_CONTAINS(out_, "(with signature)");
     CHECK_EQ_INT(run("images --store st"), 0);
     CHECK_CONTAINS(out_, "runes/cli:1");
+    /* verify a stored image by name */
+    CHECK_EQ_INT(run("verify --store st --key k.pub --require runes/cli:1"), 0);
+    CHECK_CONTAINS(out_, "signed by trusted key");
+    CHECK_EQ_INT(run("verify --store st runes/cli:nope"), 1);
+    CHECK_CONTAINS(err_, "no image named runes/cli:nope");
     CHECK_EQ_INT(run("tag --store st runes/cli:1 runes/cli:prod"), 0);
     CHECK_EQ_INT(run("rm --store st runes/cli:1 runes/cli:prod"), 0);
     CHECK_CONTAINS(out_, "removed runes/cli:prod (3 blobs freed)");

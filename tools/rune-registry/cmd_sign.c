@@ -82,9 +82,10 @@ int rune_cmd_sign(int argc, char **argv)
 
 static const char verify_usage[] =
     "usage: rune verify [--key K.pub]... [--policy FILE] [--revoke KEYID]... [--require] [--json]\n"
-    "                   X.rune\n"
-    "Check the rune (sections, model digests) and its signature against the trusted keys.\n"
-    "Exit 0 if accepted, 1 if refused.\n";
+    "                   [--store DIR] X.rune|NAME[:TAG]|NAME@DIGEST\n"
+    "Check the rune (sections, model digests) and its signature against the trusted keys. An\n"
+    "argument that is not a file names a rune in the local store. Exit 0 if accepted, 1 if "
+    "refused.\n";
 
 int rune_cmd_verify(int argc, char **argv)
 {
@@ -115,6 +116,19 @@ int rune_cmd_verify(int argc, char **argv)
     memset(&res, 0, sizeof res);
     rune_container *c = NULL;
     rune_status st = rune_file_read(o.pos[0], &in, &len, &err);
+    if (st == RUNE_E_NOT_FOUND) {
+        /* not a file: a stored image? */
+        rune_oci_store *s = NULL;
+        rune_oci_ref ref;
+        rune_error e2;
+        if (rune_oci_ref_parse(o.pos[0], &ref, &e2) == RUNE_OK &&
+            cli_open_store(&o, &s, &e2) == RUNE_OK &&
+            rune_oci_store_get_rune(s, o.pos[0], &in, &len, &e2) == RUNE_OK)
+            st = RUNE_OK;
+        else if (s)
+            err = e2; /* the store's reason is the better one when the name parses */
+        rune_oci_store_close(s);
+    }
     if (st == RUNE_OK) st = rune_container_open(in, len, &c, &err);
     if (st == RUNE_OK) st = rune_sign_verify(in, len, &p, &res, &err);
     rune_container_free(c);
