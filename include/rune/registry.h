@@ -3,11 +3,14 @@
  * client.
  *
  * A rune is stored as an OCI image manifest in the CNCF WebAssembly artifact layout:
- *   config  application/vnd.wasm.config.v0+json
- * {"architecture":"wasm","layerDigests":[..],"os":"wasip1"} layer   application/wasm the whole
- * .rune file (one layer) annotations (so `skopeo inspect` shows them): org.runic.manifest the rune
- * manifest JSON (canonical, manifest.h) org.runic.rune.digest        the rune digest (container.h;
- * unchanged by signing) org.opencontainers.image.title    NAME.rune
+ *   config       application/vnd.wasm.config.v0+json
+ *                {"architecture":"wasm","layerDigests":[...],"os":"wasip1"}
+ *   layer        application/wasm: the whole .rune file (one layer)
+ *   annotations  (`skopeo inspect --raw` shows them; skopeo 1.9 refuses plain `inspect` for any
+ *                artifact whose config is not an image config)
+ *     org.runic.manifest                the rune manifest JSON (canonical, manifest.h)
+ *     org.runic.rune.digest             the rune digest (container.h; unchanged by signing)
+ *     org.opencontainers.image.title    NAME.rune
  *     org.opencontainers.image.version  the manifest's version
  * A signature can travel as an OCI referrer: a manifest with artifactType
  * application/vnd.runic.signature.v1+json, the empty config, one layer holding the rune.signature

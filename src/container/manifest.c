@@ -1,6 +1,7 @@
 /*
  * manifest.c - the rune manifest in memory: builders, the rules every manifest obeys, and freeing.
- * JSON lives in manifest_json.c. Manifests are small (tens of stages), so lookups are linear.
+ * JSON lives in manifest_decode.c and manifest_encode.c. Manifests are small (tens of stages), so
+ * lookups are linear.
  */
 #include <string.h>
 
