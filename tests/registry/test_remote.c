@@ -212,6 +212,17 @@ TEST(forged_annotations_refused)
     CHECK_EQ_INT(put_raw_manifest("runes/forged", "lie2", forged), 201);
     CHECK_STATUS(rune_registry_pull(r, a, "runes/forged", "lie2", NULL, d, &err), RUNE_E_VERIFY);
     CHECK_CONTAINS(err.msg, "differs from the annotation");
+    /* an image that is not a rune (an ordinary container image's media types) */
+    const char *from = "application/vnd.wasm.config.v0+json";
+    char *cfg = strstr(forged, from), other[4096];
+    CHECK(cfg != NULL && strlen(forged) < sizeof other - 16);
+    if (cfg)
+        snprintf(other, sizeof other, "%.*sapplication/vnd.oci.image.config.v1+json%s",
+                 (int)(cfg - forged), forged, cfg + strlen(from));
+    CHECK_EQ_INT(put_raw_manifest("runes/forged", "notarune", other), 201);
+    CHECK_STATUS(rune_registry_pull(r, a, "runes/forged", "notarune", NULL, d, &err),
+                 RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "is not a rune");
     free(forged);
     rune_free(m);
     rune_free(rune);
