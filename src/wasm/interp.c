@@ -60,10 +60,13 @@ static rune_status make_memory(rw_meminst *mm, uint32_t min, uint32_t max, uint3
         return RUNE_ERR(err, RUNE_E_LIMIT, "memory needs %u pages, the limit is %u", (unsigned)min,
                         (unsigned)limit);
     uint32_t reserve = max < limit ? max : limit;
-    mm->data = rune_calloc(reserve ? reserve : 1, 65536);
+    /* Reserved but not zeroed past the initial pages: untouched pages of a large allocation cost
+     * no RAM on a host with virtual memory; memory.grow zeroes the pages it adds. */
+    mm->data = rune_malloc_array(reserve ? reserve : 1, 65536);
     if (!mm->data)
         return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory reserving %u pages of linear memory",
                         (unsigned)reserve);
+    if (min) memset(mm->data, 0, (size_t)min * 65536u);
     mm->pages = min;
     mm->size = (uint64_t)min * 65536u;
     mm->max_pages = reserve;
@@ -196,7 +199,10 @@ static rune_status build(rune_wasm_instance *inst, rw_istate *st, rune_error *er
     }
 
     /* Stacks. */
-    ALLOC(st->stack, inst->lim.stack_slots);
+    /* The value stack needs no zeroing: frames zero their locals on entry and every other slot is
+     * written before it is read. */
+    st->stack = rune_malloc_array((size_t)inst->lim.stack_slots + 1, sizeof *st->stack);
+    if (!st->stack) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory instantiating");
     st->stack_end = st->stack + inst->lim.stack_slots;
     st->sp_free = st->stack;
     st->max_depth = inst->lim.max_call_depth + 1;

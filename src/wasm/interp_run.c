@@ -609,6 +609,7 @@ dispatch:
         if (n > mm->max_pages - old) {
             D.i32 = 0xffffffffu;
         } else {
+            if (n) memset(mm->data + (size_t)old * 65536u, 0, (size_t)n * 65536u);
             mm->pages = old + n;
             mm->size = (uint64_t)mm->pages * 65536u;
             D.i32 = old;
