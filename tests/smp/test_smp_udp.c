@@ -100,6 +100,28 @@ TEST(udp_errors)
     rune_smp_transport_close(a);
 }
 
+/* The same over IPv6 loopback (skipped, with a note, where the machine has no ::1). */
+TEST(udp_ipv6)
+{
+    rune_error err;
+    rune_smp_transport *st = NULL, *ct = NULL;
+    if (rune_smp_udp_server("::1", 0, &st, &err) != RUNE_OK) {
+        fprintf(stderr, "note: no IPv6 loopback here (%s); udp_ipv6 skipped\n", err.msg);
+        return;
+    }
+    test_dev d;
+    dev_start(&d, st);
+    CHECK_OK(rune_smp_udp_client("::1", rune_smp_udp_bound_port(st), &ct, &err), &err);
+    rune_smp_client c;
+    CHECK_OK(rune_smp_client_init(&c, ct, &err), &err);
+    char out[16];
+    CHECK_OK(rune_smp_echo(&c, "over v6", out, sizeof out, &err), &err);
+    CHECK_STR(out, "over v6");
+    rune_smp_client_free(&c);
+    rune_smp_transport_close(ct);
+    dev_stop(&d);
+}
+
 /* Every allocation failure while setting up transports and clients is a clean NOMEM. */
 TEST(allocation_failures)
 {
@@ -149,6 +171,7 @@ int main(void)
 {
     RUN(udp_loopback);
     RUN(udp_small_device_buffer);
+    RUN(udp_ipv6);
     RUN(udp_errors);
     RUN(allocation_failures);
     return test_report();
