@@ -4,6 +4,7 @@
  * place for int8), per-channel bias axis on a 1-D tensor, and the deprecated opcode field.
  */
 #include "nn_int.h"
+#include "writer_fb.h"
 #include "rune/alloc.h"
 #include "rune/nn.h"
 #include "rune/nn_writer.h"
@@ -229,11 +230,106 @@ TEST(test_person_detect_quirks)
     free(bytes);
 }
 
+/* Two subgraphs, built with the writer's FlatBuffer builder (writer_fb.h): each holds one
+ * RESHAPE [1,4] -> [2,2]. The first runs, both are checked at load: a bad index in subgraph 1 is
+ * refused with the subgraph named. */
+static uint8_t *two_subgraphs(int bad_second, size_t *len)
+{
+    wfb b;
+    wfb_init(&b);
+    wfb_ref graphs[2];
+    for (int gi = 1; gi >= 0; gi--) {
+        static const int32_t s4[] = {1, 4}, s22[] = {2, 2};
+        wfb_ref t[2];
+        for (int k = 1; k >= 0; k--) {
+            wfb_ref shape = wfb_vec(&b, k ? s22 : s4, 2, 4, 4);
+            wfb_ref name = wfb_string(&b, k ? "r" : "a");
+            wfb_table_start(&b);
+            wfb_add_ref(&b, 0, shape);
+            wfb_add_u8(&b, 1, 0); /* float32 (default, stored anyway) */
+            wfb_add_i32(&b, 2, 0);
+            wfb_add_ref(&b, 3, name);
+            t[k] = wfb_table_end(&b);
+        }
+        int32_t in0 = 0, out1 = (gi == 1 && bad_second) ? 5 : 1;
+        wfb_ref op_in = wfb_vec(&b, &in0, 1, 4, 4), op_out = wfb_vec(&b, &out1, 1, 4, 4);
+        wfb_table_start(&b);
+        wfb_add_i32(&b, 0, 0);
+        wfb_add_ref(&b, 1, op_in);
+        wfb_add_ref(&b, 2, op_out);
+        wfb_ref op = wfb_table_end(&b);
+        wfb_ref tensors = wfb_vec_refs(&b, t, 2), ops = wfb_vec_refs(&b, &op, 1);
+        int32_t one = 1;
+        wfb_ref gin = wfb_vec(&b, &in0, 1, 4, 4), gout = wfb_vec(&b, &one, 1, 4, 4);
+        wfb_table_start(&b);
+        wfb_add_ref(&b, 0, tensors);
+        wfb_add_ref(&b, 1, gin);
+        wfb_add_ref(&b, 2, gout);
+        wfb_add_ref(&b, 3, ops);
+        graphs[gi] = wfb_table_end(&b);
+    }
+    wfb_table_start(&b);
+    wfb_add_u8(&b, 0, 22);
+    wfb_add_i32(&b, 3, 22);
+    wfb_ref oc = wfb_table_end(&b);
+    wfb_table_start(&b);
+    wfb_ref buf0 = wfb_table_end(&b);
+    wfb_ref ocs = wfb_vec_refs(&b, &oc, 1), gs = wfb_vec_refs(&b, graphs, 2);
+    wfb_ref bufs = wfb_vec_refs(&b, &buf0, 1);
+    wfb_table_start(&b);
+    wfb_add_i32(&b, 0, 3);
+    wfb_add_ref(&b, 1, ocs);
+    wfb_add_ref(&b, 2, gs);
+    wfb_add_ref(&b, 4, bufs);
+    wfb_ref model = wfb_table_end(&b);
+    const uint8_t *p = wfb_finish(&b, model, "TFL3", len);
+    uint8_t *copy = NULL;
+    if (p && !b.failed) {
+        copy = malloc(*len);
+        memcpy(copy, p, *len);
+    }
+    wfb_release(&b);
+    return copy;
+}
+
+TEST(test_two_subgraphs)
+{
+    size_t len = 0;
+    uint8_t *bytes = two_subgraphs(0, &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    rune_nn_model *m = NULL;
+    rune_nn_interp *it = NULL;
+    rune_error err = {0};
+    CHECK_OK(rune_nn_model_load(bytes, len, &m, &err), &err);
+    CHECK_EQ_INT(rune_nn_model_subgraph_count(m), 2);
+    if (m) CHECK_OK(rune_nn_interp_create(m, NULL, 0, &it, &err), &err);
+    if (it) {
+        float x[4] = {1, 2, 3, 4}, y[4] = {0};
+        CHECK_OK(rune_nn_interp_set_input(it, 0, x, sizeof x, &err), &err);
+        CHECK_OK(rune_nn_interp_invoke(it, &err), &err);
+        CHECK_OK(rune_nn_interp_get_output(it, 0, y, sizeof y, NULL, &err), &err);
+        CHECK(memcmp(x, y, sizeof x) == 0);
+    }
+    rune_nn_interp_free(it);
+    rune_nn_model_free(m);
+    free(bytes);
+    bytes = two_subgraphs(1, &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    m = NULL;
+    CHECK_STATUS(rune_nn_model_load(bytes, len, &m, &err), RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "subgraph 1");
+    CHECK_CONTAINS(err.msg, "tensor index 5 out of range");
+    free(bytes);
+}
+
 int main(void)
 {
     RUN(test_fb_good);
     RUN(test_fb_hostile);
     RUN(test_unaligned_weights);
     RUN(test_person_detect_quirks);
+    RUN(test_two_subgraphs);
     return test_report();
 }
