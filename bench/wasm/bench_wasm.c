@@ -31,12 +31,22 @@ static const struct {
 };
 #define NK (sizeof kernels / sizeof kernels[0])
 
+/* Thread CPU time: other processes on a shared machine do not count. */
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define ROUNDS 5
 
 static unsigned char *read_all(const char *path, size_t *len)
 {
@@ -66,14 +76,14 @@ typedef struct engine_run {
 static int start(engine_run *r, rune_wasm_engine_kind kind, const unsigned char *b, size_t n)
 {
     rune_error err;
-    double t0 = now();
+    double t0 = wall();
     if (rune_wasm_engine_new(kind, NULL, &r->eng, &err) ||
         rune_wasm_module_load(r->eng, b, n, &r->mod, &err) || rune_wasm_linker_new(&r->l, &err) ||
         rune_wasm_instantiate(r->mod, r->l, NULL, &r->inst, &err)) {
         fprintf(stderr, "bench_wasm: %s: %s\n", rune_wasm_engine_kind_name(kind), err.msg);
         return -1;
     }
-    r->load_s = now() - t0;
+    r->load_s = wall() - t0;
     return 0;
 }
 
@@ -85,23 +95,18 @@ static void stop(engine_run *r)
     rune_wasm_engine_free(r->eng);
 }
 
-/* Best-of-3 time of reps repetitions; *sum gets the checksum. */
+/* Time of one call with reps repetitions; *sum gets the checksum. Negative on error. */
 static double time_wasm(engine_run *r, const char *name, uint32_t reps, uint32_t *sum)
 {
-    double best = 1e30;
-    for (int k = 0; k < 3; k++) {
-        rune_wasm_val a = {.i32 = reps}, res = {0};
-        rune_error err;
-        double t0 = now();
-        if (rune_wasm_call(r->inst, name, &a, 1, &res, 1, &err)) {
-            fprintf(stderr, "bench_wasm: %s: %s\n", name, err.msg);
-            return -1;
-        }
-        double t = now() - t0;
-        if (t < best) best = t;
-        *sum = res.i32;
+    rune_wasm_val a = {.i32 = reps}, res = {0};
+    rune_error err;
+    double t0 = now();
+    if (rune_wasm_call(r->inst, name, &a, 1, &res, 1, &err)) {
+        fprintf(stderr, "bench_wasm: %s: %s\n", name, err.msg);
+        return -1;
     }
-    return best;
+    *sum = res.i32;
+    return now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -130,18 +135,22 @@ int main(int argc, char **argv)
         double one = now() - t1;
         uint32_t reps = one > 0 ? (uint32_t)(target / one) : 1000;
         if (reps < 1) reps = 1;
-        double tn = 1e30;
+        /* Rounds interleave the three so that drift hits all alike; the best of each counts. */
+        double tn = 1e30, ti = 1e30, ta = 1e30;
         uint32_t sn = 0, si = 0, sa = 0;
-        for (int r = 0; r < 3; r++) {
+        for (int r = 0; r < ROUNDS; r++) {
             double t0 = now();
             sn = kernels[k].native(reps);
             double t = now() - t0;
             if (t < tn) tn = t;
+            t = time_wasm(&in, kernels[k].name, reps, &si);
+            if (t < 0) return 1;
+            if (t < ti) ti = t;
+            t = time_wasm(&ao, kernels[k].name, reps, &sa);
+            if (t < 0) return 1;
+            if (t < ta) ta = t;
         }
         (void)sink;
-        double ti = time_wasm(&in, kernels[k].name, reps, &si);
-        double ta = time_wasm(&ao, kernels[k].name, reps, &sa);
-        if (ti < 0 || ta < 0) return 1;
         double ri = tn / ti, ra = tn / ta;
         gi += log(ri);
         ga += log(ra);

@@ -1,16 +1,23 @@
 /*
  * aot_instrument.c - edit wasm2c's C output before it is compiled.
  *
- * Three textual edits, each on a construct wasm2c 1.0.32 always emits the same way:
- *   "goto w2c_L<n>;"   a branch back to a loop header    -> "{RW_FUEL_TICK(); goto w2c_L<n>;}"
- *   "FUNC_PROLOGUE;"   every function entry              -> "FUNC_PROLOGUE; RW_FUEL_TICK();"
- *   "TRAP(OOB)"        bounds failure, memory or table   -> "RW_OOB()" (the glue tells them apart
- * by the helper it happens in: table_* / memory)
- *   "#define CALL_INDIRECT(" renamed away, so the glue's own CALL_INDIRECT (which reports undefined
- *                      element, uninitialized element and type mismatch separately) is used.
- * So fuel counts loop iterations and calls (not instructions as the interpreter does): it bounds
- * every run, since a wasm program can only run long through a loop or a call. Workload: a linear
- * scan.
+ * Textual edits, each on a construct wasm2c 1.0.32 always emits the same way:
+ *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(); goto w2c_L<n>;}"
+ *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_take();"
+ *   "FUNC_EPILOGUE;"   every return path                -> "... rw_fuel += rw_budget;"
+ *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
+ *                                                          the helper it happens in: table_* /
+ * memory)
+ *   "#define CALL_INDIRECT(", "#define DEFINE_LOAD(", "#define DEFINE_STORE(" renamed away, so the
+ *                      glue's own versions are used (separate call_indirect traps; plain typed
+ *                      loads and stores).
+ * Fuel: one unit per function entry and per loop back-edge (not per instruction as the interpreter
+ * counts), so every run is bounded: a wasm program can only run long through a loop or a call. Each
+ * activation takes a slice of up to RW_SLICE units from the object's counter into a local (kept in
+ * a register: a global counter would put a store-to-load chain on every loop iteration), spends it
+ * on its back-edges, takes more when it runs out and gives back what is left when it returns. A
+ * call that runs out of fuel may therefore stop up to RW_SLICE units per active frame early; a call
+ * that returns leaves exactly the units it did not use. Workload: a linear scan of the C text.
  */
 #include <string.h>
 
@@ -39,7 +46,10 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
             continue;
         }
         if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
-            rep = "FUNC_PROLOGUE; RW_FUEL_TICK();";
+            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_take();";
+            skip = 14;
+        } else if (*p == 'F' && starts(p, end, "FUNC_EPILOGUE;")) {
+            rep = "FUNC_EPILOGUE; rw_fuel += rw_budget;";
             skip = 14;
         } else if (*p == 'T' && starts(p, end, "TRAP(OOB)")) {
             rep = "RW_OOB()";
