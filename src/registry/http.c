@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "../container/container_int.h"
 #include "http_int.h"
 #include "rune/alloc.h"
 
 #define RUNE_HTTP_MAX_BODY ((size_t)1 << 30)
+/* Extra attempts for idempotent requests after a transient failure. */
+#define RUNE_HTTP_RETRIES 3
 
 void rune_http_resp_free(rune_http_resp *r)
 {
@@ -260,9 +263,10 @@ rune_status rune_http_raw(rune_http *h, const char *method, const char *url,
     return RUNE_OK;
 }
 
-rune_status rune_http_do(rune_http *h, const char *method, const char *url,
-                         const char *const *headers, const uint8_t *body, size_t body_len,
-                         rune_http_resp *resp, rune_error *err)
+/* One request with the auth dance (a 401 with a challenge is answered once). */
+static rune_status do_auth(rune_http *h, const char *method, const char *url,
+                           const char *const *headers, const uint8_t *body, size_t body_len,
+                           rune_http_resp *resp, rune_error *err)
 {
     int head_only = strcmp(method, "HEAD") == 0;
     rune_status st =
@@ -282,4 +286,26 @@ rune_status rune_http_do(rune_http *h, const char *method, const char *url,
     }
     return rune_http_raw(h, method, url, headers, body, body_len, head_only, h->use_basic, resp,
                          err);
+}
+
+/* Idempotent requests (GET, HEAD, PUT of a manifest or a finished upload) are retried after a
+ * transport error or a 429/502/503/504, with 0.25 s, 0.5 s, 1 s pauses. */
+rune_status rune_http_do(rune_http *h, const char *method, const char *url,
+                         const char *const *headers, const uint8_t *body, size_t body_len,
+                         rune_http_resp *resp, rune_error *err)
+{
+    int idempotent = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "PUT");
+    for (int attempt = 0;; attempt++) {
+        rune_status st = do_auth(h, method, url, headers, body, body_len, resp, err);
+        int transient = st == RUNE_E_IO || st == RUNE_E_TIMEOUT ||
+                        (st == RUNE_OK && (resp->status == 429 || resp->status == 502 ||
+                                           resp->status == 503 || resp->status == 504));
+        if (!idempotent || !transient || attempt == RUNE_HTTP_RETRIES) return st;
+        struct timespec ts = {0, (250L * 1000 * 1000) << attempt};
+        while (ts.tv_nsec >= 1000L * 1000 * 1000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000L * 1000 * 1000;
+        }
+        nanosleep(&ts, NULL);
+    }
 }

@@ -34,8 +34,9 @@ void rune_http_resp_free(rune_http_resp *r);
 rune_status rune_http_raw(rune_http *h, const char *method, const char *url,
                           const char *const *headers, const uint8_t *body, size_t body_len,
                           int head_only, int basic, rune_http_resp *resp, rune_error *err);
-/* One request; a 401 with a challenge is answered once. Transport errors only are failures: the
- * caller checks resp->status. */
+/* One request; a 401 with a challenge is answered once; idempotent requests are retried after
+ * transient failures (see http.c). Transport errors only are failures: the caller checks
+ * resp->status. */
 rune_status rune_http_do(rune_http *h, const char *method, const char *url,
                          const char *const *headers, const uint8_t *body, size_t body_len,
                          rune_http_resp *resp, rune_error *err);

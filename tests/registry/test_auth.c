@@ -1,9 +1,9 @@
 /*
  * test_auth.c - registry authentication. Bearer: a small fake registry + token endpoint in a thread
  * of this test (challenge -> token request with the service and scope, with basic credentials ->
- * retry with the token; bad credentials quoted; a tag list paginated with Link headers). Basic:
- * Debian's docker-registry with an htpasswd file (bcrypt from libcrypt): right credentials push and
- * pull, wrong or missing ones are refused.
+ * retry with the token; bad credentials quoted; a tag list paginated with Link headers; 503s
+ * retried). Basic: Debian's docker-registry with an htpasswd file (bcrypt from libcrypt): right
+ * credentials push and pull, wrong or missing ones are refused.
  */
 #include "test.h"
 
@@ -19,7 +19,7 @@
 /* ---- fake bearer registry ------------------------------------------------------------------- */
 
 static int fake_fd = -1, fake_port;
-static int token_requests, token_with_basic;
+static int token_requests, token_with_basic, flaky_hits;
 static char last_token_query[1024];
 /* base64("alice:s3cret") */
 #define ALICE_BASIC "Basic YWxpY2U6czNjcmV0"
@@ -81,6 +81,16 @@ static void *fake_server(void *arg)
             /* two pages, the way GHCR and Docker Hub paginate */
             respond(c, 200, "Link: </v2/runes/x/tags/list?last=a&n=1>; rel=\"next\"\r\n",
                     "{\"name\":\"runes/x\",\"tags\":[\"a\"]}");
+        } else if (!strcmp(path, "/v2/runes/flaky/tags/list")) {
+            /* busy twice, then fine: the client retries idempotent requests */
+            if (++flaky_hits <= 2)
+                respond(c, 503, "",
+                        "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"busy\"}]}");
+            else
+                respond(c, 200, "", "{\"name\":\"runes/flaky\",\"tags\":[\"z\"]}");
+        } else if (!strcmp(path, "/v2/runes/down/tags/list")) {
+            flaky_hits++;
+            respond(c, 503, "", "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"down\"}]}");
         } else if (!strcmp(path, "/v2/runes/x/tags/list?last=a&n=1")) {
             respond(c, 200, "", "{\"name\":\"runes/x\",\"tags\":[\"b\"]}");
         } else {
@@ -141,6 +151,16 @@ TEST(bearer_token_flow)
     CHECK_OK(rune_registry_tags(r, "runes/x", &tags, &n, &err), &err);
     rune_registry_tags_free(tags, n);
     CHECK_EQ_INT(token_requests, 1);
+    /* transient 503s are retried; a registry that stays down is reported after 4 attempts */
+    CHECK_OK(rune_registry_tags(r, "runes/flaky", &tags, &n, &err), &err);
+    CHECK(n == 1 && !strcmp(tags[0], "z"));
+    rune_registry_tags_free(tags, n);
+    CHECK_EQ_INT(flaky_hits, 3);
+    flaky_hits = 0;
+    CHECK_STATUS(rune_registry_tags(r, "runes/down", &tags, &n, &err), RUNE_E_PROTOCOL);
+    CHECK_CONTAINS(err.msg, "HTTP 503");
+    CHECK_CONTAINS(err.msg, "UNAVAILABLE: down");
+    CHECK_EQ_INT(flaky_hits, 4);
     rune_registry_close(r);
 
     /* wrong password: the token endpoint's error is quoted */
