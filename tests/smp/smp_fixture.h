@@ -16,6 +16,7 @@
 #include "test.h"
 
 typedef struct mem_sink {
+    pthread_mutex_t mu; /* the device thread writes, the test reads */
     uint8_t *buf;
     size_t len, written;
     int begins, finishes, bad_writes;
@@ -25,31 +26,40 @@ typedef struct mem_sink {
 static inline int fx_begin(void *ud, uint32_t image, size_t len, const uint8_t sha[32])
 {
     mem_sink *m = ud;
+    pthread_mutex_lock(&m->mu);
     free(m->buf);
     m->buf = malloc(len ? len : 1);
     m->len = len;
     m->written = 0;
     m->begins++;
-    return m->buf ? 0 : RUNE_SMP_ERR_NOMEM;
+    int rc = m->buf ? 0 : RUNE_SMP_ERR_NOMEM;
+    pthread_mutex_unlock(&m->mu);
+    return rc;
 }
 
 static inline int fx_write(void *ud, size_t off, const uint8_t *data, size_t len)
 {
     mem_sink *m = ud;
+    int rc = 0;
+    pthread_mutex_lock(&m->mu);
     if (off != m->written || off + len > m->len) {
         m->bad_writes++;
-        return RUNE_SMP_ERR_UNKNOWN;
+        rc = RUNE_SMP_ERR_UNKNOWN;
+    } else {
+        memcpy(m->buf + off, data, len);
+        m->written += len;
     }
-    memcpy(m->buf + off, data, len);
-    m->written += len;
-    return 0;
+    pthread_mutex_unlock(&m->mu);
+    return rc;
 }
 
 static inline int fx_finish(void *ud, bool match)
 {
     mem_sink *m = ud;
+    pthread_mutex_lock(&m->mu);
     m->finishes++;
     m->match = match;
+    pthread_mutex_unlock(&m->mu);
     return 0;
 }
 
@@ -74,18 +84,24 @@ static inline void *dev_loop(void *p)
     return NULL;
 }
 
-/* Start a device serving on t (taken over: closed by dev_stop). */
-static inline void dev_start(test_dev *d, rune_smp_transport *t)
+/* Start a device serving on t (taken over: closed by dev_stop); its params report buf_size. */
+static inline void dev_start_buf(test_dev *d, rune_smp_transport *t, size_t buf_size)
 {
     memset(d, 0, sizeof *d);
     rune_error err;
     d->t = t;
+    pthread_mutex_init(&d->sink.mu, NULL);
     CHECK_OK(rune_smp_server_create(&d->srv, &err), &err);
-    CHECK_OK(rune_smp_server_register_os(d->srv, t->mtu, &err), &err);
+    CHECK_OK(rune_smp_server_register_os(d->srv, buf_size, &err), &err);
     rune_smp_img_sink sink = {fx_begin, fx_write, fx_finish, &d->sink};
     rune_smp_img_recv_init(&d->recv, &sink, 16 << 20);
     CHECK_OK(rune_smp_img_recv_register(&d->recv, d->srv, &err), &err);
     pthread_create(&d->th, NULL, dev_loop, d);
+}
+
+static inline void dev_start(test_dev *d, rune_smp_transport *t)
+{
+    dev_start_buf(d, t, t->mtu);
 }
 
 static inline void dev_stop(test_dev *d)
@@ -95,6 +111,7 @@ static inline void dev_stop(test_dev *d)
     rune_smp_server_destroy(d->srv);
     rune_smp_transport_close(d->t);
     free(d->sink.buf);
+    pthread_mutex_destroy(&d->sink.mu);
 }
 
 /* ---- lossy wrapper ---- */
@@ -268,11 +285,13 @@ static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, co
     CHECK(c->n_retries >= 1);
     /* one request per chunk, plus the failed one and the resync */
     CHECK(u.n_requests <= chunks + 2);
+    pthread_mutex_lock(&d->sink.mu);
     CHECK_EQ_INT(d->sink.begins, 1);
     CHECK_EQ_INT(d->sink.finishes, 1);
     CHECK_EQ_INT(d->sink.bad_writes, 0);
     CHECK(d->sink.match);
     CHECK(d->sink.len == len && memcmp(d->sink.buf, img, len) == 0);
+    pthread_mutex_unlock(&d->sink.mu);
 }
 
 /* The real payload of the upload tests: a 300 KB TFLite model from the shared models. */

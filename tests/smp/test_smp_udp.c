@@ -46,8 +46,7 @@ TEST(udp_small_device_buffer)
     CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &st, &err), &err);
     if (!st) return;
     test_dev d;
-    dev_start(&d, st);
-    CHECK_OK(rune_smp_server_register_os(d.srv, 600, &err), &err);
+    dev_start_buf(&d, st, 600);
     CHECK_OK(rune_smp_udp_client("127.0.0.1", rune_smp_udp_bound_port(st), &ct, &err), &err);
     rune_smp_client c;
     CHECK_OK(rune_smp_client_init(&c, ct, &err), &err);
@@ -60,7 +59,9 @@ TEST(udp_small_device_buffer)
     CHECK_OK(rune_smp_upload_run(&u, &c, &err), &err);
     CHECK(u.done && u.match);
     CHECK_EQ_INT(u.n_requests, (sizeof img + u.chunk - 1) / u.chunk);
+    pthread_mutex_lock(&d.sink.mu);
     CHECK(d.sink.len == sizeof img && memcmp(d.sink.buf, img, sizeof img) == 0);
+    pthread_mutex_unlock(&d.sink.mu);
     rune_smp_client_free(&c);
     rune_smp_transport_close(ct);
     dev_stop(&d);
