@@ -36,6 +36,8 @@ static const rune_catalog_arg fft_args[] = {
     {"scale_shift", I, "6", 0, NULL, "log output scale (bits)"},
     {"output", E, "i8", 0, "i8|u16|f32", "i8 model input, raw u16 features, or f32 = u16 / 25.6"},
     {"streaming", B, "false", 0, NULL, "keep window and noise state between calls"},
+    {"mode", E, "auto", 0, "auto|frontend|spectrum",
+     "spectrum: |X[k]| of the whole input (f32[N]); auto: spectrum if shorter than one window"},
 };
 static const rune_catalog_arg image_normalize_args[] = {
     {"mean", F, "0", 0, NULL, "subtracted from each pixel"},
@@ -78,8 +80,10 @@ static const rune_catalog_arg threshold_args[] = {
     }
 
 static const rune_catalog_block blocks[] = {
-    BLOCK("fft", "TensorFlow microfrontend: audio -> mel spectrogram features (micro_speech)",
-          "i16", fft_args, fft, fft),
+    BLOCK("fft",
+          "TensorFlow microfrontend: audio -> mel spectrogram features (micro_speech); inputs "
+          "shorter than one window: magnitude spectrum",
+          "i16|f32", fft_args, fft, fft),
     BLOCK0("normalize", "scale f32 values into [0, 1] by their min and max", "f32", normalize,
            normalize),
     BLOCK("image_normalize", "pixels -> (p - mean) / std, quantized for an int8/uint8 model", "u8",

@@ -48,21 +48,51 @@ static void set_type(rune_catalog_type *out, int32_t elem, uint32_t rank, const 
         out->dims[i] = dims[i];
 }
 
+/* The spectrum: f32[N] for N samples (i16 or f32). */
+static rune_status infer_fft_spectrum(const rune_pb_fft *pb, const rune_catalog_type *in,
+                                      rune_catalog_type *out, rune_error *err)
+{
+    const size_t n = count_of(in);
+    if (in->elem != RUNE_ELEM_I16 && in->elem != RUNE_ELEM_F32)
+        return RUNE_ERR(err, RUNE_E_ARG, "fft: input elements are %s, expected i16 or f32",
+                        rune_abi_elem_name(in->elem));
+    if (n > RUNE_PB_FFT_MAX_SPECTRUM)
+        return RUNE_ERR(err, RUNE_E_ARG, "fft: a spectrum of %zu samples; 1..%d are supported", n,
+                        RUNE_PB_FFT_MAX_SPECTRUM);
+    if (pb->output_given && pb->output != RUNE_PB_FFT_OUT_F32)
+        return RUNE_ERR(err, RUNE_E_ARG,
+                        "fft: %zu samples are fewer than one %d-sample window, so the block gives "
+                        "their f32 spectrum; output=%s is not possible",
+                        n, pb->window_size, pb->output == RUNE_PB_FFT_OUT_I8 ? "i8" : "u16");
+    const uint32_t dims[1] = {(uint32_t)n};
+    set_type(out, RUNE_ELEM_F32, 1, dims);
+    return RUNE_OK;
+}
+
 rune_status catalog_infer_fft(const rune_catalog_type *in, const rune_pb_arg *args, size_t nargs,
                               rune_catalog_type *out, rune_error *err)
 {
-    rune_status st = want("fft", in, "i16", err);
+    rune_status st = want("fft", in, "i16|f32", err);
     if (st != RUNE_OK) return st;
     rune_pb_fft *pb = rune_malloc(sizeof *pb);
     if (!pb) return RUNE_ERR(err, RUNE_E_NOMEM, "fft: out of memory");
     st = rune_pb_fft_init(pb, args, nargs, err);
-    if (st == RUNE_OK) {
+    if (st == RUNE_OK && rune_pb_fft_is_spectrum(pb, in->elem, count_of(in))) {
+        st = infer_fft_spectrum(pb, in, out, err);
+    } else if (st == RUNE_OK && in->elem != RUNE_ELEM_I16) {
+        st = RUNE_ERR(err, RUNE_E_ARG,
+                      "fft: input elements are %s, expected i16 (the front end; f32 samples need "
+                      "mode=spectrum)",
+                      rune_abi_elem_name(in->elem));
+    } else if (st == RUNE_OK) {
         /* Streaming keeps up to window - 1 samples from earlier calls, so a call may complete
          * more windows than its own samples give: the shape is then a bound. */
         const size_t n = count_of(in) + (pb->streaming ? (size_t)pb->window_size - 1 : 0);
         const size_t frames = rune_pb_fft_frames(pb, n);
         if (frames == 0) {
-            st = RUNE_ERR(err, RUNE_E_ARG, "fft: %zu samples are fewer than one %d-sample window",
+            st = RUNE_ERR(err, RUNE_E_ARG,
+                          "fft: %zu samples are fewer than one %d-sample window (mode=frontend; "
+                          "mode=auto or spectrum gives their spectrum)",
                           count_of(in), pb->window_size);
         } else {
             const uint32_t dims[2] = {1, (uint32_t)(frames * (size_t)pb->num_channels)};

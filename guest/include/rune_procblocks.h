@@ -54,7 +54,17 @@ rune_status rune_pb_arg_float(const char *block, const rune_pb_arg *args, size_t
 rune_status rune_pb_arg_bool(const char *block, const rune_pb_arg *args, size_t nargs,
                              const char *name, int dflt, int *out, rune_error *err);
 
-/* ---- fft: the TensorFlow "microfrontend" audio feature generator -------------------------------
+/* ---- fft: the TensorFlow "microfrontend" audio feature generator, or a plain magnitude spectrum
+ *
+ * Two meanings, chosen by the argument mode (auto by default):
+ *   frontend  the micro_speech feature generator (windows of window_size_ms, mel channels, ...);
+ *   spectrum  the magnitude spectrum of the whole input taken as one signal: N real samples x[n]
+ *             (i16 values as they are, or f32) -> N f32 values |X[k]|, k = 0..N-1, with
+ *             X[k] = sum_n x[n] exp(-2 pi i k n / N) (unnormalized; |X[k]| = |X[N-k]|; bin k is
+ *             k * sample_rate / N Hz). Any N from 1 to RUNE_PB_FFT_MAX_SPECTRUM (mixed-radix FFT).
+ *   auto      spectrum when the input has fewer samples than one front-end window and streaming
+ *             is off (the Rune paper's `PROC_BLOCK runicos/fft fft` on 150 samples), else frontend.
+ * The spectrum's output is f32[N] (rank 1); giving output=i8 or u16 with it is refused.
  */
 
 /* Limits of the fixed tables; a Runefile asking for more is refused at init. */
@@ -64,6 +74,14 @@ rune_status rune_pb_arg_bool(const char *block, const rune_pb_arg *args, size_t 
 #define RUNE_PB_FFT_MAX_BINS (RUNE_PB_FFT_MAX_FFT / 2 + 1)
 #define RUNE_PB_FFT_LOG_LUT 130
 #define RUNE_PB_FFT_PCAN_LUT 125
+#define RUNE_PB_FFT_MAX_SPECTRUM 1024 /* samples of one spectrum (mode=spectrum) */
+#define RUNE_PB_FFT_MAX_FACTORS 24 /* (radix, remaining) pairs of a spectrum plan, 0-terminated */
+
+typedef enum rune_pb_fft_mode {
+    RUNE_PB_FFT_MODE_AUTO = 0,     /* spectrum for input shorter than one window, else frontend */
+    RUNE_PB_FFT_MODE_FRONTEND = 1, /* always the micro_speech front end */
+    RUNE_PB_FFT_MODE_SPECTRUM = 2, /* always the magnitude spectrum */
+} rune_pb_fft_mode;
 
 typedef enum rune_pb_fft_output {
     RUNE_PB_FFT_OUT_I8 = 0,  /* int8 model input: (v * 256 + 333) / 666 - 128, as TF's example */
@@ -74,6 +92,9 @@ typedef enum rune_pb_fft_output {
 typedef struct rune_pb_fft_cpx {
     int16_t r, i;
 } rune_pb_fft_cpx;
+typedef struct rune_pb_fft_cpxf {
+    float r, i;
+} rune_pb_fft_cpxf;
 
 typedef struct rune_pb_fft {
     /* configuration */
@@ -81,6 +102,8 @@ typedef struct rune_pb_fft {
     int smoothing_bits;
     uint16_t even_smoothing, odd_smoothing, min_signal_remaining; /* Q14 */
     int enable_pcan, enable_log, scale_shift, snr_shift, output, streaming;
+    int mode;         /* rune_pb_fft_mode */
+    int output_given; /* the Runefile named output= (the spectrum accepts only f32) */
     /* window */
     int16_t window[RUNE_PB_FFT_MAX_WINDOW];
     int16_t input[RUNE_PB_FFT_MAX_WINDOW]; /* samples waiting for the next window */
@@ -103,19 +126,34 @@ typedef struct rune_pb_fft {
     uint32_t noise_estimate[RUNE_PB_FFT_MAX_CHANNELS];
     int16_t pcan_lut[RUNE_PB_FFT_PCAN_LUT];
     uint16_t log_lut[RUNE_PB_FFT_LOG_LUT];
+    /* spectrum: the plan for spec_n samples, made at the first transform of that length */
+    int spec_n;
+    int spec_factors[RUNE_PB_FFT_MAX_FACTORS];
+    rune_pb_fft_cpxf spec_twiddles[RUNE_PB_FFT_MAX_SPECTRUM]; /* exp(-2 pi i j / spec_n) */
+    rune_pb_fft_cpxf spec_out[RUNE_PB_FFT_MAX_SPECTRUM];
+    rune_pb_fft_cpxf spec_scratch[RUNE_PB_FFT_MAX_SPECTRUM]; /* one butterfly's inputs */
 } rune_pb_fft;
 
 /* Arguments (defaults are the micro_speech settings): sample_rate=16000 window_size_ms=30
  * window_step_ms=20 num_channels=40 lower_band_limit=125 upper_band_limit=7500 smoothing_bits=10
  * even_smoothing=0.025 odd_smoothing=0.06 min_signal_remaining=0.05 enable_pcan=true strength=0.95
- * offset=80 gain_bits=21 enable_log=true scale_shift=6 output=i8|u16|f32 streaming=false. */
+ * offset=80 gain_bits=21 enable_log=true scale_shift=6 output=i8|u16|f32 streaming=false
+ * mode=auto|frontend|spectrum. mode=spectrum with streaming=true, or with output other than f32,
+ * is refused. */
 rune_status rune_pb_fft_init(rune_pb_fft *st, const rune_pb_arg *args, size_t nargs,
                              rune_error *err);
-/* i16[N] audio (any rank, N samples) -> features [frames, channels] where frames =
+/* Front end: i16[N] audio (any rank, N samples) -> features [1, frames * channels] where frames =
  * (N - window) / step + 1 (0 if N < window). Unless streaming=true the state (window, noise
- * estimates) is reset first, so the same audio always gives the same features. */
+ * estimates) is reset first, so the same audio always gives the same features.
+ * Spectrum: i16 or f32 [N] (any rank) -> f32[N] magnitudes (see above). */
 rune_status rune_pb_fft_transform(rune_pb_fft *st, const rune_tensor *in, rune_tensor *out,
                                   rune_error *err);
+/* 1 if a transform of n samples of element type elem computes the spectrum, 0 if the front end. */
+int rune_pb_fft_is_spectrum(const rune_pb_fft *st, int32_t elem, size_t n);
+/* The spectrum itself: n samples (i16 or f32, per elem) -> n magnitudes in mag. RUNE_E_ARG for
+ * another element type or n outside 1..RUNE_PB_FFT_MAX_SPECTRUM. */
+rune_status rune_pb_fft_spectrum(rune_pb_fft *st, int32_t elem, const void *samples, size_t n,
+                                 float *mag, rune_error *err);
 /* Forget buffered samples and noise estimates. */
 void rune_pb_fft_reset(rune_pb_fft *st);
 /* Frames that n samples give; the channel count is st->num_channels. */

@@ -62,6 +62,14 @@ TEST(micro_speech_types)
     rune_catalog_type hop = ty(RUNE_ELEM_I16, 1, 320, 0);
     CHECK_OK(rune_catalog_infer("fft", &hop, stream, 1, &out, &err), &err);
     CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "i8[<=1,40]");
+    /* The Rune paper's 150 samples: fewer than one window, so their magnitude spectrum. */
+    rune_catalog_type paper = ty(RUNE_ELEM_I16, 1, 150, 0);
+    CHECK_OK(rune_catalog_infer("runicos/fft", &paper, NULL, 0, &out, &err), &err);
+    CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "f32[150]");
+    static const rune_pb_arg spec[] = {{"mode", "spectrum"}};
+    rune_catalog_type f512 = ty(RUNE_ELEM_F32, 2, 1, 512);
+    CHECK_OK(rune_catalog_infer("fft", &f512, spec, 1, &out, &err), &err);
+    CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "f32[512]");
     rune_catalog_type logits = ty(RUNE_ELEM_I8, 2, 1, 4);
     CHECK_OK(rune_catalog_infer("softmax", &logits, NULL, 0, &out, &err), &err);
     CHECK_STR(rune_catalog_type_str(&out, s, sizeof s), "f32[1,4]");
@@ -92,8 +100,19 @@ TEST(refusals)
     CHECK_STATUS(rune_catalog_infer("fft", &f, NULL, 0, &out, &err), RUNE_E_ARG);
     CHECK_CONTAINS(err.msg, "fft: input elements are f32, expected i16");
     rune_catalog_type shortin = ty(RUNE_ELEM_I16, 1, 100, 0);
-    CHECK_STATUS(rune_catalog_infer("fft", &shortin, NULL, 0, &out, &err), RUNE_E_ARG);
+    static const rune_pb_arg fe[] = {{"mode", "frontend"}};
+    CHECK_STATUS(rune_catalog_infer("fft", &shortin, fe, 1, &out, &err), RUNE_E_ARG);
     CHECK_CONTAINS(err.msg, "fewer than one 480-sample window");
+    /* Short inputs give their spectrum, which is f32 only. */
+    static const rune_pb_arg i8[] = {{"output", "i8"}};
+    CHECK_STATUS(rune_catalog_infer("fft", &shortin, i8, 1, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "gives their f32 spectrum; output=i8 is not possible");
+    static const rune_pb_arg spec[] = {{"mode", "spectrum"}};
+    CHECK_STATUS(rune_catalog_infer("fft", &in, spec, 1, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "fft: a spectrum of 16000 samples; 1..1024 are supported");
+    static const rune_pb_arg badmode[] = {{"mode", "fast"}};
+    CHECK_STATUS(rune_catalog_infer("fft", &shortin, badmode, 1, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "mode=\"fast\" is not one of auto, frontend, spectrum");
     rune_catalog_type four = ty(RUNE_ELEM_F32, 1, 4, 0);
     static const rune_pb_arg c9[] = {{"count", "9"}};
     CHECK_STATUS(rune_catalog_infer("most_confident_indices", &four, c9, 1, &out, &err),
@@ -163,6 +182,17 @@ TEST(catalog_agrees_with_transforms)
         frames += o.len / 40;
     }
     CHECK_EQ_INT(frames, 49);
+
+    /* The spectrum of a short input. */
+    rune_catalog_type shortin = ty(RUNE_ELEM_I16, 1, 150, 0);
+    CHECK_OK(rune_catalog_infer("fft", &shortin, NULL, 0, &want, &err), &err);
+    CHECK_OK(rune_pb_fft_init(&fft, NULL, 0, &err), &err);
+    rune_tensor piece = {RUNE_ELEM_I16, 1, {150}, audio, 300};
+    o.data = outbuf;
+    o.len = sizeof outbuf;
+    CHECK_OK(rune_pb_fft_transform(&fft, &piece, &o, &err), &err);
+    got = ty(o.elem, o.rank, o.dims[0], o.dims[1]);
+    CHECK_STR(rune_catalog_type_str(&got, a, sizeof a), rune_catalog_type_str(&want, b, sizeof b));
 
     float scores[6] = {0.2f, 0.9f, 0.4f, 0.8f, 0.1f, 0.7f};
     rune_catalog_type sin = ty(RUNE_ELEM_F32, 2, 2, 3);

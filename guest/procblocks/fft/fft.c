@@ -1,5 +1,7 @@
 /*
- * fft.c - the "fft" proc block (runicos/fft): audio samples in, micro_speech features out.
+ * fft.c - the "fft" proc block (runicos/fft): audio samples in, micro_speech features out, or,
+ * for inputs shorter than one window (or mode=spectrum), the plain magnitude spectrum
+ * (spectrum.c).
  *
  * Workload: 1 s of 16 kHz i16 audio per call -> 49 frames x 40 channels (1960 int8), i.e. 49
  * windows of 480 samples every 320. Argument parsing and table set-up happen once at init; the
@@ -29,6 +31,7 @@ static const char *const fft_args[] = {"sample_rate",
                                        "output",
                                        "streaming",
                                        "hz",
+                                       "mode",
                                        NULL};
 
 #define TRY(x)                                                                                     \
@@ -70,7 +73,23 @@ rune_status rune_pb_fft_init(rune_pb_fft *st, const rune_pb_arg *args, size_t na
     TRY(rune_pb_arg_int(B, args, nargs, "scale_shift", 6, 0, 15, &scale_shift, err));
     TRY(rune_pb_arg_bool(B, args, nargs, "streaming", 0, &streaming, err));
 
+    const char *mode = rune_pb_arg_get(args, nargs, "mode");
+    if (!mode || strcmp(mode, "auto") == 0)
+        st->mode = RUNE_PB_FFT_MODE_AUTO;
+    else if (strcmp(mode, "frontend") == 0)
+        st->mode = RUNE_PB_FFT_MODE_FRONTEND;
+    else if (strcmp(mode, "spectrum") == 0)
+        st->mode = RUNE_PB_FFT_MODE_SPECTRUM;
+    else
+        return RUNE_ERR(err, RUNE_E_ARG,
+                        "fft: argument mode=\"%s\" is not one of auto, frontend, spectrum", mode);
+    if (st->mode == RUNE_PB_FFT_MODE_SPECTRUM && streaming)
+        return RUNE_ERR(err, RUNE_E_ARG,
+                        "fft: streaming=true is for the front end; mode=spectrum transforms each "
+                        "input on its own");
+
     const char *out = rune_pb_arg_get(args, nargs, "output");
+    st->output_given = out != NULL;
     if (!out || strcmp(out, "i8") == 0)
         st->output = RUNE_PB_FFT_OUT_I8;
     else if (strcmp(out, "u16") == 0)
@@ -79,6 +98,9 @@ rune_status rune_pb_fft_init(rune_pb_fft *st, const rune_pb_arg *args, size_t na
         st->output = RUNE_PB_FFT_OUT_F32;
     else
         return RUNE_ERR(err, RUNE_E_ARG, "fft: argument output=\"%s\" is not one of i8, u16, f32",
+                        out);
+    if (st->mode == RUNE_PB_FFT_MODE_SPECTRUM && out && st->output != RUNE_PB_FFT_OUT_F32)
+        return RUNE_ERR(err, RUNE_E_ARG, "fft: mode=spectrum gives f32; output=%s is not possible",
                         out);
 
     st->sample_rate = (int)rate;
@@ -184,11 +206,46 @@ int rune_pb_fft_push(rune_pb_fft *st, const int16_t *samples, size_t n, size_t *
     return 1;
 }
 
+int rune_pb_fft_is_spectrum(const rune_pb_fft *st, int32_t elem, size_t n)
+{
+    (void)elem; /* the choice depends on the length only; f32 then fails in the front end */
+    if (st->mode != RUNE_PB_FFT_MODE_AUTO) return st->mode == RUNE_PB_FFT_MODE_SPECTRUM;
+    return !st->streaming && n < (size_t)st->window_size;
+}
+
+static rune_status spectrum_transform(rune_pb_fft *st, const rune_tensor *in, rune_tensor *out,
+                                      rune_error *err)
+{
+    rune_status s = rune_tensor_expect(
+        in, in->elem == RUNE_ELEM_F32 ? RUNE_ELEM_F32 : RUNE_ELEM_I16, "fft input", err);
+    if (s != RUNE_OK) return s;
+    if (st->output != RUNE_PB_FFT_OUT_F32 && st->output_given)
+        return RUNE_ERR(err, RUNE_E_ARG,
+                        "fft: %zu samples are fewer than one %d-sample window, so the block gives "
+                        "their f32 spectrum; output=%s is not possible",
+                        in->len / rune_abi_elem_size(in->elem), st->window_size,
+                        st->output == RUNE_PB_FFT_OUT_I8 ? "i8" : "u16");
+    const size_t n = in->len / rune_abi_elem_size(in->elem);
+    if (!out->data || out->len < n * sizeof(float))
+        return RUNE_ERR(err, RUNE_E_LIMIT, "fft: output needs %zu bytes, buffer has %zu",
+                        n * sizeof(float), out->data ? out->len : (size_t)0);
+    s = rune_pb_fft_spectrum(st, in->elem, in->data, n, (float *)out->data, err);
+    if (s != RUNE_OK) return s;
+    out->elem = RUNE_ELEM_F32;
+    out->rank = 1;
+    out->dims[0] = (uint32_t)n;
+    out->len = n * sizeof(float);
+    return RUNE_OK;
+}
+
 rune_status rune_pb_fft_transform(rune_pb_fft *st, const rune_tensor *in, rune_tensor *out,
                                   rune_error *err)
 {
     if (!st || !in || !out) return RUNE_ERR(err, RUNE_E_ARG, "fft: missing state or tensor");
     if (st->window_size == 0) return RUNE_ERR(err, RUNE_E_ARG, "fft: not initialized");
+    const size_t esize_in = rune_abi_elem_size(in->elem);
+    if (esize_in && rune_pb_fft_is_spectrum(st, in->elem, in->len / esize_in))
+        return spectrum_transform(st, in, out, err);
     rune_status s = rune_tensor_expect(in, RUNE_ELEM_I16, "fft input", err);
     if (s != RUNE_OK) return s;
     const size_t n = in->len / 2;
