@@ -1,0 +1,274 @@
+/*
+ * agent.c - the agent's life cycle: create (providers and trust policy from the profile, store
+ * recovery, SMP handlers), transports, the poll loop that serves SMP and runs the rune, reset,
+ * local install, info, destroy.
+ *
+ * Workload: one process per device, one thread; a poll round waits on the transports in turn for
+ * at most the time until the next rune call (a few ms per transport when there are several).
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent_int.h"
+#include "rune/abi.h"
+#include "rune/alloc.h"
+#include "rune/container.h"
+
+static rune_status make_provider(const rune_agent_cap *c, rune_cap_provider **out, rune_error *err)
+{
+    switch (c->kind) {
+    case RUNE_CAP_SOUND: return rune_cap_sound_file(c->path, c->loop, out, err);
+    case RUNE_CAP_IMAGE: return rune_cap_image_file(c->path, out, err);
+    case RUNE_CAP_ACCEL: return rune_cap_accel_csv(c->path, c->loop, out, err);
+    case RUNE_CAP_RAW: return rune_cap_raw_file(c->path, c->loop, out, err);
+    case RUNE_CAP_RAND: return rune_cap_random(c->seed, out, err);
+    default: return RUNE_ERR(err, RUNE_E_INVALID, "profile: capability kind %d unknown", c->kind);
+    }
+}
+
+static rune_status load_policy(rune_agent *a, rune_error *err)
+{
+    rune_status st = RUNE_OK;
+    if (a->prof.trust_policy[0]) {
+        st = rune_trust_policy_load(a->prof.trust_policy, &a->trust, err);
+        if (st != RUNE_OK) return rune_error_prefix(err, "policy.trust_policy");
+    }
+    for (size_t i = 0; i < a->prof.ntrusted_keys; i++) {
+        rune_sign_key k;
+        st = rune_sign_key_load(a->prof.trusted_keys[i], &k, err);
+        if (st == RUNE_OK) st = rune_trust_policy_add_key(&a->trust, &k, err);
+        rune_sign_key_wipe(&k);
+        if (st != RUNE_OK) return rune_error_prefix(err, "policy.trusted_keys");
+    }
+    if (a->prof.require_signature) a->trust.require_signature = 1;
+    if (a->trust.require_signature && a->trust.ntrusted == 0)
+        return RUNE_ERR(
+            err, RUNE_E_INVALID,
+            "policy: require_signature without any trusted key would refuse every rune");
+    return RUNE_OK;
+}
+
+rune_status rune_agent_create(const rune_agent_profile *p, const rune_agent_options *opt,
+                              rune_agent **out, rune_error *err)
+{
+    if (!p || !out) return RUNE_ERR(err, RUNE_E_ARG, "agent: NULL argument");
+    *out = NULL;
+    if (!p->name[0] || !p->store[0])
+        return RUNE_ERR(err, RUNE_E_ARG, "agent: the profile needs a name and a store");
+    rune_agent *a = rune_calloc(1, sizeof *a);
+    if (!a) return RUNE_ERR(err, RUNE_E_NOMEM, "agent: out of memory");
+    a->prof = *p;
+    if (opt) a->opt = *opt;
+    a->saga_id = -1;
+    snprintf(a->dir_runes, sizeof a->dir_runes, "%s/runes", p->store);
+    rune_saga_config sc = {0};
+    sc.log_entries = a->opt.log_entries ? a->opt.log_entries : 256;
+    rune_status st = rune_saga_create(&a->saga, &sc, err);
+    if (st == RUNE_OK) st = agent_logs_open(a, err);
+    for (size_t i = 0; st == RUNE_OK && i < p->ncaps; i++) {
+        st = make_provider(&p->caps[i], &a->providers[a->nproviders], err);
+        if (st != RUNE_OK) {
+            rune_error_prefix(err, "capability %s", rune_abi_capability_name(p->caps[i].kind));
+            break;
+        }
+        a->offered |= 1u << p->caps[i].kind;
+        a->nproviders++;
+    }
+    if (st == RUNE_OK) st = load_policy(a, err);
+    if (st == RUNE_OK) st = rune_smp_server_create(&a->srv, err);
+    if (st == RUNE_OK) st = agent_smp_register(a, err);
+    if (st == RUNE_OK) st = agent_store_recover(a, err);
+    if (st != RUNE_OK) {
+        rune_agent_destroy(a);
+        return st;
+    }
+    agent_upload_resume(a);
+    agent_log(a, RUNE_SAGA_INFO, "%s (%s) up; active rune: %s", p->name, p->provider,
+              a->st.active.present ? a->st.active.name : "none");
+    agent_sup_reload(a);
+    *out = a;
+    return RUNE_OK;
+}
+
+void rune_agent_destroy(rune_agent *a)
+{
+    if (!a) return;
+    agent_sup_stop(a);
+    rune_free(a->bytes);
+    for (size_t i = 0; i < a->ntr; i++)
+        rune_smp_transport_close(a->tr[i]);
+    rune_smp_server_destroy(a->srv);
+    if (a->staging) fclose(a->staging);
+    for (size_t i = 0; i < a->nproviders; i++)
+        rune_cap_provider_free(a->providers[i]);
+    rune_trust_policy_clear(&a->trust);
+    agent_logs_close(a);
+    rune_saga_destroy(a->saga);
+    rune_free(a);
+}
+
+rune_status rune_agent_add_transport(rune_agent *a, rune_smp_transport *t, rune_error *err)
+{
+    if (!a || !t) {
+        rune_smp_transport_close(t);
+        return RUNE_ERR(err, RUNE_E_ARG, "agent: NULL transport");
+    }
+    if (a->ntr == AGENT_MAX_TRANSPORTS) {
+        rune_smp_transport_close(t);
+        return RUNE_ERR(err, RUNE_E_LIMIT, "agent: at most %d transports", AGENT_MAX_TRANSPORTS);
+    }
+    size_t mtu = t->mtu;
+    for (size_t i = 0; i < a->ntr; i++)
+        if (a->tr[i]->mtu < mtu) mtu = a->tr[i]->mtu;
+    a->tr[a->ntr++] = t;
+    return agent_smp_register_os(a, mtu, err);
+}
+
+static rune_status parse_hostport(const char *s, char *host, size_t cap, uint16_t *port,
+                                  rune_error *err)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon) return RUNE_ERR(err, RUNE_E_INVALID, "udp: \"%s\" is not ADDR:PORT", s);
+    size_t n = (size_t)(colon - s);
+    if (n >= cap) return RUNE_ERR(err, RUNE_E_INVALID, "udp: address too long");
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+        memcpy(host, s + 1, n - 2);
+        host[n - 2] = '\0';
+    } else {
+        memcpy(host, s, n);
+        host[n] = '\0';
+    }
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || p < 0 || p > 65535)
+        return RUNE_ERR(err, RUNE_E_INVALID, "udp: bad port in \"%s\"", s);
+    *port = (uint16_t)p;
+    return RUNE_OK;
+}
+
+rune_status rune_agent_open_transports(rune_agent *a, rune_error *err)
+{
+    rune_smp_transport *t = NULL;
+    rune_status st;
+    if (a->prof.udp[0]) {
+        char host[128] = "";
+        uint16_t port = 0;
+        st = parse_hostport(a->prof.udp, host, sizeof host, &port, err);
+        if (st == RUNE_OK) st = rune_smp_udp_server(host[0] ? host : NULL, port, &t, err);
+        if (st == RUNE_OK) st = rune_agent_add_transport(a, t, err);
+        if (st != RUNE_OK) return st;
+        agent_log(a, RUNE_SAGA_INFO, "listening on udp %s:%u", host[0] ? host : "*",
+                  rune_agent_udp_port(a));
+    }
+    if (a->prof.serial[0]) {
+        st = rune_smp_serial_open(a->prof.serial, a->prof.baud, 0, &t, err);
+        if (st == RUNE_OK) st = rune_agent_add_transport(a, t, err);
+        if (st != RUNE_OK) return st;
+        agent_log(a, RUNE_SAGA_INFO, "listening on serial %s at %d baud", a->prof.serial,
+                  a->prof.baud);
+    }
+    return RUNE_OK;
+}
+
+uint16_t rune_agent_udp_port(const rune_agent *a)
+{
+    for (size_t i = 0; a && i < a->ntr; i++)
+        if (a->tr[i]->name && strncmp(a->tr[i]->name, "udp", 3) == 0)
+            return rune_smp_udp_bound_port(a->tr[i]);
+    return 0;
+}
+
+/* OS reset: drop what runs and start again from the store, as after a reboot. */
+static void agent_reset(rune_agent *a)
+{
+    rune_error e;
+    a->reset_requested = false;
+    agent_log(a, RUNE_SAGA_INFO, "reset");
+    agent_sup_stop(a);
+    if (agent_store_recover(a, &e) != RUNE_OK) agent_log(a, RUNE_SAGA_ERROR, "reset: %s", e.msg);
+    agent_sup_reload(a);
+}
+
+rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err)
+{
+    if (!a) return RUNE_ERR(err, RUNE_E_ARG, "agent: NULL");
+    int wait = agent_sup_tick(a, agent_now_ms());
+    if (wait < 0 || wait > max_wait_ms) wait = max_wait_ms;
+    if (a->ntr > 1 && wait > 5) wait = 5;
+    for (size_t i = 0; i < a->ntr; i++) {
+        rune_error e;
+        /* Serve every request that is waiting, then move on. */
+        for (int k = 0; k < 64; k++) {
+            rune_status st = rune_smp_server_serve(a->srv, a->tr[i], k == 0 ? wait : 0, &e);
+            if (st == RUNE_E_TIMEOUT) break;
+            if (a->reset_requested) agent_reset(a);
+            if (a->run == AGENT_RUNNING && agent_now_ms() >= a->next_due_ms) break;
+        }
+    }
+    if (a->ntr == 0 && wait > 0) {
+        struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return RUNE_OK;
+}
+
+rune_status rune_agent_run(rune_agent *a, volatile sig_atomic_t *stop, rune_error *err)
+{
+    while (!stop || !*stop) {
+        rune_status st = rune_agent_poll(a, 100, err);
+        if (st != RUNE_OK) return st;
+    }
+    agent_log(a, RUNE_SAGA_INFO, "shutting down");
+    return RUNE_OK;
+}
+
+rune_status rune_agent_install(rune_agent *a, const uint8_t *bytes, size_t len, rune_error *err)
+{
+    if (!a || !bytes) return RUNE_ERR(err, RUNE_E_ARG, "agent: NULL argument");
+    agent_slot slot = {0};
+    uint8_t sha[32];
+    crypto_hash_sha256(sha, bytes, len);
+    agent_hex(sha, 32, slot.hash);
+    int rc = 0;
+    rune_status st = agent_check_rune(a, bytes, len, &slot, &rc, err);
+    if (st != RUNE_OK) return st;
+    char part[RUNE_AGENT_PATH_MAX + 32];
+    snprintf(part, sizeof part, "%s/install.part", a->prof.store);
+    st = agent_write_atomic(a, part, bytes, len, -1, -1, err);
+    if (st != RUNE_OK) return st;
+    return agent_install_staged(a, part, &slot, err);
+}
+
+void rune_agent_get_info(rune_agent *a, rune_agent_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->has_active = a->st.active.present;
+    o->has_previous = a->st.previous.present;
+    o->confirmed = a->st.confirmed;
+    o->previous_bad = a->st.previous_bad;
+    o->stopped = a->st.stopped;
+    snprintf(o->state, sizeof o->state, "%s", agent_run_state_name(a->run));
+    snprintf(o->active_name, sizeof o->active_name, "%s", a->st.active.name);
+    snprintf(o->active_version, sizeof o->active_version, "%s", a->st.active.version);
+    snprintf(o->active_hash, sizeof o->active_hash, "%s", a->st.active.hash);
+    snprintf(o->previous_name, sizeof o->previous_name, "%s", a->st.previous.name);
+    snprintf(o->previous_hash, sizeof o->previous_hash, "%s", a->st.previous.hash);
+    o->calls = a->calls;
+    o->good_calls = a->good_calls;
+    o->failures = a->failures;
+    o->restarts = a->restarts;
+    o->rollbacks = a->rollbacks;
+}
+
+rune_saga *rune_agent_saga(rune_agent *a)
+{
+    return a ? a->saga : NULL;
+}
+
+rune_smp_server *rune_agent_server(rune_agent *a)
+{
+    return a ? a->srv : NULL;
+}
