@@ -22,7 +22,6 @@
 int spectest_echo = 0;
 
 #define MAX_VALS 64
-#define MAX_NAMED 256
 
 typedef struct named {
     char *name;
@@ -34,8 +33,9 @@ typedef struct runner {
     rune_wasm_engine *eng;
     rune_wasm_linker *linker;
     const char *dir; /* of the JSON file: module files are relative to it */
-    named all[MAX_NAMED];
-    size_t nall;
+    named *
+        all; /* every module of the file, in order (instances may be registered: kept to the end) */
+    size_t nall, capall;
     rune_wasm_instance *current;
     int verbose;
     const char *file;
@@ -105,19 +105,25 @@ static rune_status load(runner *r, const char *filename, rune_wasm_module **mod,
     return st;
 }
 
-static void keep(runner *r, const char *name, rune_wasm_module *mod, rune_wasm_instance *inst)
+/* Keep mod/inst until the end of the file. Returns 0, or -1 (freed) if out of memory. */
+static int keep(runner *r, const char *name, rune_wasm_module *mod, rune_wasm_instance *inst)
 {
-    if (r->nall == MAX_NAMED) {
-        /* Out of slots: keep the module alive by leaking nothing - free the oldest unnamed one is
-         * unsafe (it may be registered), so refuse further modules. */
-        rune_wasm_instance_free(inst);
-        rune_wasm_module_free(mod);
-        return;
+    if (r->nall == r->capall) {
+        size_t cap = r->capall ? 2 * r->capall : 64;
+        named *n = rune_realloc_array(r->all, cap, sizeof *n);
+        if (!n) {
+            rune_wasm_instance_free(inst);
+            rune_wasm_module_free(mod);
+            return -1;
+        }
+        r->all = n;
+        r->capall = cap;
     }
     named *n = &r->all[r->nall++];
     n->name = name ? rune_strdup(name) : NULL;
     n->mod = mod;
     n->inst = inst;
+    return 0;
 }
 
 static rune_wasm_instance *find(runner *r, const cJSON *name)
@@ -274,7 +280,11 @@ static void command(runner *r, const cJSON *cmd)
             r->current = NULL;
             return;
         }
-        keep(r, name, mod, inst);
+        if (keep(r, name, mod, inst) != 0) {
+            fail(r, line, "out of memory");
+            r->current = NULL;
+            return;
+        }
         r->current = inst;
         r->passed++;
     } else if (strcmp(type, "register") == 0) {
@@ -394,7 +404,9 @@ static void reset(runner *r)
         rune_wasm_module_free(r->all[i].mod);
         rune_free(r->all[i].name);
     }
-    r->nall = 0;
+    rune_free(r->all);
+    r->all = NULL;
+    r->nall = r->capall = 0;
     r->current = NULL;
     rune_wasm_linker_free(r->linker);
     r->linker = NULL;
@@ -424,7 +436,9 @@ static int run_file(runner *r, const char *path)
     else
         snprintf(dir, sizeof dir, ".");
     r->dir = dir;
-    r->file = path;
+    const char *src =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "source_filename"));
+    r->file = src ? src : path; /* failures name the .wast line */
     if (rune_wasm_linker_new(&r->linker, &err) || spectest_define_host(r->linker, &err)) {
         fprintf(stderr, "spectest: %s\n", err.msg);
         cJSON_Delete(root);
