@@ -1,14 +1,15 @@
+// clang-format off
 /*
  * nn.h - the model engine of librune: TensorFlow Lite models (float32 and int8) read, planned and
  * run in one arena, with no allocation per inference.
  *
- *   rune_nn_model_load(bytes, len, &model, &err)     decode, check, prepare every op, plan the
- * arena rune_nn_model_arena_size(model)                  exact arena bytes (tensors + kernel
- * scratch) rune_nn_interp_create(model, arena, size, &it)   over a caller arena (or arena NULL: one
- * allocation) rune_nn_interp_set_input(it, i, data, len)       len must equal the tensor's byte
- * size rune_nn_interp_invoke(it) rune_nn_interp_output(it, i, &data, &len)        points into the
- * arena, valid until the next invoke free the interpreter, then the model. Every *_free accepts
- * NULL.
+ *   rune_nn_model_load(bytes, len, &model, &err)    decode, check, prepare every op, plan the arena
+ *   rune_nn_model_arena_size(model)                 exact arena bytes (tensors + kernel scratch)
+ *   rune_nn_interp_create(model, arena, size, &it)  over a caller arena (arena NULL: one allocation)
+ *   rune_nn_interp_set_input(it, i, data, len)      len must equal the tensor's byte size
+ *   rune_nn_interp_invoke(it, &err)
+ *   rune_nn_interp_output(it, i, &data, &len)       points into the arena, valid until next invoke
+ *   free the interpreter, then the model. Every *_free accepts NULL.
  *
  * Ownership: the model keeps pointers into `bytes` (int8 weights are used in place): the bytes must
  * stay valid and unchanged until rune_nn_model_free. Wider weights that are not aligned in the file
@@ -21,6 +22,7 @@
  * or shape mismatches) and ops the engine lacks (RUNE_E_UNSUPPORTED: "unsupported op LSTM (code 16)
  * at operator 3"). Data travels as bytes: int8 tensors as their raw bytes, float32 in host order.
  */
+// clang-format on
 #ifndef RUNE_NN_H
 #define RUNE_NN_H
 
