@@ -7,25 +7,27 @@
  * inference.
  *
  * Life of a model:
- *   load   nn_read (reader.c) decodes the FlatBuffer with the bounds-checked accessors below into
- *          nn_model / nn_graph / nn_tensor / nn_op; every operator's code is looked up in the
- * registry (ops.def); unknown ops are refused with their name. prepare  for each operator of the
- * main graph in order, kernel->prepare checks input/output types and shapes, precomputes what eval
- * needs (multipliers, packed weights) into memory from nn_persist() (owned by the model, counted in
- * model->persistent_bytes), sets op->params, op->scratch_bytes (arena scratch live only during this
- * op) and op->macs. plan   planner.c gives every non-constant tensor and every op's scratch an
- * offset in one arena from their lifetimes; model->arena_size is exact before the first inference.
- *   invoke the interpreter calls kernel->eval (or eval_ref, the plain reference twin, when the
- *          model was loaded with options.reference) for each op in order. eval never allocates.
+ * - load: nn_read (reader.c) decodes the FlatBuffer with the bounds-checked accessors below into
+ *   nn_model / nn_graph / nn_tensor / nn_op; every operator's code is looked up in the registry
+ *   (ops.def); unknown ops are refused with their name.
+ * - prepare: for each operator of the main graph in order, kernel->prepare checks input/output
+ *   types and shapes, precomputes what eval needs (multipliers, packed weights) into memory from
+ *   nn_persist() (owned by the model, counted in model->persistent_bytes), and sets op->params,
+ *   op->scratch_bytes (arena scratch live only during this op) and op->macs.
+ * - plan: planner.c gives every non-constant tensor and every op's scratch an offset in one arena
+ *   from their lifetimes; model->arena_size is exact before the first inference.
+ * - invoke: the interpreter calls kernel->eval (or eval_ref, the plain reference twin, when the
+ *   model was loaded with options.reference) for each op in order. eval never allocates.
  *
  * Kernel contract (one nn_kernel per builtin op, registered in ops.def):
- *   prepare(m, g, op, err): may read op->opts (builtin options table, op->has_opts says if
- * present), must check every input/output it uses (type, rank, shape consistency, quantization),
- * may set output tensor dims if the model left them to be computed (and must then keep bytes and
- *          n_elems in step with nn_tensor_set_shape), returns RUNE_E_INVALID/UNSUPPORTED with a
- * clear message ("input 0 must be int8, got float32"); the loader prefixes "operator N (NAME): ".
- *   eval(x, op): x->arena and the tensors' data through nn_data(); scratch at nn_scratch(x, op).
- *          Returns RUNE_OK; an error only for conditions prepare could not check.
+ * - prepare(m, g, op, err): may read op->opts (builtin options table; op->has_opts says if it is
+ *   present); must check every input/output it uses (type, rank, shape consistency,
+ *   quantization); may set output tensor dims if the model left them to be computed (keeping
+ *   bytes and n_elems in step through nn_tensor_set_shape); returns RUNE_E_INVALID/UNSUPPORTED
+ *   with a clear message ("input 0 must be int8, got float32"); the loader prefixes
+ *   "operator N (NAME): ".
+ * - eval(x, op): tensors' data through nn_data(), scratch at nn_scratch(x, op). Returns RUNE_OK;
+ *   an error only for conditions prepare could not check.
  *
  * Constant tensors: t->data points at the weights. Weights of 1-byte types are used in place inside
  * the caller's model bytes (which must outlive the model); wider types (float32, int32 bias, int64)
