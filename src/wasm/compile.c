@@ -1694,7 +1694,8 @@ static rune_status compile_func(comp *c, uint32_t fi, rw_cfunc *cf)
     }
     if (c->p != c->end)
         return fail(c, RUNE_E_MALFORMED, "operators remaining after the end of the function");
-    cf->fuel = c->fr[0].fuel ? c->fr[0].fuel : 1;
+    /* entry: the instructions outside loops, and the zeroing of the locals */
+    cf->fuel = (c->fr[0].fuel ? c->fr[0].fuel : 1) + f->nlocals / 16;
     uint32_t need = c->maxh;
     if (need < ft->nresults) need = ft->nresults;
     cf->frame_slots = nl + need + 1;

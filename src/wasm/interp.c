@@ -79,7 +79,7 @@ static rune_status make_table(rw_tableinst *t, uint8_t type, uint32_t min, uint3
 {
     uint32_t reserve = min > RW_DEFAULT_TABLE_RESERVE ? min : RW_DEFAULT_TABLE_RESERVE;
     if (max < reserve) reserve = max;
-    if (min > 10000000u)
+    if (min > (1u << 20))
         return RUNE_ERR(err, RUNE_E_LIMIT, "table of %u elements is too large", (unsigned)min);
     t->elems = rune_calloc(reserve ? reserve : 1, sizeof *t->elems);
     if (!t->elems) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory reserving a table");

@@ -602,6 +602,14 @@ dispatch:
         ip += 1;
         NEXT();
     }
+/* Bulk work costs fuel in proportion to its size (64 bytes or 8 table elements per unit), so a
+ * fuel budget bounds the time of a call even when it is spent in memory.fill and friends. */
+#define CHARGE(units)                                                                              \
+    do {                                                                                           \
+        uint64_t c_ = (units);                                                                     \
+        if (fuel < c_) TRAP(FUEL);                                                                 \
+        fuel -= c_;                                                                                \
+    } while (0)
     OP(memory_grow)
     {
         rw_meminst *mm = st->mem;
@@ -609,6 +617,7 @@ dispatch:
         if (n > mm->max_pages - old) {
             D.i32 = 0xffffffffu;
         } else {
+            CHARGE((uint64_t)n * 1024u);
             if (n) memset(mm->data + (size_t)old * 65536u, 0, (size_t)n * 65536u);
             mm->pages = old + n;
             mm->size = (uint64_t)mm->pages * 65536u;
@@ -624,6 +633,7 @@ dispatch:
         uint64_t d = fp[ip[1].u].i32, s = fp[ip[2].u].i32, n = fp[ip[3].u].i32;
         uint64_t seglen = st->data_dropped[ip[0].u] ? 0 : seg->len;
         if (s + n > seglen || d + n > msize) TRAP(MEMORY_OOB);
+        CHARGE(n >> 6);
         if (n) memcpy(mem + d, m->bytes + seg->offset_in_bytes + s, (size_t)n);
         ip += 4;
         NEXT();
@@ -638,6 +648,7 @@ dispatch:
     {
         uint64_t d = fp[ip[0].u].i32, s = fp[ip[1].u].i32, n = fp[ip[2].u].i32;
         if (s + n > msize || d + n > msize) TRAP(MEMORY_OOB);
+        CHARGE(n >> 6);
         if (n) memmove(mem + d, mem + s, (size_t)n);
         ip += 3;
         NEXT();
@@ -646,6 +657,7 @@ dispatch:
     {
         uint64_t d = fp[ip[0].u].i32, n = fp[ip[2].u].i32;
         if (d + n > msize) TRAP(MEMORY_OOB);
+        CHARGE(n >> 6);
         if (n) memset(mem + d, (int)(fp[ip[1].u].i32 & 0xff), (size_t)n);
         ip += 3;
         NEXT();
@@ -971,6 +983,7 @@ dispatch:
         if (n > t->max - old) {
             fp[ip[1].u].i32 = 0xffffffffu;
         } else {
+            CHARGE(n >> 3);
             for (uint32_t k = 0; k < n; k++)
                 t->elems[old + k] = init;
             t->size = old + n;
@@ -985,6 +998,7 @@ dispatch:
         uint64_t i = fp[ip[1].u].i32, n = fp[ip[3].u].i32;
         uintptr_t v = fp[ip[2].u].ref;
         if (i + n > t->size) TRAP(TABLE_OOB);
+        CHARGE(n >> 3);
         for (uint64_t k = 0; k < n; k++)
             t->elems[i + k] = v;
         ip += 4;
@@ -995,6 +1009,7 @@ dispatch:
         rw_tableinst *td = st->tables[ip[0].u], *ts = st->tables[ip[1].u];
         uint64_t d = fp[ip[2].u].i32, s = fp[ip[3].u].i32, n = fp[ip[4].u].i32;
         if (s + n > ts->size || d + n > td->size) TRAP(TABLE_OOB);
+        CHARGE(n >> 3);
         if (n) memmove(td->elems + d, ts->elems + s, (size_t)n * sizeof *td->elems);
         ip += 5;
         NEXT();
@@ -1007,6 +1022,7 @@ dispatch:
         uint64_t d = fp[ip[2].u].i32, s = fp[ip[3].u].i32, n = fp[ip[4].u].i32;
         uint64_t len = st->elem_dropped[ei] ? 0 : e->n;
         if (s + n > len || d + n > t->size) TRAP(TABLE_OOB);
+        CHARGE(n >> 3);
         for (uint64_t k = 0; k < n; k++) {
             const rw_const *c = &e->items[s + k];
             uintptr_t v = 0;

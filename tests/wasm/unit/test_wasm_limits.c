@@ -33,6 +33,12 @@ TEST(fuel_stops_infinite_loop)
     /* too little fuel for 5000 iterations */
     rune_wasm_set_fuel(e.inst, 2000);
     CHECK_STATUS(rune_wasm_call(e.inst, "count", &n, 1, &r, 1, &e.err), RUNE_E_LIMIT);
+    /* bulk memory work is charged by size: 100000 fuel covers about 97 fills of 64 KiB */
+    rune_wasm_set_fuel(e.inst, 100000);
+    CHECK_STATUS(rune_wasm_call(e.inst, "fill_forever", NULL, 0, NULL, 0, &e.err), RUNE_E_LIMIT);
+    rune_wasm_val fills;
+    CHECK_OK(rune_wasm_global_get(e.inst, "fills", &fills, NULL, &e.err), &e.err);
+    CHECK(fills.i32 > 50 && fills.i32 < 100);
     /* unlimited again */
     rune_wasm_set_fuel(e.inst, 0);
     n = wt_i32(200000);

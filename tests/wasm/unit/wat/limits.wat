@@ -17,6 +17,13 @@
     (if (result i32) (i32.eqz (local.get 0))
       (then (i32.const 0))
       (else (i32.add (i32.const 1) (call $wide (i32.sub (local.get 0) (i32.const 1)))))))
+  ;; bulk work charges fuel by size: a budget stops this after few iterations
+  (global $fills (export "fills") (mut i32) (i32.const 0))
+  (func (export "fill_forever")
+    (loop $l
+      (memory.fill (i32.const 0) (i32.const 1) (i32.const 65536))
+      (global.set $fills (i32.add (global.get $fills) (i32.const 1)))
+      (br $l)))
   (func (export "grow_all") (result i32) (local $n i32)
     (block $d (loop $l
       (br_if $d (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
