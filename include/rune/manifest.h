@@ -47,6 +47,22 @@ extern "C" {
 #endif
 
 #define RUNE_MANIFEST_SCHEMA 1
+
+/* Limits that keep a hostile manifest from costing more than milliseconds to check (name
+ * uniqueness and edge checks are quadratic); real pipelines have a handful of each. Exceeding one
+ * is RUNE_E_LIMIT. */
+#ifndef RUNE_MANIFEST_MAX_STAGES
+#define RUNE_MANIFEST_MAX_STAGES 1024 /* per list (capabilities, models, ...) */
+#endif
+#ifndef RUNE_MANIFEST_MAX_EDGES
+#define RUNE_MANIFEST_MAX_EDGES 4096
+#endif
+#ifndef RUNE_MANIFEST_MAX_ARGS
+#define RUNE_MANIFEST_MAX_ARGS 256 /* per stage, and build entries */
+#endif
+#ifndef RUNE_MANIFEST_MAX_PORTS
+#define RUNE_MANIFEST_MAX_PORTS 64 /* tensor types per stage side */
+#endif
 /* "sha256:" + 64 hex digits + NUL */
 #define RUNE_DIGEST_STR_LEN 72
 

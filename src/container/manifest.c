@@ -229,6 +229,9 @@ rune_status rune_manifest_check(const rune_manifest *m, rune_error *err)
         size_t *n;
         list_of((rune_manifest *)m, (rune_manifest_list)l, &arr, &n);
         const char *ln = list_names[l];
+        if (*n > RUNE_MANIFEST_MAX_STAGES)
+            return RUNE_ERR(err, RUNE_E_LIMIT, "%s: more than %d entries", ln,
+                            RUNE_MANIFEST_MAX_STAGES);
         for (size_t i = 0; i < *n; i++) {
             const rune_manifest_stage *s = &(*arr)[i];
             if (!s->name || !s->name[0])
@@ -243,6 +246,9 @@ rune_status rune_manifest_check(const rune_manifest *m, rune_error *err)
                 !rune_digest_valid(s->digest))
                 return RUNE_ERR(err, RUNE_E_INVALID,
                                 "%s[%zu].digest: expected \"sha256:\" and 64 hex digits", ln, i);
+            if (s->nargs > RUNE_MANIFEST_MAX_ARGS || s->ninputs > RUNE_MANIFEST_MAX_PORTS ||
+                s->noutputs > RUNE_MANIFEST_MAX_PORTS)
+                return RUNE_ERR(err, RUNE_E_LIMIT, "%s[%zu]: too many args or tensor types", ln, i);
             for (size_t a = 0; a < s->nargs; a++)
                 if (!s->args[a].key || !s->args[a].value)
                     return RUNE_ERR(err, RUNE_E_INVALID, "%s[%zu].args: NULL key or value", ln, i);
@@ -251,6 +257,8 @@ rune_status rune_manifest_check(const rune_manifest *m, rune_error *err)
             if (st != RUNE_OK) return st;
         }
     }
+    if (m->npipeline > RUNE_MANIFEST_MAX_EDGES || m->nbuild > RUNE_MANIFEST_MAX_ARGS)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "pipeline or build: too many entries");
     for (size_t i = 0; i < m->npipeline; i++) {
         const rune_manifest_edge *e = &m->pipeline[i];
         if (!e->from || !stage_exists(m, e->from))

@@ -76,6 +76,9 @@ static rune_status decode_args(const cJSON *obj, const char *path, rune_manifest
 {
     if (!obj || cJSON_IsNull(obj)) return RUNE_OK;
     if (!cJSON_IsObject(obj)) return type_err(err, path, "an object");
+    if (cJSON_GetArraySize(obj) > RUNE_MANIFEST_MAX_ARGS)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "%s: more than %d entries", path,
+                        RUNE_MANIFEST_MAX_ARGS);
     const cJSON *v;
     cJSON_ArrayForEach(v, obj)
     {
@@ -118,6 +121,9 @@ static rune_status decode_tensors(const cJSON *arrj, const char *path, rune_tens
     if (!cJSON_IsArray(arrj)) return type_err(err, path, "an array");
     int count = cJSON_GetArraySize(arrj);
     if (count == 0) return RUNE_OK;
+    if (count > RUNE_MANIFEST_MAX_PORTS)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "%s: more than %d tensor types", path,
+                        RUNE_MANIFEST_MAX_PORTS);
     *arr = rune_calloc((size_t)count, sizeof **arr);
     if (!*arr) return RUNE_ERR(err, RUNE_E_NOMEM, "%s: out of memory", path);
     size_t i = 0;
@@ -216,6 +222,9 @@ static rune_status decode_list(const cJSON *root, rune_manifest *m, rune_manifes
     }
     int count = cJSON_GetArraySize(arr);
     if (count == 0) return RUNE_OK;
+    if (count > RUNE_MANIFEST_MAX_STAGES)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "%s: more than %d entries", sp->json_name,
+                        RUNE_MANIFEST_MAX_STAGES);
     *dst = rune_calloc((size_t)count, sizeof **dst);
     if (!*dst) return RUNE_ERR(err, RUNE_E_NOMEM, "%s: out of memory", sp->json_name);
     const cJSON *o;
@@ -237,6 +246,8 @@ static rune_status decode_pipeline(const cJSON *root, rune_manifest *m, rune_err
     if (!cJSON_IsArray(arr)) return type_err(err, "pipeline", "an array");
     int count = cJSON_GetArraySize(arr);
     if (count == 0) return RUNE_OK;
+    if (count > RUNE_MANIFEST_MAX_EDGES)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "pipeline: more than %d edges", RUNE_MANIFEST_MAX_EDGES);
     m->pipeline = rune_calloc((size_t)count, sizeof *m->pipeline);
     if (!m->pipeline) return RUNE_ERR(err, RUNE_E_NOMEM, "pipeline: out of memory");
     const cJSON *o;

@@ -178,6 +178,19 @@ TEST(manifest_allocation_failures)
     rune_manifest_free(m);
 }
 
+/* A hostile manifest with very many stages is refused quickly, not checked quadratically. */
+TEST(manifest_limits)
+{
+    size_t cap = 64 + (RUNE_MANIFEST_MAX_STAGES + 1) * 16;
+    char *j = malloc(cap);
+    size_t n = (size_t)snprintf(j, cap, HEAD "\"outputs\":[");
+    for (int i = 0; i <= RUNE_MANIFEST_MAX_STAGES; i++)
+        n += (size_t)snprintf(j + n, cap - n, "%s{\"name\":\"o%d\"}", i ? "," : "", i);
+    snprintf(j + n, cap - n, "]}");
+    expect_refused(j, RUNE_E_LIMIT, "outputs: more than 1024 entries");
+    free(j);
+}
+
 int main(void)
 {
     RUN(manifest_round_trip_is_canonical);
@@ -186,5 +199,6 @@ int main(void)
     RUN(manifest_unknown_fields_ignored);
     RUN(manifest_encode_refuses_what_decode_refuses);
     RUN(manifest_allocation_failures);
+    RUN(manifest_limits);
     return test_report();
 }
