@@ -197,15 +197,15 @@ rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err)
     if (!a) return RUNE_ERR(err, RUNE_E_ARG, "agent: NULL");
     int wait = agent_sup_tick(a, agent_now_ms());
     if (wait < 0 || wait > max_wait_ms) wait = max_wait_ms;
-    if (a->ntr > 1 && wait > 5) wait = 5;
-    for (size_t i = 0; i < a->ntr; i++) {
+    if (a->ntr > 0) {
         rune_error e;
-        /* Serve every request that is waiting, then move on. */
-        for (int k = 0; k < 64; k++) {
-            rune_status st = rune_smp_server_serve(a->srv, a->tr[i], k == 0 ? wait : 0, &e);
-            if (st == RUNE_E_TIMEOUT) break;
-            if (a->reset_requested) agent_reset(a);
-            if (a->run == AGENT_RUNNING && agent_now_ms() >= a->next_due_ms) break;
+        size_t served = 0;
+        rune_status st = rune_smp_server_serve_any(a->srv, a->tr, a->ntr, wait, &served, &e);
+        if (st == RUNE_E_IO) agent_log(a, RUNE_SAGA_ERROR, "transport: %s", e.msg);
+        if (a->reset_requested) agent_reset(a);
+        if (st == RUNE_E_IO && wait > 0) { /* a dead line must not turn the loop into a spin */
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
         }
     }
     if (a->ntr == 0 && wait > 0) {

@@ -148,15 +148,12 @@ rune_status agent_upload_resume(rune_agent *a)
         upload_discard(a);
         return RUNE_OK;
     }
-    crypto_hash_sha256_state *hs = (crypto_hash_sha256_state *)(void *)a->recv.hash_state;
-    crypto_hash_sha256_init(hs);
-    crypto_hash_sha256_update(hs, bytes, n);
+    rune_status st = rune_smp_img_recv_restore(&a->recv, image, len, sha, bytes, n, &e);
     rune_free(bytes);
-    a->recv.active = true;
-    a->recv.image = image;
-    a->recv.len = len;
-    a->recv.off = n;
-    memcpy(a->recv.sha, sha, 32);
+    if (st != RUNE_OK) {
+        upload_discard(a);
+        return RUNE_OK;
+    }
     agent_log(a, RUNE_SAGA_INFO, "upload: resumable at %zu of %zu bytes", n, len);
     return RUNE_OK;
 }

@@ -22,8 +22,9 @@
 
 /* A rune around guests/<wasm>.wasm named name/version, declaring one capability (kind NULL: none)
  * with args "key=value" pairs (NULL-terminated). rune_malloc'd. */
-static uint8_t *fx_rune_pad(const char *wasm, const char *name, const char *version,
-                            const char *kind, const char *const *args, size_t pad, size_t *len)
+static inline uint8_t *fx_rune_pad(const char *wasm, const char *name, const char *version,
+                                   const char *kind, const char *const *args, size_t pad,
+                                   size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s.wasm", AGENT_GUESTS, wasm);
@@ -59,21 +60,21 @@ static uint8_t *fx_rune_pad(const char *wasm, const char *name, const char *vers
     return out;
 }
 
-static uint8_t *fx_rune(const char *wasm, const char *name, const char *version, const char *kind,
-                        const char *const *args, size_t *len)
+static inline uint8_t *fx_rune(const char *wasm, const char *name, const char *version,
+                               const char *kind, const char *const *args, size_t *len)
 {
     return fx_rune_pad(wasm, name, version, kind, args, 0, len);
 }
 
-static const char *const fx_raw_args[] = {"length", "1", NULL};
+#define fx_raw_args ((const char *const[]){"length", "1", NULL})
 
 /* The hostile guest reading one RAW byte a call: with the profile's RAW file of '.', it behaves. */
-static uint8_t *fx_hostile(const char *version, size_t *len)
+static inline uint8_t *fx_hostile(const char *version, size_t *len)
 {
     return fx_rune("hostile", "hostile", version, "RAW", fx_raw_args, len);
 }
 
-static int fx_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+static inline int fx_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
     (void)flag;
@@ -81,12 +82,12 @@ static int fx_rm_one(const char *p, const struct stat *sb, int flag, struct FTW 
     return remove(p);
 }
 
-static void fx_rmtree(const char *dir)
+static inline void fx_rmtree(const char *dir)
 {
     nftw(dir, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void fx_write(const char *path, const void *data, size_t len)
+static inline void fx_write(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
     if (f) {
@@ -102,7 +103,7 @@ typedef struct fx_dev {
     rune_agent_profile prof;
 } fx_dev;
 
-static void fx_dev_init(fx_dev *d, const char *name)
+static inline void fx_dev_init(fx_dev *d, const char *name)
 {
     snprintf(d->dir, sizeof d->dir, "/tmp/agent-test-XXXXXX");
     if (!mkdtemp(d->dir)) perror("mkdtemp");
@@ -135,7 +136,7 @@ typedef struct fx_srv {
     uint16_t port;
 } fx_srv;
 
-static void *fx_srv_main(void *p)
+static inline void *fx_srv_main(void *p)
 {
     fx_srv *s = p;
     rune_agent_run(s->a, &s->stop, NULL);
@@ -143,7 +144,8 @@ static void *fx_srv_main(void *p)
 }
 
 /* Create the agent on UDP 127.0.0.1:0 and start serving; false on failure (checked). */
-static bool fx_srv_start(fx_srv *s, const rune_agent_profile *prof, const rune_agent_options *opt)
+static inline bool fx_srv_start(fx_srv *s, const rune_agent_profile *prof,
+                                const rune_agent_options *opt)
 {
     memset(s, 0, sizeof *s);
     rune_agent_profile p = *prof;
@@ -167,7 +169,7 @@ static bool fx_srv_start(fx_srv *s, const rune_agent_profile *prof, const rune_a
     return true;
 }
 
-static void fx_srv_stop(fx_srv *s)
+static inline void fx_srv_stop(fx_srv *s)
 {
     if (!s->a) return;
     s->stop = 1;
@@ -181,7 +183,7 @@ typedef struct fx_cli {
     rune_smp_client c;
 } fx_cli;
 
-static bool fx_cli_open(fx_cli *c, uint16_t port)
+static inline bool fx_cli_open(fx_cli *c, uint16_t port)
 {
     rune_error err;
     memset(c, 0, sizeof *c);
@@ -192,14 +194,14 @@ static bool fx_cli_open(fx_cli *c, uint16_t port)
     return st == RUNE_OK;
 }
 
-static void fx_cli_close(fx_cli *c)
+static inline void fx_cli_close(fx_cli *c)
 {
     rune_smp_client_free(&c->c);
     rune_smp_transport_close(c->t);
 }
 
 /* Upload a whole image; returns the status (err filled). */
-static rune_status fx_upload(fx_cli *c, const uint8_t *img, size_t len, rune_error *err)
+static inline rune_status fx_upload(fx_cli *c, const uint8_t *img, size_t len, rune_error *err)
 {
     rune_smp_upload u;
     rune_status st = rune_smp_upload_begin(&u, &c->c, img, len, 0, err);
@@ -213,27 +215,27 @@ typedef struct fx_status {
     rune_smp_rune_info r;
 } fx_status;
 
-static void fx_status_cb(void *ud, const rune_smp_rune_info *r)
+static inline void fx_status_cb(void *ud, const rune_smp_rune_info *r)
 {
     fx_status *s = ud;
     s->r = *r;
     s->n++;
 }
 
-static rune_status fx_get_status(fx_cli *c, fx_status *s, rune_error *err)
+static inline rune_status fx_get_status(fx_cli *c, fx_status *s, rune_error *err)
 {
     memset(s, 0, sizeof *s);
     return rune_smp_rune_status(&c->c, NULL, fx_status_cb, s, err);
 }
 
-static void fx_sleep_ms(int ms)
+static inline void fx_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
 /* Poll the status until the rune is `name` in `state` (or the timeout). */
-static bool fx_wait_state(fx_cli *c, const char *name, const char *state, int timeout_ms)
+static inline bool fx_wait_state(fx_cli *c, const char *name, const char *state, int timeout_ms)
 {
     fx_status s;
     rune_error err;

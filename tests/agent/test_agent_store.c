@@ -1,5 +1,280 @@
-/* placeholder replaced below */
+/*
+ * The agent's store across crashes: an install stopped before each of its steps (in process, and
+ * by SIGKILL in a child process) restarts on the old or the new rune, never a broken one, with no
+ * stray files; a damaged active rune falls back to the previous; a damaged state file starts empty;
+ * a first rune that keeps trapping ends "failed" with nothing to roll back to; allocation failures
+ * while creating the agent leak nothing.
+ */
+#include "agent_fixture.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/wait.h>
+
+static int stop_at = -1;
+static int fault_hook(void *ud, int step)
+{
+    (void)ud;
+    if (step != stop_at) return 0;
+    if (getenv("AGENT_KILL_CHILD")) raise(SIGKILL);
+    return 1;
+}
+
+/* Poll the agent (no transports) until its rune made `calls` good calls or 2 s passed. */
+static void run_calls(rune_agent *a, uint64_t calls)
+{
+    rune_agent_info in;
+    for (int i = 0; i < 400; i++) {
+        rune_agent_poll(a, 5, NULL);
+        rune_agent_get_info(a, &in);
+        if (in.good_calls >= calls || strcmp(in.state, "failed") == 0) break;
+    }
+}
+
+static void hash_hex(const uint8_t *p, size_t n, char out[65])
+{
+    uint8_t h[32];
+    crypto_hash_sha256(h, p, n);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Only the active and previous rune files are left, and no temp or staging files. */
+static void check_store_clean(const fx_dev *d, const rune_agent_info *in)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/store/runes", d->dir);
+    DIR *dir = opendir(path);
+    CHECK(dir != NULL);
+    if (!dir) return;
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        n++;
+        CHECK_MSG_((in->has_active && strncmp(de->d_name, in->active_hash, 64) == 0) ||
+                       (in->has_previous && strncmp(de->d_name, in->previous_hash, 64) == 0),
+                   "stray file %s", de->d_name);
+    }
+    closedir(dir);
+    CHECK_EQ_INT(n, (int)in->has_active + (int)in->has_previous);
+    snprintf(path, sizeof path, "%s/store/state.json.tmp", d->dir);
+    CHECK(access(path, F_OK) != 0);
+}
+
+/* Install A, then B with a crash before step k (in process, or SIGKILL in a child); restart. */
+static void crash_at(int k, bool in_child)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-store");
+    rune_error err;
+    size_t la = 0, lb = 0;
+    uint8_t *ra = fx_hostile("1.0.0", &la), *rb = fx_hostile("2.0.0", &lb);
+    char ha[65], hb[65];
+    hash_hex(ra, la, ha);
+    hash_hex(rb, lb, hb);
+    rune_agent *a = NULL;
+    rune_agent_options opt = {0};
+    opt.fault = fault_hook;
+    CHECK_OK(rune_agent_create(&d.prof, &opt, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, ra, la, &err), &err);
+    run_calls(a, 4);
+    stop_at = k;
+    if (in_child) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            setenv("AGENT_KILL_CHILD", "1", 1);
+            rune_agent_install(a, rb, lb, &err);
+            _exit(0); /* k past the last step: the install finished */
+        }
+        int ws = 0;
+        waitpid(pid, &ws, 0);
+        CHECK(k >= RUNE_AGENT_STEP_COUNT ? WIFEXITED(ws) : WIFSIGNALED(ws));
+    } else {
+        rune_status st = rune_agent_install(a, rb, lb, &err);
+        if (k < RUNE_AGENT_STEP_COUNT) {
+            CHECK_STATUS(st, RUNE_E_IO);
+            CHECK_CONTAINS(err.msg, "fault injected");
+        }
+    }
+    stop_at = -1;
+    rune_agent_destroy(a); /* the "dead" agent's memory; its files stay as the crash left them */
+    a = NULL;
+
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    rune_agent_info in;
+    rune_agent_get_info(a, &in);
+    CHECK(in.has_active);
+    bool old = strcmp(in.active_hash, ha) == 0, new = strcmp(in.active_hash, hb) == 0;
+    CHECK_MSG_(old || new, "step %d: active is neither the old nor the new rune", k);
+    /* the switch is the rename of state.json: before it the old rune, after it the new one */
+    if (k <= RUNE_AGENT_STEP_STATE)
+        CHECK_MSG_(old, "step %d: expected the old rune", k);
+    else
+        CHECK_MSG_(new, "step %d: expected the new rune", k);
+    if (new) CHECK(in.has_previous && strcmp(in.previous_hash, ha) == 0 && !in.confirmed);
+    check_store_clean(&d, &in);
+    run_calls(a, 3);
+    rune_agent_get_info(a, &in);
+    CHECK_STR(in.state, "running");
+    CHECK(in.good_calls >= 3);
+    rune_agent_destroy(a);
+    rune_free(ra);
+    rune_free(rb);
+    fx_rmtree(d.dir);
+}
+
+TEST(crash_before_each_install_step_in_process)
+{
+    for (int k = 0; k <= RUNE_AGENT_STEP_COUNT; k++)
+        crash_at(k, false);
+}
+
+TEST(sigkill_before_each_install_step)
+{
+    for (int k = 0; k <= RUNE_AGENT_STEP_COUNT; k++)
+        crash_at(k, true);
+}
+
+TEST(damaged_active_rune_falls_back_to_previous)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-damage");
+    rune_error err;
+    size_t la = 0, lb = 0;
+    uint8_t *ra = fx_hostile("1.0.0", &la), *rb = fx_hostile("2.0.0", &lb);
+    char hb[65];
+    hash_hex(rb, lb, hb);
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, ra, la, &err), &err);
+    run_calls(a, 4);
+    CHECK_OK(rune_agent_install(a, rb, lb, &err), &err);
+    run_calls(a, 4);
+    rune_agent_destroy(a);
+
+    /* flip a byte of the active rune's file (a bad sector) */
+    char path[512];
+    snprintf(path, sizeof path, "%s/store/runes/%s.rune", d.dir, hb);
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, 20, SEEK_SET);
+        fputc('Z', f);
+        fclose(f);
+    }
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    rune_agent_info in;
+    rune_agent_get_info(a, &in);
+    CHECK_STR(in.active_version, "1.0.0");
+    CHECK(in.confirmed && !in.has_previous);
+    check_store_clean(&d, &in);
+    run_calls(a, 2);
+    rune_agent_get_info(a, &in);
+    CHECK_STR(in.state, "running");
+    rune_agent_destroy(a);
+
+    /* a state file that does not parse: the agent starts empty, and cleans up */
+    snprintf(path, sizeof path, "%s/store/state.json", d.dir);
+    fx_write(path, "{\"active\": tru", 14);
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (a) {
+        rune_agent_get_info(a, &in);
+        CHECK(!in.has_active);
+        CHECK_STR(in.state, "none");
+        check_store_clean(&d, &in);
+    }
+    rune_agent_destroy(a);
+    rune_free(ra);
+    rune_free(rb);
+    fx_rmtree(d.dir);
+}
+
+TEST(first_rune_that_traps_ends_failed)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-trap");
+    rune_error err;
+    size_t lt = 0;
+    uint8_t *rt = fx_rune("trap", "trapper", "1.0.0", NULL, NULL, &lt);
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, rt, lt, &err), &err);
+    run_calls(a, 1000);
+    rune_agent_info in;
+    rune_agent_get_info(a, &in);
+    CHECK_STR(in.state, "failed");
+    CHECK_EQ_INT(in.failures, 3);
+    CHECK_EQ_INT(in.good_calls, 0);
+    CHECK_EQ_INT(in.rollbacks, 1);
+    CHECK(in.restarts >= 2);
+    rune_agent_destroy(a);
+    rune_free(rt);
+    fx_rmtree(d.dir);
+}
+
+TEST(allocation_failures_while_creating_leak_nothing)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-nomem");
+    size_t la = 0;
+    uint8_t *ra = fx_hostile("1.0.0", &la);
+    rune_error err;
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (a) CHECK_OK(rune_agent_install(a, ra, la, &err), &err);
+    rune_agent_destroy(a);
+    long live = rune_alloc_live();
+    int ok = 0;
+    for (long n = 0; n < 400 && !ok; n++) {
+        a = NULL;
+        rune_alloc_fail_after(n);
+        rune_status st = rune_agent_create(&d.prof, NULL, &a, &err);
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_OK)
+            ok = 1;
+        else
+            CHECK_MSG_(err.msg[0] != '\0', "n=%ld: no message", n);
+        rune_agent_destroy(a);
+        CHECK_EQ_INT(rune_alloc_live(), live);
+    }
+    CHECK(ok);
+    rune_free(ra);
+    fx_rmtree(d.dir);
+}
+
+TEST(bad_arguments)
+{
+    rune_error err;
+    rune_agent *a = NULL;
+    rune_agent_profile p;
+    rune_agent_profile_defaults(&p);
+    CHECK_STATUS(rune_agent_create(&p, NULL, &a, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "name and a store");
+    CHECK_STATUS(rune_agent_create(NULL, NULL, &a, &err), RUNE_E_ARG);
+    snprintf(p.name, sizeof p.name, "x");
+    snprintf(p.store, sizeof p.store, "/proc/no-such-dir/store");
+    CHECK_STATUS(rune_agent_create(&p, NULL, &a, &err), RUNE_E_IO);
+    CHECK(a == NULL);
+    rune_agent_destroy(NULL);
+}
+
 int main(void)
 {
-    return 0;
+    long live = rune_alloc_live();
+    RUN(crash_before_each_install_step_in_process);
+    RUN(sigkill_before_each_install_step);
+    RUN(damaged_active_rune_falls_back_to_previous);
+    RUN(first_rune_that_traps_ends_failed);
+    RUN(allocation_failures_while_creating_leak_nothing);
+    RUN(bad_arguments);
+    test_current_ = "leaks";
+    CHECK_EQ_INT(rune_alloc_live(), live);
+    return test_report();
 }
