@@ -177,8 +177,11 @@ static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const 
     }
     if (rename(a_so, dst) != 0)
         st = RUNE_ERR(err, RUNE_E_IO, "aot: cannot publish %s: %s", dst, strerror(errno));
-    else
+    else {
+        rw_aot_lock();
         g_compiles++;
+        rw_aot_unlock();
+    }
 done:
     if (a_wasm) unlink(a_wasm);
     if (a_c) unlink(a_c);
@@ -203,6 +206,35 @@ done:
     rw_aot_buf_free(&inst);
     return st;
 #undef P
+}
+
+/* dlopen path and check it was made for m. */
+static rune_status open_object(const char *path, const rw_module *m, rw_aot_object *out,
+                               rune_error *err)
+{
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        const char *e = dlerror();
+        return RUNE_ERR(err, RUNE_E_IO, "aot: cannot load %s: %s", path, e ? e : "?");
+    }
+    typedef const struct rw_aot_module_info *(*entry_fn)(const struct rw_aot_host *);
+    entry_fn entry;
+    void *sym = dlsym(dl, "rw_aot_entry");
+    memcpy(&entry, &sym, sizeof entry);
+    const struct rw_aot_module_info *info = sym ? entry(&rw_aot_host_api) : NULL;
+    if (!info || info->abi_version != RW_AOT_ABI_VERSION || info->nfuncs != m->nfuncs ||
+        info->nglobals != m->nglobals || info->nmems != m->nmems || info->ntables != m->ntables) {
+        dlclose(dl);
+        return RUNE_ERR(err, RUNE_E_IO, "aot: %s does not match the module", path);
+    }
+    rune_status st = rw_aot_run_init(info, err);
+    if (st) {
+        dlclose(dl);
+        return st;
+    }
+    out->dl = dl;
+    out->info = info;
+    return RUNE_OK;
 }
 
 rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object *out,
@@ -237,36 +269,19 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
         st = RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory");
         goto done;
     }
+    /* A cached object that does not load or does not match (a truncated file, another build) is
+     * compiled again, once. */
     struct stat sb;
-    if (stat(dst.p, &sb) != 0) {
-        st = compile(eng, &wasm, &glue, dst.p, err);
-        if (st) goto done;
+    int cached = stat(dst.p, &sb) == 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!cached || attempt == 1) {
+            if (cached) unlink(dst.p);
+            st = compile(eng, &wasm, &glue, dst.p, err);
+            if (st) goto done;
+        }
+        st = open_object(dst.p, m, out, err);
+        if (st == RUNE_OK || st == RUNE_E_NOMEM || !cached) break;
     }
-    void *dl = dlopen(dst.p, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) {
-        const char *e = dlerror();
-        st = RUNE_ERR(err, RUNE_E_IO, "aot: cannot load %s: %s", dst.p, e ? e : "?");
-        goto done;
-    }
-    typedef const struct rw_aot_module_info *(*entry_fn)(const struct rw_aot_host *);
-    entry_fn entry;
-    void *sym = dlsym(dl, "rw_aot_entry");
-    memcpy(&entry, &sym, sizeof entry);
-    const struct rw_aot_module_info *info = sym ? entry(&rw_aot_host_api) : NULL;
-    if (!info || info->abi_version != RW_AOT_ABI_VERSION || info->nfuncs != m->nfuncs ||
-        info->nglobals != m->nglobals || info->nmems != m->nmems || info->ntables != m->ntables) {
-        dlclose(dl);
-        st = RUNE_ERR(err, RUNE_E_INTERNAL, "aot: %s does not match the module (stale cache?)",
-                      dst.p);
-        goto done;
-    }
-    st = rw_aot_run_init(info, err);
-    if (st) {
-        dlclose(dl);
-        goto done;
-    }
-    out->dl = dl;
-    out->info = info;
 done:
     rw_aot_buf_free(&wasm);
     rw_aot_buf_free(&glue);

@@ -147,6 +147,37 @@ TEST(cache_second_load_does_not_recompile)
     CHECK_EQ_INT(rune_alloc_live(), live0);
 }
 
+/* A cached object that is damaged (truncated write, disk trouble) is compiled again. */
+TEST(damaged_cache_entry_is_rebuilt)
+{
+    DIR *d = opendir(cache_dir);
+    struct dirent *e;
+    char p[8192];
+    int n = 0;
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 4 || strcmp(e->d_name + l - 3, ".so") != 0) continue;
+        snprintf(p, sizeof p, "%s/%s", cache_dir, e->d_name);
+        FILE *f = fopen(p, "wb");
+        if (f) {
+            fputs("not an ELF object", f);
+            fclose(f);
+            n++;
+        }
+    }
+    if (d) closedir(d);
+    CHECK(n >= 1);
+    unsigned long before = rw_aot_compile_count();
+    rune_error err;
+    rig r;
+    CHECK_OK(rig_up(&r, RUNE_WASM_AOT, "limits", NULL, &err), &err);
+    rune_wasm_val a = {.i32 = 4}, res = {0};
+    CHECK_OK(rune_wasm_call(r.inst, "double", &a, 1, &res, 1, &err), &err);
+    CHECK_EQ_INT(res.i32, 8);
+    rig_down(&r);
+    CHECK_EQ_INT(rw_aot_compile_count(), before + 1);
+}
+
 /* An endless loop stops on both engines when fuel runs out; the instance stays usable. */
 TEST(fuel_stops_endless_loops_on_both_engines)
 {
@@ -366,6 +397,7 @@ int main(void)
         return 1;
     }
     RUN(cache_second_load_does_not_recompile);
+    RUN(damaged_cache_entry_is_rebuilt);
     RUN(fuel_stops_endless_loops_on_both_engines);
     RUN(call_depth_limit_on_both_engines);
     RUN(memory_limit_on_both_engines);
