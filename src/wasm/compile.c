@@ -469,6 +469,9 @@ static rune_status read_blocktype(comp *c, uint32_t *np, const uint8_t **params,
     return RUNE_OK;
 }
 
+static void restore_last(comp *c);
+static int last_is(comp *c, int opc, uint32_t dst);
+
 /* Fused compare-and-branch ops, indexed like the i32 compares; and their negations. */
 static int fused_branch(int cmp_op, int negate)
 {
@@ -523,6 +526,25 @@ static size_t emit_cond_branch(comp *c, const centry *cond, uint32_t cslot, int 
             size_t at = op(c, fused, 3);
             if (at != NONE) c->cells[at] = a;
             return at == NONE ? NONE : at + 1;
+        }
+        /* i += k; i <cmp> N; br_if: the loop-counter idiom becomes one instruction */
+        int inc = fused >= RWOP_bc_eq_i && fused <= RWOP_bc_ge_u_i
+                      ? RWOP_bca_eq + (fused - RWOP_bc_eq_i)
+                      : -1;
+        if (inc >= 0) {
+            restore_last(c);
+            if (last_is(c, RWOP_i32_add_i, a.u)) {
+                rw_cell from = c->cells[c->last_start + 2], k = c->cells[c->last_start + 3];
+                c->ncells = c->last_start;
+                c->npos--;
+                size_t at = op(c, inc, 6);
+                if (at == NONE) return NONE;
+                c->cells[at] = a;
+                c->cells[at + 1] = from;
+                c->cells[at + 2] = k;
+                c->cells[at + 3] = b;
+                return at + 4;
+            }
         }
         size_t at = op(c, fused, 4);
         if (at == NONE) return NONE;
@@ -1366,8 +1388,6 @@ static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
         emit_copy(c, x, SLOT(c, hh));
     }
     c->last_dst = NONE;
-    c->last_start = NONE; /* a label may follow: no fusion across it */
-    c->last_label = c->ncells;
 }
 
 static rune_status instr(comp *c)

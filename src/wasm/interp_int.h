@@ -89,7 +89,9 @@ typedef union rw_cell {
     X(i32_sub_m) X(i32_mul_m) X(i32_and_m) X(i32_or_m) X(i32_xor_m) X(i32_add_m8u) X(i32_add_m8s) \
     X(i32_mul_m8u) X(i32_mul_m8s) X(i32_xor_m8u) X(i32_and_m8u) \
     X(f32_add_i) X(f32_sub_i) X(f32_mul_i) X(f32_div_i) X(f32_lt_i) X(f32_gt_i) X(f32_le_i) X(f32_ge_i) \
-    X(i32_load_sh) X(i32_store_sh)
+    X(i32_load_sh) X(i32_store_sh) \
+    X(bca_eq) X(bca_ne) X(bca_lt_s) X(bca_lt_u) X(bca_gt_s) X(bca_gt_u) X(bca_le_s) X(bca_le_u) \
+    X(bca_ge_s) X(bca_ge_u)
 // clang-format on
 
 enum rw_op {

@@ -393,6 +393,28 @@ dispatch:
             ip += 4;                                                                               \
         NEXT();                                                                                    \
     }
+/* Counter step and compare-with-constant branch: cells [d][a][k][N][off][cost]. */
+#define BCA(name, T, op_)                                                                          \
+    OP(bca_##name)                                                                                 \
+    {                                                                                              \
+        uint32_t v_ = fp[ip[1].u].i32 + ip[2].u;                                                   \
+        fp[ip[0].u].i32 = v_;                                                                      \
+        if ((T)v_ op_(T) ip[3].u)                                                                  \
+            TAKE(4, 5);                                                                            \
+        else                                                                                       \
+            ip += 6;                                                                               \
+        NEXT();                                                                                    \
+    }
+    BCA(eq, uint32_t, ==)
+    BCA(ne, uint32_t, !=)
+    BCA(lt_s, int32_t, <)
+    BCA(lt_u, uint32_t, <)
+    BCA(gt_s, int32_t, >)
+    BCA(gt_u, uint32_t, >)
+    BCA(le_s, int32_t, <=)
+    BCA(le_u, uint32_t, <=)
+    BCA(ge_s, int32_t, >=)
+    BCA(ge_u, uint32_t, >=)
     BC(eq, uint32_t, ==)
     BC(ne, uint32_t, !=)
     BC(lt_s, int32_t, <)
