@@ -257,6 +257,9 @@ rune_status rune_registry_pull(rune_registry *r, rune_oci_store *store, const ch
     for (size_t i = 0; st == RUNE_OK && om && i < om->nlayers; i++)
         if (om->layers[i].media_type && !strcmp(om->layers[i].media_type, RUNE_WASM_LAYER_TYPE))
             layer = &om->layers[i];
+    if (st == RUNE_OK && om->nlayers > RUNE_REG_MAX_LAYERS)
+        st = RUNE_ERR(err, RUNE_E_LIMIT, "registry: %s:%s has %zu layers; a rune has one", name,
+                      tag_or_digest, om->nlayers);
     if (st == RUNE_OK && (!layer || !om->config.media_type ||
                           strcmp(om->config.media_type, RUNE_WASM_CONFIG_TYPE) != 0))
         st = RUNE_ERR(err, RUNE_E_INVALID,

@@ -129,6 +129,9 @@ rune_status rune_registry_signatures(rune_registry *r, const char *name, const c
     rune_http_resp_free(&resp);
     rune_registry_sig *sigs = st == RUNE_OK ? rune_calloc(nd + 1, sizeof *sigs) : NULL;
     if (st == RUNE_OK && !sigs) st = RUNE_ERR(err, RUNE_E_NOMEM, "registry: out of memory");
+    if (st == RUNE_OK && nd > RUNE_REG_MAX_REFERRERS)
+        st = RUNE_ERR(err, RUNE_E_LIMIT, "registry: %zu referrers of %.19s...; at most %d are read",
+                      nd, subject_digest, RUNE_REG_MAX_REFERRERS);
     for (size_t i = 0; st == RUNE_OK && i < nd; i++) {
         if (d[i].artifact_type && strcmp(d[i].artifact_type, RUNE_SIGNATURE_ARTIFACT_TYPE) != 0)
             continue;

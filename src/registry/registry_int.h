@@ -12,6 +12,10 @@
 
 /* Manifests larger than this are refused (they are a few KiB). */
 #define RUNE_REG_MANIFEST_MAX ((size_t)4 << 20)
+/* A rune has one layer; a pull refuses manifests with more than this (each would be a download). */
+#define RUNE_REG_MAX_LAYERS 16
+/* Referrers read per subject (each is two requests). */
+#define RUNE_REG_MAX_REFERRERS 256
 
 struct rune_registry {
     rune_http http;
