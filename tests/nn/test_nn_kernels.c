@@ -141,6 +141,60 @@ TEST(test_dwconv_fast_matches_reference)
     CHECK(cases > 100);
 }
 
+static float frnd(void)
+{
+    return (float)rnd(-1000, 1000) / 250.0f;
+}
+
+/* Float conv, depthwise and FC: optimized loops give the very same floats as the reference. */
+TEST(test_float_fast_matches_reference)
+{
+    int cases = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        nn_model *m = rune_calloc(1, sizeof *m);
+        nn_conv_params p;
+        int dw = iter % 2;
+        if (!random_params(&p, m, dw)) {
+            rune_nn_model_free(m);
+            continue;
+        }
+        p.is_int8 = 0;
+        p.f_min = rnd(0, 1) ? -INFINITY : -1.0f;
+        p.f_max = rnd(0, 1) ? INFINITY : 3.0f;
+        size_t n_in = (size_t)p.batches * p.in_h * p.in_w * p.in_c;
+        size_t n_w =
+            dw ? (size_t)p.k_h * p.k_w * p.out_c : (size_t)p.out_c * p.k_h * p.k_w * p.in_c;
+        size_t n_out = (size_t)p.batches * p.out_h * p.out_w * p.out_c;
+        float *in = malloc(n_in * 4), *w = malloc(n_w * 4), *bias = malloc((size_t)p.out_c * 4);
+        float *o1 = malloc(n_out * 4), *o2 = malloc(n_out * 4), *acc = malloc((size_t)p.out_c * 4);
+        for (size_t i = 0; i < n_in; i++)
+            in[i] = frnd();
+        for (size_t i = 0; i < n_w; i++)
+            w[i] = frnd();
+        for (int c = 0; c < p.out_c; c++)
+            bias[c] = frnd();
+        const float *b = rnd(0, 1) ? bias : NULL;
+        rune_error err = {0};
+        if (dw) {
+            nn_dwconv_ref_f32(&p, in, w, b, o1);
+            nn_dwconv_fast_f32(&p, in, w, b, o2, acc);
+        } else {
+            CHECK_OK(nn_f32_transpose(m, w, p.out_c, p.k_h * p.k_w * p.in_c, &p.wt_f32, &err),
+                     &err);
+            nn_conv_ref_f32(&p, in, w, b, o1);
+            nn_conv_fast_f32(&p, in, p.wt_f32, b, o2, acc);
+        }
+        int same = 1;
+        for (size_t i = 0; i < n_out; i++)
+            same &= o1[i] == o2[i];
+        CHECK_MSG_(same, "float %s case %d differs", dw ? "depthwise" : "conv", iter);
+        cases++;
+        free(in), free(w), free(bias), free(o1), free(o2), free(acc);
+        rune_nn_model_free(m);
+    }
+    CHECK(cases > 100);
+}
+
 /* Load a real model twice (optimized, reference) keeping every tensor, run on the same input, and
  * compare every tensor. */
 static void compare_model(const char *rel, const char *input_rel)
@@ -190,6 +244,7 @@ TEST(test_real_models_fast_matches_reference)
     compare_model("models/micro_speech_quantized.tflite",
                   "testdata/yes_micro_features_1960_int8.bin");
     compare_model("models/hello_world_int8.tflite", NULL);
+    compare_model("models/hello_world_float.tflite", NULL); /* float FC fast vs reference */
 }
 
 TEST(test_fixed_point_helpers)
@@ -376,6 +431,7 @@ int main(void)
 {
     RUN(test_conv_fast_matches_reference);
     RUN(test_dwconv_fast_matches_reference);
+    RUN(test_float_fast_matches_reference);
     RUN(test_real_models_fast_matches_reference);
     RUN(test_fixed_point_helpers);
     RUN(test_planner_no_overlap);

@@ -82,6 +82,12 @@ static rune_status conv_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error 
             (st = nn_check_bias(bias, RUNE_NN_FLOAT32, p->out_c, err)) ||
             (st = nn_act_range_f32(act, &p->f_min, &p->f_max, err)))
             return st;
+        if (!m->opts.reference) {
+            if ((st = nn_f32_transpose(m, w->data, p->out_c, p->k_h * p->k_w * p->in_c, &p->wt_f32,
+                                       err)))
+                return st;
+            op->scratch_bytes = (size_t)p->out_c * sizeof(float);
+        }
     } else if (in->type == RUNE_NN_INT8) {
         p->is_int8 = 1;
         if ((st = nn_check_type(w, "filter", RUNE_NN_INT8, err)) ||
@@ -121,8 +127,14 @@ static rune_status conv_eval_ref(const nn_exec *x, const nn_op *op)
 static rune_status conv_eval(const nn_exec *x, const nn_op *op)
 {
     const nn_conv_params *p = op->params;
-    if (!p->is_int8 || !p->w16) return conv_eval_ref(x, op);
     const nn_graph *g = x->g;
+    if (p->wt_f32) {
+        const nn_tensor *bias = nn_in(g, op, 2);
+        nn_conv_fast_f32(p, nn_data(x, nn_in(g, op, 0)), p->wt_f32, bias ? bias->data : NULL,
+                         nn_data(x, nn_out(g, op, 0)), nn_scratch(x, op));
+        return RUNE_OK;
+    }
+    if (!p->is_int8 || !p->w16) return conv_eval_ref(x, op);
     nn_conv_fast_i8(p, nn_data(x, nn_in(g, op, 0)), nn_data(x, nn_out(g, op, 0)),
                     nn_scratch(x, op));
     return RUNE_OK;

@@ -48,6 +48,7 @@ static rune_status dw_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *e
             (st = nn_check_bias(bias, RUNE_NN_FLOAT32, p->out_c, err)) ||
             (st = nn_act_range_f32(act, &p->f_min, &p->f_max, err)))
             return st;
+        if (!m->opts.reference) op->scratch_bytes = (size_t)p->out_c * sizeof(float);
     } else if (in->type == RUNE_NN_INT8) {
         p->is_int8 = 1;
         if ((st = nn_check_type(w, "filter", RUNE_NN_INT8, err)) ||
@@ -85,8 +86,14 @@ static rune_status dw_eval_ref(const nn_exec *x, const nn_op *op)
 static rune_status dw_eval(const nn_exec *x, const nn_op *op)
 {
     const nn_conv_params *p = op->params;
-    if (!p->is_int8 || op->scratch_bytes == 0) return dw_eval_ref(x, op);
+    if (op->scratch_bytes == 0) return dw_eval_ref(x, op);
     const nn_graph *g = x->g;
+    if (!p->is_int8) {
+        const nn_tensor *w = nn_in(g, op, 1), *bias = nn_in(g, op, 2);
+        nn_dwconv_fast_f32(p, nn_data(x, nn_in(g, op, 0)), w->data, bias ? bias->data : NULL,
+                           nn_data(x, nn_out(g, op, 0)), nn_scratch(x, op));
+        return RUNE_OK;
+    }
     const nn_tensor *bias = nn_in(g, op, 2);
     nn_dwconv_fast_i8(p, nn_data(x, nn_in(g, op, 0)), bias ? bias->data : NULL,
                       nn_data(x, nn_out(g, op, 0)), nn_scratch(x, op));

@@ -44,6 +44,11 @@ static rune_status fc_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *e
             (st = nn_check_bias(bias, RUNE_NN_FLOAT32, p->units, err)) ||
             (st = nn_act_range_f32(act, &p->c.f_min, &p->c.f_max, err)))
             return st;
+        if (!m->opts.reference) {
+            if ((st = nn_f32_transpose(m, w->data, p->units, p->depth, &p->c.wt_f32, err)))
+                return st;
+            op->scratch_bytes = (size_t)p->units * sizeof(float);
+        }
     } else if (in->type == RUNE_NN_INT8) {
         p->c.is_int8 = 1;
         if ((st = nn_check_type(w, "weights", RUNE_NN_INT8, err)) ||
@@ -106,8 +111,15 @@ static rune_status fc_eval_ref(const nn_exec *x, const nn_op *op)
 static rune_status fc_eval(const nn_exec *x, const nn_op *op)
 {
     const fc_params *p = op->params;
-    if (!p->c.is_int8 || !p->c.w16) return fc_eval_ref(x, op);
     const nn_graph *g = x->g;
+    if (p->c.wt_f32) {
+        const nn_tensor *bias = nn_in(g, op, 2);
+        nn_fc_fast_f32(p->batches, p->depth, p->units, nn_data(x, nn_in(g, op, 0)), p->c.wt_f32,
+                       bias ? bias->data : NULL, nn_data(x, nn_out(g, op, 0)), nn_scratch(x, op),
+                       p->c.f_min, p->c.f_max);
+        return RUNE_OK;
+    }
+    if (!p->c.is_int8 || !p->c.w16) return fc_eval_ref(x, op);
     const int8_t *in = nn_data(x, nn_in(g, op, 0));
     int8_t *out = nn_data(x, nn_out(g, op, 0));
     int16_t *row = nn_scratch(x, op);

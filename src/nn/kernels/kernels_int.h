@@ -36,6 +36,7 @@ typedef struct nn_conv_params {
     /* Optimized paths (prepared only when not options.reference): */
     int32_t *bias_fold; /* bias + in_offset * sum of the channel's weights (conv, FC) */
     int16_t *w16;       /* weights widened to int16, rows padded to k16 (conv, FC) */
+    float *wt_f32;      /* float conv / FC: weights transposed to [K][OC] */
     int k16;            /* row length in w16: k_h*k_w*in_c rounded up to 8 */
     int path;           /* which optimized loop eval uses (kernel-specific) */
 } nn_conv_params;
@@ -105,6 +106,15 @@ rune_status nn_dwconv_pack(nn_model *m, nn_conv_params *p, const int8_t *w, rune
 void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t *bias, int8_t *out,
                        void *scratch);
 size_t nn_dwconv_fast_scratch(const nn_conv_params *p);
+/* Float32 optimized loops (float_fast.c), bit-identical to the reference ones. */
+rune_status nn_f32_transpose(nn_model *m, const float *w, int rows, int cols, float **out,
+                             rune_error *err);
+void nn_conv_fast_f32(const nn_conv_params *p, const float *in, const float *wt, const float *bias,
+                      float *out, float *acc);
+void nn_dwconv_fast_f32(const nn_conv_params *p, const float *in, const float *w, const float *bias,
+                        float *out, float *acc);
+void nn_fc_fast_f32(int batches, int depth, int units, const float *in, const float *wt,
+                    const float *bias, float *out, float *acc, float lo, float hi);
 /* Prepare w16/bias_fold/k16 from [OC][K] int8 weights (conv and FC). */
 rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, const int32_t *bias,
                             int oc, int k, rune_error *err);
