@@ -2,7 +2,10 @@
  * runicos.h - the RunicOS host: runs a rune on this machine with least privilege.
  *
  *   rune_host_open(bytes, len, &config, &host, &err)
- *       opens the container (manifest, model and resource digests checked), checks the manifest
+ *       checks the signature against config.trust when a trust policy is given (sign.h: refused
+ *       with RUNE_E_DENIED - unsigned under require-signature, untrusted or revoked key - or
+ *       RUNE_E_VERIFY - modified after signing, bad signature - or RUNE_E_MALFORMED, the message
+ *       saying why, before anything else is read), opens the container (manifest, model and resource digests checked), checks the manifest
  *       against the device (every capability the rune declares must be offered by a provider and
  *       allowed by the policy: otherwise refused before any guest code runs, naming what is missing),
  *       instantiates the module on the chosen engine with the runic, WASI-NN and minimal WASI imports,
@@ -30,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rune/sign.h"
 #include "rune/status.h"
 #include "rune/wasm.h"
 
@@ -97,6 +101,7 @@ typedef struct rune_host_config {
     const char *output_dir; /* FILE outputs; NULL = current directory */
     int log_level;          /* guest logs at or below this level are shown; 0 = RUNE_LOG_INFO */
     int quiet;              /* suppress host notices (denials are still counted) */
+    const rune_trust_policy *trust; /* borrowed; NULL = no signature checks */
 } rune_host_config;
 
 typedef struct rune_host_stats {

@@ -1,6 +1,6 @@
 /*
- * build.c - `rune build`: Runefile -> checked graph -> C -> wasm32 -> .rune, with a content-addressed
- * cache (see rune/compiler.h for the contract).
+ * build.c - `rune build`: Runefile -> checked graph -> C -> wasm32 -> .rune, with a
+ * content-addressed cache (see rune/compiler.h for the contract).
  *
  * Workload: a handful of stages, models up to a few MB. A cold build is dominated by clang (about a
  * second); a warm one by hashing the inputs (milliseconds).
@@ -10,6 +10,7 @@
 #include "rune/alloc.h"
 #include "rune/container.h"
 #include "rune/nn.h"
+#include "rune/registry.h"
 #include "rune/source.h"
 #include "rune/version.h"
 
@@ -98,8 +99,10 @@ typedef struct inputs {
 static void inputs_free(inputs *in)
 {
     rune_free(in->runefile);
-    for (size_t i = 0; i < in->nmodels; i++) rune_free(in->model_bytes[i]);
-    for (size_t i = 0; i < in->nresources; i++) rune_free(in->resource_bytes[i]);
+    for (size_t i = 0; i < in->nmodels; i++)
+        rune_free(in->model_bytes[i]);
+    for (size_t i = 0; i < in->nresources; i++)
+        rune_free(in->resource_bytes[i]);
 }
 
 static rune_status load_inputs(const rune_runefile *g, const char *runefile, const char *dir,
@@ -121,7 +124,8 @@ static rune_status load_inputs(const rune_runefile *g, const char *runefile, con
             in->models[i].data = in->model_bytes[i];
             in->nmodels++;
         } else if (s->kind == RUNE_RF_PROC_BLOCK && rc_is_custom_block(s)) {
-            if (in->ncustom == 16) return RUNE_ERR(err, RUNE_E_LIMIT, "too many custom proc blocks");
+            if (in->ncustom == 16)
+                return RUNE_ERR(err, RUNE_E_LIMIT, "too many custom proc blocks");
             if (access(path, R_OK) != 0)
                 return RUNE_ERR(err, RUNE_E_IO, "%s:%u:%u: custom proc block %s: %s", s->loc.file,
                                 s->loc.line, s->loc.col, path, strerror(errno));
@@ -204,7 +208,8 @@ static rune_status add_types(rune_manifest_stage *ms, const rune_rf_type *t, siz
         int d = rc_rf_to_dtype(t[i].elem);
         tt.dtype = d < 0 ? RUNE_DTYPE_U8 : (rune_dtype)d;
         tt.ndims = t[i].rank < 0 ? 0 : (uint32_t)t[i].rank;
-        for (uint32_t k = 0; k < tt.ndims && k < RUNE_TENSOR_MAX_DIMS; k++) tt.dims[k] = t[i].dims[k];
+        for (uint32_t k = 0; k < tt.ndims && k < RUNE_TENSOR_MAX_DIMS; k++)
+            tt.dims[k] = t[i].dims[k];
         rune_status st = rune_manifest_stage_add_tensor(ms, output, &tt, err);
         if (st != RUNE_OK) return st;
     }
@@ -224,14 +229,15 @@ static const char *out_kind_name(int k)
 }
 
 static rune_status make_manifest(const rune_runefile *g, const char *name, const char *version,
-                                 const uint8_t *runefile, size_t rlen, rune_manifest **out,
-                                 rune_error *err)
+                                 const char *base, const uint8_t *runefile, size_t rlen,
+                                 rune_manifest **out, rune_error *err)
 {
     rune_manifest *m = NULL;
     rune_status st = rune_manifest_new(name, version, &m, err);
     if (st != RUNE_OK) return st;
-    if (g->image) {
-        m->base = rune_strdup(g->image);
+    if (base && !*base) base = g->image;
+    if (base) {
+        m->base = rune_strdup(base);
         if (!m->base) {
             st = RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
             goto fail;
@@ -265,9 +271,8 @@ static rune_status make_manifest(const rune_runefile *g, const char *name, const
                                      g->resources[r].binary ? "binary" : "string", NULL, err);
     for (size_t i = 0; i < g->n_edges && st == RUNE_OK; i++)
         st = rune_manifest_add_edge(m, g->stages[g->edges[i].from].name,
-                                    (uint32_t)g->edges[i].from_port,
-                                    g->stages[g->edges[i].to].name, (uint32_t)g->edges[i].to_port,
-                                    err);
+                                    (uint32_t)g->edges[i].from_port, g->stages[g->edges[i].to].name,
+                                    (uint32_t)g->edges[i].to_port, err);
     if (st == RUNE_OK) {
         uint8_t h[32];
         crypto_hash_sha256(h, runefile, rlen);
@@ -322,7 +327,8 @@ static rune_status compile_wasm(const rune_build_options *o, const char *tmpdir,
     argv[n++] = "-o";
     argv[n++] = wpath;
     argv[n++] = cpath;
-    for (size_t i = 0; i < in->ncustom && n < 50; i++) argv[n++] = (char *)in->custom[i];
+    for (size_t i = 0; i < in->ncustom && n < 50; i++)
+        argv[n++] = (char *)in->custom[i];
     argv[n++] = (char *)guest_lib;
     argv[n++] = "-Wl,-z,stack-size=131072";
     argv[n++] = "-Wl,--strip-debug";
@@ -330,6 +336,28 @@ static rune_status compile_wasm(const rune_build_options *o, const char *tmpdir,
     st = rc_run(argv, o->verbose, err);
     if (st != RUNE_OK) return st;
     return rune_file_read_max(wpath, 256u << 20, wasm, wasm_len, err);
+}
+
+/* -t: put the rune into the local store under the tag. */
+static rune_status store_tagged(const rune_build_options *o, const uint8_t *rune, size_t len,
+                                rune_build_result *res, rune_error *err)
+{
+    rune_oci_store *s = NULL;
+    rune_oci_ref ref;
+    rune_status st = rune_oci_ref_parse(o->tag, &ref, err);
+    if (st == RUNE_OK && (ref.host[0] || ref.digest[0]))
+        st = RUNE_ERR(err, RUNE_E_ARG, "-t %s: give NAME[:TAG] (no registry host, no digest)",
+                      o->tag);
+    if (st == RUNE_OK) st = rune_oci_store_open(o->store_dir, &s, err);
+    char digest[RUNE_DIGEST_STR_LEN] = "";
+    rune_oci_ref_local(&ref, res->ref, sizeof res->ref);
+    if (st == RUNE_OK) st = rune_oci_store_add_rune(s, rune, len, res->ref, digest, err);
+    if (st == RUNE_OK)
+        snprintf(res->oci_digest, sizeof res->oci_digest, "%s", digest);
+    else
+        res->ref[0] = '\0';
+    rune_oci_store_close(s);
+    return st == RUNE_OK ? st : rune_error_prefix(err, "storing as %s", o->tag);
 }
 
 static void rmtree_simple(const char *dir)
@@ -358,8 +386,10 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
     char tmpdir[1100] = "";
 
     if (o->verbose) fprintf(stderr, "rune build: parsing and type-checking %s\n", o->runefile);
-    rune_status st = rune_compiler_load_checked(o->runefile, &g, err);
+    rc_compose cx;
+    rune_status st = rc_compose_load(o, &g, &cx, err);
     if (st != RUNE_OK) goto done;
+    snprintf(res->base, sizeof res->base, "%s", cx.base_ref);
     rc_resolver_ctx rctx;
     rune_rf_resolver unused;
     rc_resolver_init(&rctx, o->runefile, &unused);
@@ -393,6 +423,7 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
     hash_str(&hs, name);
     hash_str(&hs, version);
     hash_bytes(&hs, in.runefile, in.runefile_len);
+    hash_str(&hs, cx.base_ref); /* pins every byte of a FROM base */
     for (size_t i = 0; i < in.nmodels; i++) {
         hash_str(&hs, in.models[i].name);
         hash_bytes(&hs, in.models[i].data, in.models[i].len);
@@ -401,7 +432,8 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
         hash_str(&hs, in.resources[i].name);
         hash_bytes(&hs, in.resources[i].data, in.resources[i].len);
     }
-    for (size_t i = 0; i < in.ncustom && st == RUNE_OK; i++) st = hash_file(&hs, in.custom[i], err);
+    for (size_t i = 0; i < in.ncustom && st == RUNE_OK; i++)
+        st = hash_file(&hs, in.custom[i], err);
     if (st == RUNE_OK) st = hash_file(&hs, guest_lib, err);
     if (st != RUNE_OK) goto done;
     uint8_t key[32];
@@ -427,6 +459,7 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
                     res->cached = 1;
                     res->size = cached_len;
                     if (o->verbose) fprintf(stderr, "rune build: cached (%s)\n", cache_path);
+                    if (o->tag) st = store_tagged(o, cached, cached_len, res, err);
                 }
                 goto done;
             }
@@ -448,10 +481,10 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
     st = compile_wasm(o, tmpdir, c_src, c_len, &in, guest_lib, &wasm, &wasm_len, err);
     if (st != RUNE_OK) goto done;
     if (o->verbose) fprintf(stderr, "rune build: packaging\n");
-    st = make_manifest(g, name, version, in.runefile, in.runefile_len, &m, err);
+    st = make_manifest(g, name, version, cx.base_ref, in.runefile, in.runefile_len, &m, err);
     if (st != RUNE_OK) goto done;
-    st = rune_container_write(wasm, wasm_len, m, in.models, in.nmodels, in.resources,
-                              in.nresources, &rune, &rune_len, err);
+    st = rune_container_write(wasm, wasm_len, m, in.models, in.nmodels, in.resources, in.nresources,
+                              &rune, &rune_len, err);
     if (st != RUNE_OK) goto done;
     st = rune_file_write_atomic(res->output, rune, rune_len, err);
     if (st != RUNE_OK) goto done;
@@ -472,6 +505,7 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
         }
     }
     res->size = rune_len;
+    if (o->tag) st = store_tagged(o, rune, rune_len, res, err);
 done:
     if (tmpdir[0]) rmtree_simple(tmpdir);
     res->seconds = now_s() - t0;
@@ -482,5 +516,6 @@ done:
     rune_manifest_free(m);
     inputs_free(&in);
     rune_runefile_free(g);
+    rc_compose_free(&cx);
     return st;
 }

@@ -41,4 +41,21 @@ rune_status rc_block_out(const rune_rf_stage *s, const rune_rf_type *in, rune_ca
  * bytes). RUNE_E_IO with the child's output when it fails. */
 rune_status rc_run(char *const argv[], int verbose, rune_error *err);
 
+/* FROM composition (compose.c; contract in rune/compiler.h). rc_compose_load parses and type-checks
+ * o->runefile; when its FROM names a rune, the result is the merged pipeline and cx says how it was
+ * made (base_ref "" otherwise). cx owns a temp directory holding the base's models and resources,
+ * which the graph's stages name: keep cx until the build is done, then rc_compose_free (accepts a
+ * zeroed or freed cx). */
+typedef struct rc_compose {
+    char base_ref[600]; /* "[HOST/]NAME[:TAG]@sha256:HEX" of the resolved base, "" if none */
+    char tmpdir[1024];
+    char **files; /* the files written into tmpdir */
+    size_t nfiles;
+    char *text; /* the merged Runefile text */
+    size_t text_len;
+} rc_compose;
+rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc_compose *cx,
+                            rune_error *err);
+void rc_compose_free(rc_compose *cx);
+
 #endif

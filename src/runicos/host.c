@@ -3,6 +3,7 @@
  * instantiate, _manifest), call (_call), free. See rune/runicos.h for the contract.
  *
  * The checks before any guest code runs, in order, each a clear refusal:
+ *   0. with a trust policy, the signature (rune_sign_verify) over the bytes as given;
  *   1. the container parses and every model and resource matches its digest (rune_container_open);
  *   2. every capability the manifest declares is a known kind, allowed by the policy and served by a
  *      provider on this device; every declared output is a known kind;
@@ -89,7 +90,16 @@ rune_status rune_host_open(const uint8_t *bytes, size_t len, const rune_host_con
     rune_host *h = rune_calloc(1, sizeof *h);
     if (!h) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     h->cfg = *cfg;
-    rune_status st = rune_container_open(bytes, len, &h->container, err);
+    rune_status st = RUNE_OK;
+    if (cfg->trust) {
+        rune_verify_result vr;
+        st = rune_sign_verify(bytes, len, cfg->trust, &vr, err);
+        if (st != RUNE_OK) {
+            rune_error_prefix(err, "refused by the trust policy");
+            goto fail;
+        }
+    }
+    st = rune_container_open(bytes, len, &h->container, err);
     if (st != RUNE_OK) goto fail;
     h->name = h->container->manifest->name;
     st = check_against_device(h, err);

@@ -1,4 +1,5 @@
-/* build_cmd.c - `rune build [RUNEFILE] [-o OUT] ...`: compile a Runefile into a .rune. */
+/* build_cmd.c - `rune build [RUNEFILE] [-o OUT] [-t NAME:TAG] ...`: compile a Runefile into a .rune
+ * and, with -t, keep it in the local OCI store (what FROM and `rune run NAME:TAG` read). */
 #include "commands.h"
 #include "rune/compiler.h"
 
@@ -8,23 +9,30 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: rune build [RUNEFILE] [options]\n\n"
-            "Builds NAME.rune from a Runefile (text) or Runefile.yml: parses it, type-checks every\n"
-            "edge against the model files and proc blocks, generates the pipeline in C, compiles it\n"
-            "to wasm32 and packages the rune. RUNEFILE defaults to ./Runefile, then ./Runefile.yml.\n"
-            "An unchanged build is served from the cache.\n\n"
-            "options:\n"
-            "  -o, --output FILE   where to write the rune (default NAME.rune)\n"
-            "  -n, --name NAME     rune name (default: the Runefile's directory name)\n"
-            "  --version V         rune version (default 0.1.0)\n"
-            "  --no-cache          compile even if a cached build exists\n"
-            "  --keep-c            also write the generated C as OUTPUT.c\n"
-            "  -q, --quiet         print nothing on success\n"
-            "  -v, --verbose       print each step and the compiler command lines\n"
-            "  --json              print the result as JSON\n"
-            "  -h, --help          this text\n\n"
-            "exit status: 0 built, 1 the build failed, 2 usage error\n");
+    fprintf(
+        f,
+        "usage: rune build [RUNEFILE] [options]\n\n"
+        "Builds NAME.rune from a Runefile (text) or Runefile.yml: parses it, type-checks every\n"
+        "edge against the model files and proc blocks, generates the pipeline in C, compiles it\n"
+        "to wasm32 and packages the rune. RUNEFILE defaults to ./Runefile, then ./Runefile.yml.\n"
+        "An unchanged build is served from the cache. A FROM naming another rune (NAME:TAG or\n"
+        "NAME@sha256:...) builds on that rune's pipeline: see include/rune/compiler.h.\n\n"
+        "options:\n"
+        "  -o, --output FILE   where to write the rune (default NAME.rune)\n"
+        "  -n, --name NAME     rune name (default: the Runefile's directory name)\n"
+        "  --version V         rune version (default 0.1.0)\n"
+        "  --no-cache          compile even if a cached build exists\n"
+        "  --keep-c            also write the generated C as OUTPUT.c\n"
+        "  -t, --tag NAME[:TAG] also store the rune in the local store under NAME:TAG\n"
+        "  --store DIR         local OCI store (default $RUNE_STORE, else ~/.rune/oci)\n"
+        "  --registry HOST     pull FROM bases missing locally from HOST[:PORT]\n"
+        "                      (default $RUNE_REGISTRY)\n"
+        "  --plain-http        talk http:// to the registry (loopback hosts always do)\n"
+        "  -q, --quiet         print nothing on success\n"
+        "  -v, --verbose       print each step and the compiler command lines\n"
+        "  --json              print the result as JSON\n"
+        "  -h, --help          this text\n\n"
+        "exit status: 0 built, 1 the build failed, 2 usage error\n");
 }
 
 int rune_cmd_build(int argc, char **argv)
@@ -44,6 +52,14 @@ int rune_cmd_build(int argc, char **argv)
             o.name = argv[++i];
         } else if (!strcmp(a, "--version") && has_next) {
             o.version = argv[++i];
+        } else if ((!strcmp(a, "-t") || !strcmp(a, "--tag")) && has_next) {
+            o.tag = argv[++i];
+        } else if (!strcmp(a, "--store") && has_next) {
+            o.store_dir = argv[++i];
+        } else if (!strcmp(a, "--registry") && has_next) {
+            o.registry = argv[++i];
+        } else if (!strcmp(a, "--plain-http")) {
+            o.registry_plain_http = 1;
         } else if (!strcmp(a, "--no-cache")) {
             o.no_cache = 1;
         } else if (!strcmp(a, "--keep-c")) {
@@ -85,11 +101,17 @@ int rune_cmd_build(int argc, char **argv)
         fprintf(stderr, "rune build: %s\n", err.msg);
         return 1;
     }
-    if (json)
-        printf("{\"output\":\"%s\",\"digest\":\"%s\",\"size\":%zu,\"cached\":%s,\"seconds\":%.3f}\n",
+    if (json) {
+        printf("{\"output\":\"%s\",\"digest\":\"%s\",\"size\":%zu,\"cached\":%s,\"seconds\":%.3f",
                r.output, r.digest, r.size, r.cached ? "true" : "false", r.seconds);
-    else if (!quiet)
+        if (r.ref[0]) printf(",\"ref\":\"%s\",\"oci_digest\":\"%s\"", r.ref, r.oci_digest);
+        if (r.base[0]) printf(",\"base\":\"%s\"", r.base);
+        printf("}\n");
+    } else if (!quiet) {
         printf("built %s (%zu bytes, %s, %.2f s%s)\n", r.output, r.size, r.digest, r.seconds,
                r.cached ? ", cached" : "");
+        if (r.base[0]) printf("base %s\n", r.base);
+        if (r.ref[0]) printf("stored %s (%s)\n", r.ref, r.oci_digest);
+    }
     return 0;
 }

@@ -1,0 +1,295 @@
+/*
+ * FROM composition end to end: the microspeech example is built and stored as ms-base:1, then
+ * derived Runefiles that only say what differs are built on it and run on the real recordings of
+ * ../shared/testdata: one swaps the labels, one adds stages after the base's model; a missing base,
+ * a cycle of FROMs and a replacement of the wrong kind are refused with file:line:col. Each build
+ * compiles with clang (about half a second); the whole file takes a few seconds.
+ */
+#include "test.h"
+
+#include "rune/alloc.h"
+#include "rune/compiler.h"
+#include "rune/container.h"
+#include "rune/registry.h"
+#include "rune/runicos.h"
+#include "rune/source.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[64], store[128], cache[128];
+static int have_base = 0;
+
+/* Write text as tmpdir/NAME/Runefile and build it to tmpdir/NAME.rune (tag may be NULL). */
+static rune_status build_text(const char *name, const char *text, const char *tag,
+                              rune_build_result *r, rune_error *err)
+{
+    char dir[256], rf[300], out[300];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
+    mkdir(dir, 0755);
+    snprintf(rf, sizeof rf, "%s/Runefile", dir);
+    snprintf(out, sizeof out, "%s/%s.rune", tmpdir, name);
+    FILE *f = fopen(rf, "w");
+    if (!f) return RUNE_ERR(err, RUNE_E_IO, "cannot write %s", rf);
+    fputs(text, f);
+    fclose(f);
+    rune_build_options o = {0};
+    o.runefile = rf;
+    o.output = out;
+    o.name = name;
+    o.cache_dir = cache;
+    o.store_dir = store;
+    o.tag = tag;
+    return rune_build(&o, r, err);
+}
+
+/* Run tmpdir/NAME.rune once on a recording; serial output into buf. */
+static rune_status run_wav(const char *name, const char *wav, char *buf, size_t cap,
+                           rune_error *err)
+{
+    char path[300], rel[64];
+    snprintf(path, sizeof path, "%s/%s.rune", tmpdir, name);
+    snprintf(rel, sizeof rel, "testdata/%s_1000ms.wav", wav);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    rune_cap_provider *p = NULL;
+    rune_status st = rune_file_read_max(path, 0, &bytes, &len, err);
+    if (st == RUNE_OK) st = rune_cap_sound_file(SHARED(rel), 0, &p, err);
+    FILE *ser = tmpfile();
+    rune_host_config cfg = {0};
+    cfg.engine = RUNE_WASM_INTERP;
+    cfg.providers = &p;
+    cfg.nproviders = 1;
+    cfg.serial_out = ser;
+    cfg.quiet = 1;
+    rune_host *h = NULL;
+    if (st == RUNE_OK) st = rune_host_open(bytes, len, &cfg, &h, err);
+    if (st == RUNE_OK) st = rune_host_call(h, err);
+    rune_host_free(h);
+    rewind(ser);
+    size_t n = fread(buf, 1, cap - 1, ser);
+    buf[n] = '\0';
+    fclose(ser);
+    rune_cap_provider_free(p);
+    rune_free(bytes);
+    return st;
+}
+
+/* The manifest of tmpdir/NAME.rune (caller frees). */
+static rune_manifest *manifest_of(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s.rune", tmpdir, name);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    rune_container *c = NULL;
+    rune_manifest *m = NULL;
+    if (rune_file_read_max(path, 0, &bytes, &len, NULL) == RUNE_OK &&
+        rune_container_open(bytes, len, &c, NULL) == RUNE_OK) {
+        m = c->manifest;
+        c->manifest = NULL;
+    }
+    rune_container_free(c);
+    rune_free(bytes);
+    return m;
+}
+
+static void stored_digest(const char *ref, char out[RUNE_DIGEST_STR_LEN])
+{
+    rune_oci_store *s = NULL;
+    out[0] = '\0';
+    if (rune_oci_store_open(store, &s, NULL) == RUNE_OK) rune_oci_store_resolve(s, ref, out, NULL);
+    rune_oci_store_close(s);
+}
+
+TEST(base_is_built_and_stored)
+{
+    char rf[512];
+    snprintf(rf, sizeof rf, "%s/examples/microspeech/Runefile", RUNE_SOURCE_DIR);
+    char out[300];
+    snprintf(out, sizeof out, "%s/ms-base.rune", tmpdir);
+    rune_build_options o = {0};
+    o.runefile = rf;
+    o.output = out;
+    o.cache_dir = cache;
+    o.store_dir = store;
+    o.tag = "ms-base:1";
+    rune_build_result r;
+    rune_error err;
+    CHECK_OK(rune_build(&o, &r, &err), &err);
+    CHECK_STR(r.ref, "ms-base:1");
+    CHECK_STR(r.base, ""); /* FROM runicos/base is a root */
+    char d[RUNE_DIGEST_STR_LEN];
+    stored_digest("ms-base:1", d);
+    CHECK_STR(d, r.oci_digest);
+    have_base = d[0] != '\0';
+}
+
+TEST(derived_rune_swaps_the_labels)
+{
+    if (!have_base) return;
+    rune_build_result r;
+    rune_error err;
+    CHECK_OK(
+        build_text("swapped",
+                   "# only the labels differ from the base\n"
+                   "FROM ms-base:1\n"
+                   "PROC_BLOCK label runicos/label --labels quiet,other,affirmative,negative\n",
+                   "swapped:1", &r, &err),
+        &err);
+    char d[RUNE_DIGEST_STR_LEN], want[200];
+    stored_digest("ms-base:1", d);
+    snprintf(want, sizeof want, "ms-base:1@%s", d);
+    CHECK_STR(r.base, want);
+    rune_manifest *m = manifest_of("swapped");
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_STR(m->base, want);
+        CHECK_EQ_INT(m->ncapabilities, 1);
+        CHECK_EQ_INT(m->nmodels, 1);
+        CHECK_EQ_INT(m->npipeline, 5);
+        rune_manifest_stage *label = rune_manifest_find(m, RUNE_LIST_PROC_BLOCKS, "label");
+        CHECK(label && label->nargs == 1 &&
+              !strcmp(label->args[0].value, "quiet,other,affirmative,negative"));
+    }
+    rune_manifest_free(m);
+    char out[512];
+    CHECK_OK(run_wav("swapped", "yes", out, sizeof out, &err), &err);
+    CHECK_CONTAINS(out, "[\"affirmative\"]");
+    CHECK_OK(run_wav("swapped", "no", out, sizeof out, &err), &err);
+    CHECK_CONTAINS(out, "[\"negative\"]");
+    CHECK_OK(run_wav("ms-base", "yes", out, sizeof out, &err), &err);
+    CHECK_CONTAINS(out, "[\"yes\"]");
+}
+
+TEST(derived_rune_adds_stages_after_the_base_pipeline)
+{
+    if (!have_base) return;
+    rune_build_result r;
+    rune_error err;
+    CHECK_OK(build_text("added",
+                        "FROM ms-base:1\n"
+                        "PROC_BLOCK probs runicos/softmax\n"
+                        "OUT serial scores\n"
+                        "RUN model probs scores   # a branch from the base's model\n",
+                        NULL, &r, &err),
+             &err);
+    rune_manifest *m = manifest_of("added");
+    CHECK(m && m->nproc_blocks == 4 && m->noutputs == 2 && m->npipeline == 7);
+    CHECK(m && rune_manifest_find(m, RUNE_LIST_PROC_BLOCKS, "probs"));
+    rune_manifest_free(m);
+    char out[1024];
+    CHECK_OK(run_wav("added", "yes", out, sizeof out, &err), &err);
+    CHECK_CONTAINS(out, "[\"yes\"]");
+    /* softmax over the four scores: "yes" (index 2) gets the most. */
+    const char *p = strstr(out, "\"name\":\"probs\"");
+    CHECK(p != NULL);
+    const char *data = p ? strstr(p, "\"data\":[") : NULL;
+    CHECK(data != NULL);
+    if (data) {
+        double v[4] = {0};
+        int n = sscanf(data, "\"data\":[%lf,%lf,%lf,%lf]", &v[0], &v[1], &v[2], &v[3]);
+        CHECK_EQ_INT(n, 4);
+        CHECK_NEAR(v[0] + v[1] + v[2] + v[3], 1.0, 1e-3);
+        CHECK(v[2] > v[0] && v[2] > v[1] && v[2] > v[3]);
+    }
+}
+
+TEST(from_by_digest_and_two_levels)
+{
+    if (!have_base) return;
+    char d[RUNE_DIGEST_STR_LEN], text[256];
+    stored_digest("swapped:1", d);
+    if (!d[0]) return; /* the labels test failed already */
+    snprintf(text, sizeof text, "FROM swapped@%s\nOUT tensor raw\nRUN model raw\n", d);
+    rune_build_result r;
+    rune_error err;
+    CHECK_OK(build_text("twolevel", text, NULL, &r, &err), &err);
+    char want[200];
+    snprintf(want, sizeof want, "swapped@%s", d);
+    CHECK_STR(r.base, want);
+    char out[1024];
+    CHECK_OK(run_wav("twolevel", "yes", out, sizeof out, &err), &err);
+    CHECK_CONTAINS(out, "[\"affirmative\"]"); /* the middle rune's labels came along */
+}
+
+TEST(missing_base_is_a_clear_error)
+{
+    long live = rune_alloc_live();
+    rune_build_result r;
+    rune_error err;
+    rune_status st =
+        build_text("missing", "# nothing here\nFROM nosuch:1\nOUT serial\n", NULL, &r, &err);
+    CHECK_STATUS(st, RUNE_E_NOT_FOUND);
+    CHECK_CONTAINS(err.msg, "Runefile:2:6: FROM nosuch:1: no such rune in the local store");
+    st = build_text("badref", "FROM Not_A_Ref!\n", NULL, &r, &err);
+    CHECK_STATUS(st, RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "Runefile:1:6: FROM Not_A_Ref!");
+    CHECK_EQ_INT(rune_alloc_live(), live);
+}
+
+TEST(cycles_are_clear_errors)
+{
+    if (!have_base) return;
+    rune_build_result r;
+    rune_error err;
+    CHECK_OK(build_text("cyc-a", "FROM ms-base:1\n", "cyc-a:1", &r, &err), &err);
+    CHECK_OK(build_text("cyc-b", "FROM cyc-a:1\n", "cyc-b:1", &r, &err), &err);
+    long live = rune_alloc_live();
+    rune_status st = build_text("cyc-a", "FROM cyc-b:1\n", "cyc-a:1", &r, &err);
+    CHECK_STATUS(st, RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "Runefile:1:6: FROM cyc-b:1: cycle in FROM: cyc-a:1 -> cyc-b:1 -> "
+                            "cyc-a:1");
+    st = build_text("self", "FROM ms-base:1\n", "ms-base:1", &r, &err);
+    CHECK_STATUS(st, RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "cycle in FROM: ms-base:1 -> ms-base:1");
+    CHECK_EQ_INT(rune_alloc_live(), live);
+    /* The refused builds stored nothing: cyc-a:1 is still the first one. */
+    char a[RUNE_DIGEST_STR_LEN], b[RUNE_DIGEST_STR_LEN];
+    stored_digest("cyc-a:1", a);
+    stored_digest("ms-base:1", b);
+    CHECK(a[0] && b[0] && strcmp(a, b) != 0);
+}
+
+TEST(derived_errors_point_at_the_derived_runefile)
+{
+    if (!have_base) return;
+    long live = rune_alloc_live();
+    rune_build_result r;
+    rune_error err;
+    rune_status st = build_text("typo",
+                                "FROM ms-base:1\n"
+                                "PROC_BLOCK probs runicos/softmax\n"
+                                "RUN modle probs serial\n",
+                                NULL, &r, &err);
+    CHECK_STATUS(st, RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "Runefile:3:5: unknown stage 'modle' (did you mean 'model'?)");
+    st = build_text("kind", "FROM ms-base:1\nMODEL label ./x.tflite\n", NULL, &r, &err);
+    CHECK_STATUS(st, RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "Runefile:2:1: 'label' is a proc-block in the base ms-base:1");
+    /* A type error between a base stage and a new one names the new one's line. */
+    st = build_text("types", "FROM ms-base:1\nPROC_BLOCK n runicos/normalize\nRUN fft n serial\n",
+                    NULL, &r, &err);
+    CHECK(st != RUNE_OK);
+    CHECK_CONTAINS(err.msg, "types/Runefile:2:1): normalize: input elements are i8");
+    CHECK_EQ_INT(rune_alloc_live(), live);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rune-from-XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    snprintf(store, sizeof store, "%s/store", tmpdir);
+    snprintf(cache, sizeof cache, "%s/cache", tmpdir);
+    RUN(base_is_built_and_stored);
+    RUN(derived_rune_swaps_the_labels);
+    RUN(derived_rune_adds_stages_after_the_base_pipeline);
+    RUN(from_by_digest_and_two_levels);
+    RUN(missing_base_is_a_clear_error);
+    RUN(cycles_are_clear_errors);
+    RUN(derived_errors_point_at_the_derived_runefile);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
+    return test_report();
+}
