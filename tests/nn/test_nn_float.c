@@ -273,6 +273,28 @@ TEST(test_softmax)
         for (int c = 0; c < 3; c++)
             CHECK_NEAR(y[r * 3 + c], exp(0.5 * x[r * 3 + c]) / sum, 1e-6);
     }
+    /* beta must be positive and finite (a NaN beta once reached an int8 conversion) */
+    s.opts = rune_nnw_opts_softmax(NAN);
+    {
+        rune_nnw *w = NULL;
+        rune_error err = {0};
+        CHECK_OK(rune_nnw_new(&w, &err), &err);
+        int a = rune_nnw_add_tensor(
+            w, &(rune_nnw_tensor){.name = "a", .type = 0, .rank = 2, .shape = sh});
+        int b = rune_nnw_add_tensor(
+            w, &(rune_nnw_tensor){.name = "b", .type = 0, .rank = 2, .shape = sh});
+        rune_nnw_add_op(w, RUNE_NNW_OP_SOFTMAX, &a, 1, &b, 1, &s.opts);
+        rune_nnw_set_io(w, &a, 1, &b, 1);
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        CHECK_OK(rune_nnw_finish(w, &bytes, &len, &err), &err);
+        rune_nnw_free(w);
+        rune_nn_model *m = NULL;
+        CHECK_STATUS(rune_nn_model_load(bytes, len, &m, &err), RUNE_E_INVALID);
+        CHECK_CONTAINS(err.msg, "beta");
+        rune_nn_model_free(m);
+        rune_free(bytes);
+    }
     /* int8, 10 classes, output scale 1/256 zp -128: within 1 of the real softmax */
     static const int32_t sh10[] = {1, 10};
     int8_t q[10], out[10];

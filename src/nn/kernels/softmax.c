@@ -33,6 +33,8 @@ static rune_status softmax_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_err
     p->cols = in->dims[in->ndims - 1];
     p->rows = (int)(in->n_elems / (size_t)p->cols);
     double beta = op->has_opts ? (double)nn_fb_f32(&op->opts, 0, 1.0f) : 1.0;
+    if (!(beta > 0.0) || !isfinite(beta) || !isfinite(beta * (double)in->scale))
+        return RUNE_ERR(err, RUNE_E_INVALID, "beta %g must be positive and finite", beta);
     if (in->type == RUNE_NN_FLOAT32) {
         p->beta_scale = beta;
     } else if (in->type == RUNE_NN_INT8) {
