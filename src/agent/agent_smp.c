@@ -111,6 +111,9 @@ static int sink_finish(void *ud, bool match)
     rune_free(bytes);
     if (rc != RUNE_SMP_ERR_OK) unlink(part);
     unlink(meta);
+    /* The session ends here: casting the same image again (after a rollback, say) must install
+     * it again, not be answered "you already sent that". */
+    a->recv.active = false;
     return rc;
 }
 

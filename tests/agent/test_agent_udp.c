@@ -200,6 +200,18 @@ TEST(cast_verify_run_metrics_refuse_and_roll_back)
     get_logs(&c, &lb);
     CHECK_CONTAINS(lb.text, "rollback: trapper 2.0.0 failed its probation");
     CHECK_CONTAINS(lb.text, "unreachable");
+    /* casting the same failed rune again installs it again (and it is rolled back again) */
+    CHECK_OK(fx_upload(&c, trap, lent, &err), &err);
+    int rollbacks = 0;
+    for (int t = 0; t < 150 && rollbacks < 2; t++) {
+        fx_sleep_ms(20);
+        get_logs(&c, &lb);
+        rollbacks = 0;
+        for (const char *p = lb.text; (p = strstr(p, "rollback: trapper")) != NULL; p++)
+            rollbacks++;
+    }
+    CHECK_EQ_INT(rollbacks, 2);
+    CHECK(fx_wait_state(&c, "hostile", "running", 1000));
 
     /* a second version, then a manual rollback with image state confirm of the previous hash */
     size_t len2 = 0;
