@@ -12,12 +12,13 @@
  * RUNE_HAVE_AOT.
  *
  * Flow of rune_wasm_module_load (engine.c):
- *   rw_decode(bytes)      -> rw_module: every section decoded, every index checked (decode.c)
- *   rw_validate(mod)      -> every function body type-checked (validate.c); the same for both
- * engines eng->ops->module_prepare(mod)   engine work: the interpreter compiles threaded code, AOT
- * runs wasm2c rune_wasm_instantiate: rw_link_resolve(mod, linker)  -> one rw_binding per import,
- * types checked here for both engines eng->ops->instantiate(inst, bindings)   memories, tables,
- * globals, segments, start
+ *   rw_decode: every section decoded, every index outside bodies checked (decode.c).
+ *   rw_validate: every body type-checked (compile.c: the interpreter's compiler, code discarded);
+ *     the interpreter skips it because its module_prepare validates while it compiles.
+ *   ops->module_prepare: engine work (threaded code; wasm2c for AOT).
+ * Flow of rune_wasm_instantiate:
+ *   rw_link_resolve: one rw_binding per import, types checked here for both engines (link.c).
+ *   ops->instantiate: memories, tables, globals, segments, start.
  */
 #ifndef RUNE_WASM_INT_H
 #define RUNE_WASM_INT_H
