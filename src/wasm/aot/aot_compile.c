@@ -183,6 +183,24 @@ static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const 
         rw_aot_unlock();
     }
 done:
+    if (st != RUNE_OK && getenv("RUNE_AOT_KEEP")) {
+        /* Debugging: keep the failed build's files; the message names the directory. */
+        rune_error_prefix(err, "files kept in %s", tmp.p);
+        rune_free(a_wasm);
+        rune_free(a_c);
+        rune_free(a_h);
+        rune_free(a_log);
+        rune_free(a_glue);
+        rune_free(a_inc);
+        rune_free(a_so);
+        rune_free(flags);
+        rune_free(idir);
+        rw_aot_buf_free(&tmp);
+        rw_aot_buf_free(&path);
+        rw_aot_buf_free(&csrc);
+        rw_aot_buf_free(&inst);
+        return st;
+    }
     if (a_wasm) unlink(a_wasm);
     if (a_c) unlink(a_c);
     if (a_h) unlink(a_h);

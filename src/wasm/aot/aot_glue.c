@@ -107,15 +107,31 @@ static void prelude(rw_aot_buf *b, int guard)
         "int64_t rw_fuel = INT64_MAX;\n"
         "uint32_t rw_max_depth = 1024;\n"
         "uint32_t wasm_rt_call_stack_depth;\n"
+        "static int rw_kind(wasm_rt_trap_t c) {\n"
+        "  switch (c) {\n"
+        "  case WASM_RT_TRAP_OOB: return %d;\n"
+        "  case WASM_RT_TRAP_INT_OVERFLOW: return %d;\n"
+        "  case WASM_RT_TRAP_DIV_BY_ZERO: return %d;\n"
+        "  case WASM_RT_TRAP_INVALID_CONVERSION: return %d;\n"
+        "  case WASM_RT_TRAP_CALL_INDIRECT: return %d;\n"
+        "  case WASM_RT_TRAP_EXHAUSTION: return %d;\n"
+        "  default: return %d;\n"
+        "  }\n"
+        "}\n"
+        "static void rw_trap_in(wasm_rt_trap_t c, const char *fn) {\n"
+        "  H->trap_in(rw_kind(c), fn);\n"
+        "  __builtin_unreachable();\n"
+        "}\n"
         "#define RW_SLICE 1024\n"
-        "static inline int64_t rw_take(void) {\n"
+        "static inline int64_t rw_take(const char *fn) {\n"
         "  int64_t s = rw_fuel < RW_SLICE ? rw_fuel : RW_SLICE;\n"
-        "  if (UNLIKELY(s <= 0)) { rw_fuel = 0; H->trap(%d); }\n"
+        "  if (UNLIKELY(s <= 0)) { rw_fuel = 0; H->trap_in(%d, fn); }\n"
         "  rw_fuel -= s;\n"
         "  return s - 1;\n"
         "}\n"
-        "#define RW_FUEL_TICK() do { if (UNLIKELY(--rw_budget < 0)) rw_budget = rw_take(); } while "
-        "(0)\n"
+        "#define RW_FUEL_TICK() do { if (UNLIKELY(--rw_budget < 0)) rw_budget = rw_take(__func__); "
+        "} while (0)\n"
+        "#define TRAP(x) (rw_trap_in(WASM_RT_TRAP_##x, __func__), 0)\n"
         "static void rw_oob(const char *fn) { H->trap(strstr(fn, \"table\") ? %d : %d); }\n"
         "#define RW_OOB() (rw_oob(__func__), 0)\n"
         "typedef uint16_t u16_u __attribute__((aligned(1))); typedef int16_t s16_u "
@@ -142,16 +158,20 @@ static void prelude(rw_aot_buf *b, int guard)
         "#define DEFINE_STORE(name, t1, t2) static inline void name(wasm_rt_memory_t *mem, u64 "
         "addr, t2 v) { MEMCHECK(mem, addr, t1); *(t1##_u *)(RW_BASE(mem) + addr) = (t1)v; }\n"
         "static inline void rw_ci_check(const wasm_rt_funcref_table_t *t, uint32_t x, uint32_t "
-        "ft) {\n"
-        "  if (UNLIKELY(x >= t->size)) H->trap(%d);\n"
-        "  if (UNLIKELY(!t->data[x].func)) H->trap(%d);\n"
-        "  if (UNLIKELY(t->data[x].func_type != ft)) H->trap(%d);\n"
+        "ft, const char *fn) {\n"
+        "  if (UNLIKELY(x >= t->size)) H->trap_in(%d, fn);\n"
+        "  if (UNLIKELY(!t->data[x].func)) H->trap_in(%d, fn);\n"
+        "  if (UNLIKELY(t->data[x].func_type != ft)) H->trap_in(%d, fn);\n"
         "}\n"
-        "#define CALL_INDIRECT(table, t, ft, x, ...) (rw_ci_check(&(table), (x), func_types[ft]), "
+        "#define CALL_INDIRECT(table, t, ft, x, ...) (rw_ci_check(&(table), (x), func_types[ft], "
+        "__func__), "
         "((t)(table).data[x].func)(__VA_ARGS__))\n",
-        RW_AOT_ABI_VERSION, guard, RW_AOT_STR(RW_AOT_ABI_DECL), RUNE_WASM_TRAP_FUEL,
-        RUNE_WASM_TRAP_TABLE_OOB, RUNE_WASM_TRAP_MEMORY_OOB, RUNE_WASM_TRAP_UNDEFINED_ELEMENT,
-        RUNE_WASM_TRAP_UNINIT_ELEMENT, RUNE_WASM_TRAP_INDIRECT_MISMATCH);
+        RW_AOT_ABI_VERSION, guard, RW_AOT_STR(RW_AOT_ABI_DECL), RUNE_WASM_TRAP_MEMORY_OOB,
+        RUNE_WASM_TRAP_INT_OVERFLOW, RUNE_WASM_TRAP_DIV_ZERO, RUNE_WASM_TRAP_INVALID_CONVERSION,
+        RUNE_WASM_TRAP_INDIRECT_MISMATCH, RUNE_WASM_TRAP_STACK_EXHAUSTED,
+        RUNE_WASM_TRAP_UNREACHABLE, RUNE_WASM_TRAP_FUEL, RUNE_WASM_TRAP_TABLE_OOB,
+        RUNE_WASM_TRAP_MEMORY_OOB, RUNE_WASM_TRAP_UNDEFINED_ELEMENT, RUNE_WASM_TRAP_UNINIT_ELEMENT,
+        RUNE_WASM_TRAP_INDIRECT_MISMATCH);
 }
 
 static void runtime(rw_aot_buf *b)
@@ -159,17 +179,7 @@ static void runtime(rw_aot_buf *b)
     rw_aot_buf_printf(
         b,
         "void wasm_rt_trap(wasm_rt_trap_t c) {\n"
-        "  int k = %d;\n"
-        "  switch (c) {\n"
-        "  case WASM_RT_TRAP_OOB: k = %d; break;\n"
-        "  case WASM_RT_TRAP_INT_OVERFLOW: k = %d; break;\n"
-        "  case WASM_RT_TRAP_DIV_BY_ZERO: k = %d; break;\n"
-        "  case WASM_RT_TRAP_INVALID_CONVERSION: k = %d; break;\n"
-        "  case WASM_RT_TRAP_CALL_INDIRECT: k = %d; break;\n"
-        "  case WASM_RT_TRAP_EXHAUSTION: k = %d; break;\n"
-        "  default: break;\n"
-        "  }\n"
-        "  H->trap(k);\n"
+        "  H->trap(rw_kind(c));\n"
         "  __builtin_unreachable();\n"
         "}\n"
         "bool wasm_rt_is_initialized(void) { return true; }\n"
@@ -197,10 +207,7 @@ static void runtime(rw_aot_buf *b)
         "wasm_rt_funcref_t init) { return H->table_grow(t, 0, d, &init); }\n"
         "uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t *t, uint32_t d, "
         "wasm_rt_externref_t init) { return H->table_grow(t, 1, d, &init); }\n",
-        RUNE_WASM_TRAP_UNREACHABLE, RUNE_WASM_TRAP_MEMORY_OOB, RUNE_WASM_TRAP_INT_OVERFLOW,
-        RUNE_WASM_TRAP_DIV_ZERO, RUNE_WASM_TRAP_INVALID_CONVERSION,
-        RUNE_WASM_TRAP_INDIRECT_MISMATCH, RUNE_WASM_TRAP_STACK_EXHAUSTED, RUNE_WASM_SIG_MAX,
-        RUNE_WASM_SIG_MAX);
+        RUNE_WASM_SIG_MAX, RUNE_WASM_SIG_MAX);
 }
 
 static void import_func(rw_aot_buf *b, uint32_t k, const rw_functype *ft)

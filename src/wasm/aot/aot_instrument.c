@@ -8,9 +8,9 @@
  *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
  *                                                          the helper it happens in: table_* /
  * memory)
- *   "#define CALL_INDIRECT(", "#define DEFINE_LOAD(", "#define DEFINE_STORE(" renamed away, so the
- *                      glue's own versions are used (separate call_indirect traps; plain typed
- *                      loads and stores).
+ *   "#define TRAP(", "#define CALL_INDIRECT(", "#define DEFINE_LOAD(", "#define DEFINE_STORE("
+ *                      renamed away, so the glue's own versions are used (traps that name the
+ *                      function they happen in; separate call_indirect traps; typed loads/stores).
  * Fuel: one unit per function entry and per loop back-edge (not per instruction as the interpreter
  * counts), so every run is bounded: a wasm program can only run long through a loop or a call. Each
  * activation takes a slice of up to RW_SLICE units from the object's counter into a local (kept in
@@ -46,7 +46,7 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
             continue;
         }
         if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
-            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_take();";
+            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_take(__func__);";
             skip = 14;
         } else if (*p == 'F' && starts(p, end, "FUNC_EPILOGUE;")) {
             rep = "FUNC_EPILOGUE; rw_fuel += rw_budget;";
@@ -54,6 +54,9 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
         } else if (*p == 'T' && starts(p, end, "TRAP(OOB)")) {
             rep = "RW_OOB()";
             skip = 9;
+        } else if (*p == '#' && starts(p, end, "#define TRAP(")) {
+            rep = "#define RW_WABT_TRAP_(";
+            skip = 13;
         } else if (*p == '#' && starts(p, end, "#define DEFINE_LOAD(")) {
             rep = "#define RW_WABT_DEFINE_LOAD_(";
             skip = 20;

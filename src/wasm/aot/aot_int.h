@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 5
+#define RW_AOT_ABI_VERSION 6
 
 /* Trap codes passed to host->trap beyond the rune_wasm_trap kinds. */
 #define RW_AOT_CODE_PENDING                                                                        \
@@ -45,6 +45,7 @@
     typedef void *(*rw_aot_ptr_fn)(void *inst);                                                   \
     struct rw_aot_host {                                                                          \
         void (*trap)(int code);                                                                   \
+        void (*trap_in)(int code, const char *c_func); /* in generated function c_func */         \
         uint32_t (*register_type)(uint32_t nparams, uint32_t nresults, const int *types);         \
         void (*mem_alloc)(void *mem, uint32_t initial, uint32_t max);                             \
         uint32_t (*mem_grow)(void *mem, uint32_t delta);                                          \

@@ -55,8 +55,9 @@ typedef struct rt_type {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_mu;
 static int g_refs;
-static _Thread_local jmp_buf *g_jb; /* this thread's innermost boundary */
-static int g_guard = -1;            /* rw_aot_guard_mode(), decided once */
+static _Thread_local jmp_buf *g_jb;    /* this thread's innermost boundary */
+static _Thread_local long g_trap_func; /* function index of the last trap, -1 if unknown */
+static int g_guard = -1;               /* rw_aot_guard_mode(), decided once */
 
 /* Guard mode: every memory is a reservation of RESERVE bytes (any i32 address plus any u32 offset
  * plus the access size lands inside it); only the first `size` bytes are readable and writable. */
@@ -107,7 +108,10 @@ static int in_reservation(const void *addr)
  * thread holds the AOT mutex then, so the reservation list is not changing under us. */
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
-    if (g_jb && in_reservation(si->si_addr)) longjmp(*g_jb, RUNE_WASM_TRAP_MEMORY_OOB);
+    if (g_jb && in_reservation(si->si_addr)) {
+        g_trap_func = -1;
+        longjmp(*g_jb, RUNE_WASM_TRAP_MEMORY_OOB);
+    }
     struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
     if (old->sa_flags & SA_SIGINFO) {
         old->sa_sigaction(sig, si, uc);
@@ -184,6 +188,21 @@ void rw_aot_set_limit_pages(uint32_t pages)
 
 static _Noreturn void h_trap(int code)
 {
+    g_trap_func = -1;
+    longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
+}
+
+/* c_func is the C function the trap happened in: "w2c_f<N>" is wasm function N (the rewrite names
+ * every defined function's export "f<N>" and wasm2c names functions after their export). */
+static _Noreturn void h_trap_in(int code, const char *c_func)
+{
+    long idx = -1;
+    if (c_func && strncmp(c_func, "w2c_f", 5) == 0 && c_func[5] >= '0' && c_func[5] <= '9') {
+        char *end;
+        long v = strtol(c_func + 5, &end, 10);
+        if (*end == '\0') idx = v;
+    }
+    g_trap_func = idx;
     longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
 }
 
@@ -405,8 +424,9 @@ static void h_funcref_from(uintptr_t handle, void *out)
 }
 
 const struct rw_aot_host rw_aot_host_api = {
-    h_trap,       h_register_type, h_mem_alloc,   h_mem_grow,   h_mem_free,       h_table_alloc,
-    h_table_grow, h_table_free,    h_call_import, h_import_ptr, h_funcref_handle, h_funcref_from,
+    h_trap,       h_trap_in,        h_register_type, h_mem_alloc,  h_mem_grow,
+    h_mem_free,   h_table_alloc,    h_table_grow,    h_table_free, h_call_import,
+    h_import_ptr, h_funcref_handle, h_funcref_from,
 };
 
 /* ---- boundary ---------------------------------------------------------------------------------
@@ -449,8 +469,13 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory allocating a memory or table");
     rune_wasm_trap k =
         code > 0 && code < RUNE_WASM_TRAP_COUNT ? (rune_wasm_trap)code : RUNE_WASM_TRAP_UNREACHABLE;
-    rune_status st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
-                              "trap: %s (func ?)", rune_wasm_trap_text(k));
+    rune_status st;
+    if (g_trap_func >= 0)
+        st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
+                      "trap: %s (func %ld)", rune_wasm_trap_text(k), g_trap_func);
+    else
+        st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
+                      "trap: %s (func ?)", rune_wasm_trap_text(k));
     if (err) err->code = (int)k;
     return st;
 }

@@ -288,6 +288,25 @@ TEST(host_errors_and_reentry_on_both_engines)
     }
 }
 
+/* Traps name the wasm function they happen in, on both engines. */
+TEST(trap_names_the_function)
+{
+    for (int k = 0; k < 2; k++) {
+        rune_error err;
+        rig r;
+        CHECK_OK(rig_up(&r, (rune_wasm_engine_kind)k, "control", NULL, &err), &err);
+        rune_wasm_val a = {.i32 = 3}, res = {0};
+        CHECK_STATUS(rune_wasm_call(r.inst, "switch", &a, 1, &res, 1, &err), RUNE_E_TRAP);
+        CHECK_EQ_INT(err.code, RUNE_WASM_TRAP_UNREACHABLE);
+        CHECK_CONTAINS(err.msg, "trap: unreachable (func 5"); /* $add $sub $mul $neg dispatch */
+        rune_wasm_val b[2] = {{.i32 = 3}, {.i32 = 1}};
+        CHECK_STATUS(rune_wasm_call(r.inst, "dispatch", b, 2, &res, 1, &err), RUNE_E_TRAP);
+        CHECK_EQ_INT(err.code, RUNE_WASM_TRAP_INDIRECT_MISMATCH);
+        CHECK_CONTAINS(err.msg, "(func 4");
+        rig_down(&r);
+    }
+}
+
 TEST(compile_failure_is_a_clean_error)
 {
     long live0 = rune_alloc_live();
@@ -402,6 +421,7 @@ int main(void)
     RUN(call_depth_limit_on_both_engines);
     RUN(memory_limit_on_both_engines);
     RUN(host_errors_and_reentry_on_both_engines);
+    RUN(trap_names_the_function);
     RUN(compile_failure_is_a_clean_error);
     RUN(allocation_failures_leak_nothing);
     RUN(threads_use_different_instances);
