@@ -77,7 +77,7 @@ rune_status catalog_infer_fft(const rune_catalog_type *in, const rune_pb_arg *ar
     rune_pb_fft *pb = rune_malloc(sizeof *pb);
     if (!pb) return RUNE_ERR(err, RUNE_E_NOMEM, "fft: out of memory");
     st = rune_pb_fft_init(pb, args, nargs, err);
-    if (st == RUNE_OK && rune_pb_fft_is_spectrum(pb, in->elem, count_of(in))) {
+    if (st == RUNE_OK && rune_pb_fft_is_spectrum(pb, count_of(in))) {
         st = infer_fft_spectrum(pb, in, out, err);
     } else if (st == RUNE_OK && in->elem != RUNE_ELEM_I16) {
         st = RUNE_ERR(err, RUNE_E_ARG,

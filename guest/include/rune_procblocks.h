@@ -148,8 +148,9 @@ rune_status rune_pb_fft_init(rune_pb_fft *st, const rune_pb_arg *args, size_t na
  * Spectrum: i16 or f32 [N] (any rank) -> f32[N] magnitudes (see above). */
 rune_status rune_pb_fft_transform(rune_pb_fft *st, const rune_tensor *in, rune_tensor *out,
                                   rune_error *err);
-/* 1 if a transform of n samples of element type elem computes the spectrum, 0 if the front end. */
-int rune_pb_fft_is_spectrum(const rune_pb_fft *st, int32_t elem, size_t n);
+/* 1 if a transform of n samples computes the spectrum, 0 if the front end (which takes only i16:
+ * f32 samples need the spectrum). */
+int rune_pb_fft_is_spectrum(const rune_pb_fft *st, size_t n);
 /* The spectrum itself: n samples (i16 or f32, per elem) -> n magnitudes in mag. RUNE_E_ARG for
  * another element type or n outside 1..RUNE_PB_FFT_MAX_SPECTRUM. */
 rune_status rune_pb_fft_spectrum(rune_pb_fft *st, int32_t elem, const void *samples, size_t n,

@@ -140,8 +140,8 @@ TEST(transform_auto_mode_and_plan_changes)
     for (int i = 0; i < 480; i++)
         audio[i] = (int16_t)((i * 4421) % 30000 - 15000);
     CHECK_OK(rune_pb_fft_init(&st, NULL, 0, &err), &err);
-    CHECK(rune_pb_fft_is_spectrum(&st, RUNE_ELEM_I16, 150));
-    CHECK(!rune_pb_fft_is_spectrum(&st, RUNE_ELEM_I16, 480));
+    CHECK(rune_pb_fft_is_spectrum(&st, 150));
+    CHECK(!rune_pb_fft_is_spectrum(&st, 480));
     rune_tensor in = {RUNE_ELEM_I16, 2, {150, 1}, audio, 300}, o = {0};
     o.data = out;
     o.len = sizeof out;
@@ -168,13 +168,13 @@ TEST(transform_auto_mode_and_plan_changes)
     CHECK_EQ_INT(o.len, 40);
     /* mode=frontend keeps the old meaning for short inputs: no frames. */
     CHECK_OK(rune_pb_fft_init(&st, (const rune_pb_arg[]){{"mode", "frontend"}}, 1, &err), &err);
-    CHECK(!rune_pb_fft_is_spectrum(&st, RUNE_ELEM_I16, 150));
+    CHECK(!rune_pb_fft_is_spectrum(&st, 150));
     o.len = sizeof out;
     CHECK_OK(rune_pb_fft_transform(&st, &in, &o, &err), &err);
     CHECK_EQ_INT(o.len, 0);
     /* Streaming front end: short reads are buffered, not transformed. */
     CHECK_OK(rune_pb_fft_init(&st, (const rune_pb_arg[]){{"streaming", "true"}}, 1, &err), &err);
-    CHECK(!rune_pb_fft_is_spectrum(&st, RUNE_ELEM_I16, 150));
+    CHECK(!rune_pb_fft_is_spectrum(&st, 150));
 }
 
 TEST(refusals)

@@ -206,9 +206,8 @@ int rune_pb_fft_push(rune_pb_fft *st, const int16_t *samples, size_t n, size_t *
     return 1;
 }
 
-int rune_pb_fft_is_spectrum(const rune_pb_fft *st, int32_t elem, size_t n)
+int rune_pb_fft_is_spectrum(const rune_pb_fft *st, size_t n)
 {
-    (void)elem; /* the choice depends on the length only; f32 then fails in the front end */
     if (st->mode != RUNE_PB_FFT_MODE_AUTO) return st->mode == RUNE_PB_FFT_MODE_SPECTRUM;
     return !st->streaming && n < (size_t)st->window_size;
 }
@@ -244,7 +243,7 @@ rune_status rune_pb_fft_transform(rune_pb_fft *st, const rune_tensor *in, rune_t
     if (!st || !in || !out) return RUNE_ERR(err, RUNE_E_ARG, "fft: missing state or tensor");
     if (st->window_size == 0) return RUNE_ERR(err, RUNE_E_ARG, "fft: not initialized");
     const size_t esize_in = rune_abi_elem_size(in->elem);
-    if (esize_in && rune_pb_fft_is_spectrum(st, in->elem, in->len / esize_in))
+    if (esize_in && rune_pb_fft_is_spectrum(st, in->len / esize_in))
         return spectrum_transform(st, in, out, err);
     rune_status s = rune_tensor_expect(in, RUNE_ELEM_I16, "fft input", err);
     if (s != RUNE_OK) return s;
