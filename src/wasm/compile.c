@@ -59,8 +59,11 @@ typedef struct comp {
     size_t ncells, capcells;
     uint32_t *pos_cell, *pos_off;
     size_t npos, cappos;
-    uint8_t *ltypes; /* params then locals */
-    uint32_t nl;
+    uint8_t *ltypes;    /* params then locals */
+    uint32_t nl;        /* frame slots before the operand stack: params, locals, the zero slot */
+    uint32_t nl_wasm;   /* params + locals as the module declares them */
+    uint32_t zero_slot; /* a hidden local, zeroed on entry and never written: base of absolute
+                         * addresses (a load from i32.const A reads (u32)(0 + A) + offset) */
     centry *stk;
     uint32_t h, caph, maxh;
     cframe *fr;
@@ -1141,6 +1144,10 @@ static uint32_t addr_src(comp *c, centry *a, uint32_t hh, uint32_t *imm, uint32_
 {
     *imm = 0;
     *sh = 0;
+    if (a->kind == K_CONST) { /* absolute address */
+        *imm = a->cval.i32;
+        return c->zero_slot;
+    }
     if (a->kind != K_TEMP) return src(c, a, hh);
     uint32_t slot = SLOT(c, hh), base = slot;
     int folded = 0;
@@ -1197,7 +1204,8 @@ static rune_status do_store(comp *c, int opc, uint8_t type, uint32_t nat)
     uint32_t hh = c->h;
     if (!c->dead) {
         uint32_t imm = 0, sh = 0;
-        uint32_t sa = v.kind == K_TEMP ? src(c, &a, hh) : addr_src(c, &a, hh, &imm, &sh, &opc);
+        uint32_t sa = v.kind == K_TEMP && a.kind != K_CONST ? src(c, &a, hh)
+                                                            : addr_src(c, &a, hh, &imm, &sh, &opc);
         uint32_t sv = src(c, &v, hh + 1);
         int sho = opc == RWOP_i32_store_sh;
         size_t at = op(c, opc, 4 + sho);
@@ -1501,7 +1509,7 @@ static rune_status instr(comp *c)
     case 0x22: {
         uint32_t x;
         CHK(rd_u32(c, &x));
-        if (x >= c->nl) return fail(c, RUNE_E_INVALID, "unknown local %u", x);
+        if (x >= c->nl_wasm) return fail(c, RUNE_E_INVALID, "unknown local %u", x);
         uint8_t t = local_type(c, x);
         if (opc == 0x20) {
             centry e = {t, K_LOCAL, x, {0}};
@@ -1690,6 +1698,9 @@ static rune_status compile_func(comp *c, uint32_t fi, rw_cfunc *cf)
     if (!c->ltypes) return nomem(c);
     if (ft->nparams) memcpy(c->ltypes, RW_PARAMS(ft), ft->nparams);
     if (f->nlocals) memcpy(c->ltypes + ft->nparams, f->local_types, f->nlocals);
+    c->nl_wasm = nl;
+    c->zero_slot = nl;
+    nl += 1;
     c->nl = nl;
     c->h = c->maxh = 0;
     c->nf = 0;
@@ -1702,7 +1713,7 @@ static rune_status compile_func(comp *c, uint32_t fi, rw_cfunc *cf)
     cf->code = c->ncells;
     cf->nparams = ft->nparams;
     cf->nresults = ft->nresults;
-    cf->nlocals = f->nlocals;
+    cf->nlocals = f->nlocals + 1; /* and the zero slot */
     cf->type_index = f->type_index;
     CHK(push_frame(c, F_FUNC, 0, NULL, ft->nresults, RW_RESULTS(ft), 0));
     while (c->nf > 0) {

@@ -153,6 +153,12 @@
   ;; f32 with constant operands
   (func (export "f32-imm") (param f32) (result f32)
     (f32.div (f32.sub (f32.mul (local.get 0) (f32.const 2.5)) (f32.const 1)) (f32.const 4)))
+  ;; absolute addresses (C globals): loads and stores at i32.const addresses
+  (func (export "abs-rw") (param i32) (result i32)
+    (i32.store offset=300 (i32.const 4) (local.get 0))
+    (i32.store16 (i32.const 310) (i32.load (i32.const 304)))
+    (i32.add (i32.load16_u (i32.const 310)) (i32.load8_u offset=1 (i32.const 0))))
+  (func (export "abs-oob") (result i32) (i32.load offset=4 (i32.const -4)))
   (func (export "f32-lt-imm") (param f32) (result i32) (f32.lt (local.get 0) (f32.const 1.5)))
 )
 
@@ -209,3 +215,5 @@
 (assert_return (invoke "f32-imm" (f32.const nan:0x200000)) (f32.const nan:arithmetic))
 (assert_return (invoke "f32-lt-imm" (f32.const 1)) (i32.const 1))
 (assert_return (invoke "f32-lt-imm" (f32.const nan)) (i32.const 0))
+(assert_return (invoke "abs-rw" (i32.const 0x12345678)) (i32.const 0x5678)) ;; byte 1 was cleared by index-store above
+(assert_trap (invoke "abs-oob") "out of bounds memory access")
