@@ -12,7 +12,7 @@
  *   free the interpreter, then the model. Every *_free accepts NULL.
  *
  * Ownership: the model keeps pointers into `bytes` (int8 weights are used in place): the bytes must
- * stay valid and unchanged until rune_nn_model_free. Wider weights that are not aligned in the file
+ * stay valid and unchanged until rune_nn_model_free, unless options.copy_bytes is set. Wider weights that are not aligned in the file
  * are copied once at load (see rune_nn_model_persistent_bytes). The model is read-only after load;
  * any number of interpreters (each with its own arena) may run it, one thread per interpreter.
  *
@@ -64,6 +64,8 @@ typedef struct rune_nn_options {
     int fast_path;    /* allow the XNNPACK fast path where built and where it matches exactly */
     int keep_tensors; /* give every tensor its own arena memory so every intermediate can be
                          read after invoke (bigger arena; for debugging and tests) */
+    int copy_bytes;   /* copy the file once at load (aligned), so the caller may free its bytes
+                         right after load; counted in rune_nn_model_persistent_bytes */
 } rune_nn_options;
 
 /* Load with default options (optimized portable kernels, no fast path, tensors share memory). */

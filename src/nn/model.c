@@ -121,6 +121,15 @@ rune_status rune_nn_model_load_ex(const void *bytes, size_t len, const rune_nn_o
     m->fb.p = bytes;
     m->fb.len = bytes ? len : 0;
     if (opts) m->opts = *opts;
+    if (m->opts.copy_bytes && len) {
+        uint8_t *copy = nn_persist(m, len);
+        if (!copy) {
+            st = RUNE_ERR(err, RUNE_E_NOMEM, "out of memory copying a %zu-byte model", len);
+            goto fail;
+        }
+        memcpy(copy, bytes, len);
+        m->fb.p = copy;
+    }
     if ((st = nn_read(m, err))) goto fail;
     if ((st = prepare_graph(m, &m->graphs[0], err))) goto fail;
     if ((st = nn_plan(m, &m->graphs[0], err))) goto fail;

@@ -259,6 +259,37 @@ TEST(test_caller_arena)
     free(bytes);
 }
 
+/* copy_bytes: the caller's buffer may be freed (and scribbled on) right after load. */
+TEST(test_copy_bytes)
+{
+    size_t len = 0;
+    unsigned char *bytes = test_read_file(SHARED("models/hello_world_int8.tflite"), &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    rune_nn_options o = {.copy_bytes = 1};
+    rune_nn_model *m = NULL;
+    rune_nn_interp *it = NULL;
+    rune_error err = {0};
+    CHECK_OK(rune_nn_model_load_ex(bytes, len, &o, &m, &err), &err);
+    memset(bytes, 0xA5, len);
+    free(bytes);
+    CHECK(rune_nn_model_persistent_bytes(m) >= len);
+    if (m) CHECK_OK(rune_nn_interp_create(m, NULL, 0, &it, &err), &err);
+    if (it) {
+        int8_t x = -63;
+        const void *p;
+        CHECK_OK(rune_nn_interp_set_input(it, 0, &x, 1, &err), &err);
+        CHECK_OK(rune_nn_interp_invoke(it, &err), &err);
+        CHECK_OK(rune_nn_interp_output(it, 0, &p, NULL, &err), &err);
+        CHECK_EQ_INT(*(const int8_t *)p, 125);
+        rune_nn_tensor_info ti;
+        CHECK_OK(rune_nn_model_input(m, 0, &ti, &err), &err);
+        CHECK_STR(ti.name, "serving_default_dense_input:0");
+    }
+    rune_nn_interp_free(it);
+    rune_nn_model_free(m);
+}
+
 int main(void)
 {
     RUN(test_hello_world_float);
@@ -270,5 +301,6 @@ int main(void)
     RUN(test_person_detect_person);
     RUN(test_person_detect_no_person);
     RUN(test_caller_arena);
+    RUN(test_copy_bytes);
     return test_report();
 }
