@@ -11,7 +11,8 @@
  * operators, 4 name Tensor: 0 shape, 1 type, 2 buffer, 3 name, 4 quantization, 5 is_variable
  *   Buffer: 0 data, 1 offset (u64, from file start), 2 size (u64)
  *   Operator: 0 opcode_index, 1 inputs, 2 outputs, 3 builtin_options_type, 4 builtin_options
- *   QuantizationParameters: 0 min, 1 max, 2 scale, 3 zero_point (i64), 6 quantized_dimension
+ *   QuantizationParameters: 0 min, 1 max, 2 scale, 3 zero_point (i64), 4 details_type,
+ *     6 quantized_dimension
  */
 #include "nn_int.h"
 
@@ -20,8 +21,9 @@
 #include "rune/config.h"
 
 #ifndef NN_MAX_TENSORS
-#define NN_MAX_TENSORS 100000 /* far above any TinyML model; bounds memory a hostile file can ask  \
-                               */
+#define NN_MAX_TENSORS                                                                             \
+    100000 /* far above any TinyML model; bounds memory a hostile file can ask                     \
+            */
 #endif
 #ifndef NN_MAX_OPS
 #define NN_MAX_OPS 100000
@@ -119,6 +121,9 @@ static rune_status read_quant(reader *r, nn_tensor *t, int ti, const nn_fb_table
     int rz = nn_fb_vec_field(qt, 3, 8, &zv);
     if (rs < 0 || rz < 0) return fb_error(r->fb, err, "quantization");
     int32_t axis = nn_fb_i32(qt, 6, 0);
+    if (nn_fb_u8(qt, 4, 0) != 0) /* QuantizationDetails union: custom quantization */
+        return RUNE_ERR(err, RUNE_E_UNSUPPORTED,
+                        "tensor %d (%s) uses custom quantization (not supported)", ti, t->name);
     if (rs == 0 || sv.n == 0) return RUNE_OK; /* min/max only: treated as not quantized */
     if (rz > 0 && zv.n != sv.n && zv.n != 0)
         return INV("tensor %d (%s): %u scales but %u zero points", ti, t->name, sv.n, zv.n);
@@ -219,6 +224,9 @@ static rune_status read_tensor(reader *r, nn_tensor *t, int ti, const nn_fb_tabl
     st = nn_tensor_set_shape(t, (int)sv.n, dims, err);
     if (st) return rune_error_prefix(err, "tensor %d (%s)", ti, t->name);
     t->is_variable = nn_fb_u8(tt, 5, 0) != 0;
+    if (nn_fb_has(tt, 6)) /* SparsityParameters: the data is not a dense array */
+        return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "tensor %d (%s) is sparse (not supported)", ti,
+                        t->name);
     nn_fb_table qt;
     res = nn_fb_table_field(tt, 4, &qt);
     if (res < 0) return fb_error(r->fb, err, "tensor quantization");

@@ -233,7 +233,7 @@ TEST(test_person_detect_quirks)
 /* Two subgraphs, built with the writer's FlatBuffer builder (writer_fb.h): each holds one
  * RESHAPE [1,4] -> [2,2]. The first runs, both are checked at load: a bad index in subgraph 1 is
  * refused with the subgraph named. */
-static uint8_t *two_subgraphs(int bad_second, size_t *len)
+static uint8_t *two_subgraphs(int bad_second, int sparse, size_t *len)
 {
     wfb b;
     wfb_init(&b);
@@ -244,7 +244,13 @@ static uint8_t *two_subgraphs(int bad_second, size_t *len)
         for (int k = 1; k >= 0; k--) {
             wfb_ref shape = wfb_vec(&b, k ? s22 : s4, 2, 4, 4);
             wfb_ref name = wfb_string(&b, k ? "r" : "a");
+            wfb_ref sparsity = 0;
+            if (sparse && k == 0 && gi == 0) {
+                wfb_table_start(&b);
+                sparsity = wfb_table_end(&b);
+            }
             wfb_table_start(&b);
+            wfb_add_ref(&b, 6, sparsity);
             wfb_add_ref(&b, 0, shape);
             wfb_add_u8(&b, 1, 0); /* float32 (default, stored anyway) */
             wfb_add_i32(&b, 2, 0);
@@ -295,7 +301,7 @@ static uint8_t *two_subgraphs(int bad_second, size_t *len)
 TEST(test_two_subgraphs)
 {
     size_t len = 0;
-    uint8_t *bytes = two_subgraphs(0, &len);
+    uint8_t *bytes = two_subgraphs(0, 0, &len);
     CHECK(bytes != NULL);
     if (!bytes) return;
     rune_nn_model *m = NULL;
@@ -314,13 +320,20 @@ TEST(test_two_subgraphs)
     rune_nn_interp_free(it);
     rune_nn_model_free(m);
     free(bytes);
-    bytes = two_subgraphs(1, &len);
+    bytes = two_subgraphs(1, 0, &len);
     CHECK(bytes != NULL);
     if (!bytes) return;
     m = NULL;
     CHECK_STATUS(rune_nn_model_load(bytes, len, &m, &err), RUNE_E_INVALID);
     CHECK_CONTAINS(err.msg, "subgraph 1");
     CHECK_CONTAINS(err.msg, "tensor index 5 out of range");
+    free(bytes);
+    /* a sparse tensor is refused rather than read as dense */
+    bytes = two_subgraphs(0, 1, &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    CHECK_STATUS(rune_nn_model_load(bytes, len, &m, &err), RUNE_E_UNSUPPORTED);
+    CHECK_CONTAINS(err.msg, "tensor 0 (a) is sparse");
     free(bytes);
 }
 
