@@ -11,7 +11,7 @@
 #include "rune_procblocks.h"
 #include "test.h"
 
-static rune_pb_fft st; /* ~45 KB: static, as generated code keeps it */
+static rune_pb_fft st; /* 41 KB: static, as generated code keeps it */
 
 /* |X[k]| by the definition, in double. */
 static void direct_dft(const double *x, size_t n, double *mag)
