@@ -986,6 +986,23 @@ static int fuse_mem(int binop, int load, int *commutative)
     return -1;
 }
 
+/* i64 ops with an immediate form (the constant sign-extended from 32 bits), or -1. */
+static int i64_imm_op(int binop)
+{
+    switch (binop) {
+    case RWOP_i64_add: return RWOP_i64_add_i;
+    case RWOP_i64_sub: return RWOP_i64_sub_i;
+    case RWOP_i64_mul: return RWOP_i64_mul_i;
+    case RWOP_i64_and: return RWOP_i64_and_i;
+    case RWOP_i64_or: return RWOP_i64_or_i;
+    case RWOP_i64_xor: return RWOP_i64_xor_i;
+    case RWOP_i64_shl: return RWOP_i64_shl_i;
+    case RWOP_i64_shr_s: return RWOP_i64_shr_s_i;
+    case RWOP_i64_shr_u: return RWOP_i64_shr_u_i;
+    default: return -1;
+    }
+}
+
 /* Try to fuse the load just emitted into binary op n: returns 1 when done. */
 static int try_fuse_load(comp *c, const numop *n, centry *a, centry *b, uint32_t hh)
 {
@@ -1043,10 +1060,10 @@ static rune_status do_numop(comp *c, const numop *n)
                     SET(at, 1, sa);
                     SET(at, 2, b.cval.i32);
                 }
-            } else if (n->op == RWOP_i64_add && b.kind == K_CONST &&
+            } else if (i64_imm_op(n->op) >= 0 && b.kind == K_CONST &&
                        (int64_t)b.cval.i64 >= INT32_MIN && (int64_t)b.cval.i64 <= INT32_MAX) {
                 uint32_t sa = src(c, &a, hh);
-                at = op(c, RWOP_i64_add_i, 3);
+                at = op(c, i64_imm_op(n->op), 3);
                 if (at != NONE) {
                     SET(at, 0, SLOT(c, hh));
                     SET(at, 1, sa);

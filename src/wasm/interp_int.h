@@ -91,7 +91,8 @@ typedef union rw_cell {
     X(f32_add_i) X(f32_sub_i) X(f32_mul_i) X(f32_div_i) X(f32_lt_i) X(f32_gt_i) X(f32_le_i) X(f32_ge_i) \
     X(i32_load_sh) X(i32_store_sh) \
     X(bca_eq) X(bca_ne) X(bca_lt_s) X(bca_lt_u) X(bca_gt_s) X(bca_gt_u) X(bca_le_s) X(bca_le_u) \
-    X(bca_ge_s) X(bca_ge_u)
+    X(bca_ge_s) X(bca_ge_u) X(i64_sub_i) X(i64_mul_i) X(i64_and_i) X(i64_or_i) \
+    X(i64_xor_i) X(i64_shl_i) X(i64_shr_s_i) X(i64_shr_u_i)
 // clang-format on
 
 enum rw_op {

@@ -788,6 +788,15 @@ dispatch:
     BIN(i32_shr_s_i, D.i32 = sar32(A.i32, ip[2].u))
     BIN(i32_shr_u_i, D.i32 = A.i32 >> (ip[2].u & 31))
     BIN(i64_add_i, D.i64 = A.i64 + (uint64_t)(int64_t)ip[2].s)
+#define I64IMM ((uint64_t)(int64_t)ip[2].s)
+    BIN(i64_sub_i, D.i64 = A.i64 - I64IMM)
+    BIN(i64_mul_i, D.i64 = A.i64 * I64IMM)
+    BIN(i64_and_i, D.i64 = A.i64 & I64IMM)
+    BIN(i64_or_i, D.i64 = A.i64 | I64IMM)
+    BIN(i64_xor_i, D.i64 = A.i64 ^ I64IMM)
+    BIN(i64_shl_i, D.i64 = A.i64 << (ip[2].u & 63))
+    BIN(i64_shr_s_i, D.i64 = sar64(A.i64, ip[2].u))
+    BIN(i64_shr_u_i, D.i64 = A.i64 >> (ip[2].u & 63))
     OP(i32_div_s)
     {
         int32_t a = (int32_t)A.i32, b = (int32_t)B.i32;

@@ -159,6 +159,13 @@
     (i32.store16 (i32.const 310) (i32.load (i32.const 304)))
     (i32.add (i32.load16_u (i32.const 310)) (i32.load8_u offset=1 (i32.const 0))))
   (func (export "abs-oob") (result i32) (i32.load offset=4 (i32.const -4)))
+  ;; i64 with 32-bit immediates (sign-extended), as in fixed-point requantization
+  (func (export "i64-imm") (param i64) (result i64)
+    (i64.xor
+      (i64.shr_s (i64.add (i64.mul (local.get 0) (i64.const 1518500250)) (i64.const -1073741824))
+                 (i64.const 31))
+      (i64.or (i64.and (i64.sub (local.get 0) (i64.const -7)) (i64.const 0xff0))
+              (i64.shr_u (i64.shl (local.get 0) (i64.const -1)) (i64.const 65)))))
   (func (export "f32-lt-imm") (param f32) (result i32) (f32.lt (local.get 0) (f32.const 1.5)))
 )
 
@@ -217,3 +224,5 @@
 (assert_return (invoke "f32-lt-imm" (f32.const nan)) (i32.const 0))
 (assert_return (invoke "abs-rw" (i32.const 0x12345678)) (i32.const 0x5678)) ;; byte 1 was cleared by index-store above
 (assert_trap (invoke "abs-oob") "out of bounds memory access")
+(assert_return (invoke "i64-imm" (i64.const 1000)) (i64.const 290))
+(assert_return (invoke "i64-imm" (i64.const -123456789)) (i64.const 13835058055194866018))
