@@ -131,6 +131,7 @@ TEST(image_convert_resizes_and_changes_channels)
     /* A box of 2x2 pixels averages near its resized pixel. */
     int avg = (png.pixels[0] + png.pixels[1] + png.pixels[96] + png.pixels[97]) / 4;
     CHECK(abs(avg - small.pixels[0]) < 40);
+    rune_image_free(&small);
     CHECK_STATUS(rune_image_convert(&png, 96, 96, 2, &small, &err), RUNE_E_ARG);
     rune_image_free(&png);
     rune_image_free(&rgb);
