@@ -57,5 +57,12 @@ typedef struct rc_compose {
 rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc_compose *cx,
                             rune_error *err);
 void rc_compose_free(rc_compose *cx);
+/* The base's pipeline as Runefile text (without the derived part): declarations the derived graph
+ * makes itself (may be NULL) are left out; models and resources are written into dir (NULL: named
+ * under /nonexistent, not written). *out rune_malloc'd. Refuses names, kinds and arguments that
+ * would not read back as the same single directive. */
+struct rune_container;
+rune_status rc_compose_base_text(const struct rune_container *base, const rune_runefile *derived,
+                                 const char *dir, char **out, size_t *out_len, rune_error *err);
 
 #endif

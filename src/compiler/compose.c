@@ -332,6 +332,50 @@ static int type_text(const rune_tensor_type *t, char *buf, size_t cap)
     return used < cap ? 0 : -1;
 }
 
+/* A Runefile name: a letter or '_', then letters, digits, '_' and '-'. */
+static int ident_ok(const char *s)
+{
+    if (!s || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+    for (s++; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-') return 0;
+    return 1;
+}
+
+/* One Runefile word that cannot start a comment, a quote, a type group or an argument. */
+static int word_ok(const char *s)
+{
+    if (!s || !*s || *s == '-') return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || strchr("#\"<>()[]\\,", *s) || (unsigned char)*s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Everything of the base that goes into the text as a word is checked, so a hostile manifest (the
+ * base may come from any registry) cannot add directives of its own. */
+static rune_status check_words(const rune_manifest *m, rune_error *err)
+{
+    const rune_manifest_stage *lists[] = {m->capabilities, m->proc_blocks, m->models, m->outputs,
+                                          m->resources};
+    const size_t ns[] = {m->ncapabilities, m->nproc_blocks, m->nmodels, m->noutputs, m->nresources};
+    for (size_t l = 0; l < 5; l++)
+        for (size_t i = 0; i < ns[l]; i++) {
+            const rune_manifest_stage *st = &lists[l][i];
+            if (!ident_ok(st->name))
+                return RUNE_ERR(err, RUNE_E_INVALID, "base stage name '%s' is not a Runefile name",
+                                st->name ? st->name : "");
+            if (l != 2 && l != 4 && !word_ok(st->kind))
+                return RUNE_ERR(err, RUNE_E_INVALID, "base stage '%s' has kind '%s'", st->name,
+                                st->kind ? st->kind : "");
+        }
+    for (size_t i = 0; i < m->npipeline; i++)
+        if (!ident_ok(m->pipeline[i].from) || !ident_ok(m->pipeline[i].to) ||
+            m->pipeline[i].from_port >= RUNE_RF_MAX_PORTS)
+            return RUNE_ERR(err, RUNE_E_INVALID, "base pipeline edge %zu is not a Runefile edge",
+                            i);
+    return RUNE_OK;
+}
+
 /* " --key value": a list value (commas) stays a list; elements with blanks or '#' are quoted. */
 static rune_status emit_arg(sbuf *b, const rune_manifest_arg *a, const char *stage, rune_error *err)
 {
@@ -342,10 +386,13 @@ static rune_status emit_arg(sbuf *b, const rune_manifest_arg *a, const char *sta
                             "argument '%s' of base stage '%s' cannot be "
                             "written in a Runefile",
                             a->key, stage);
-    if (strpbrk(v, "\"\n\r\\"))
+    int ctl = 0;
+    for (const char *p = v; *p && !ctl; p++)
+        ctl = (unsigned char)*p < ' ' || *p == 0x7f || *p == '"' || *p == '\\';
+    if (ctl || !a->key[0])
         return RUNE_ERR(err, RUNE_E_UNSUPPORTED,
-                        "argument '%s' of base stage '%s' holds a quote, backslash or newline and "
-                        "cannot be recomposed",
+                        "argument '%s' of base stage '%s' holds a quote, backslash or control "
+                        "character and cannot be recomposed",
                         a->key, stage);
     sb_printf(b, " --%s ", a->key);
     const char *p = v;
@@ -374,23 +421,24 @@ static rune_status emit_args(sbuf *b, const rune_manifest_stage *s, rune_error *
     return RUNE_OK;
 }
 
+/* dir NULL: name a file that is not written (rc_compose_base_text for tests and fuzzers). */
 static rune_status write_blob(const char *dir, const char *prefix, const rune_blob *bl, char *path,
                               size_t cap, rune_error *err)
 {
-    snprintf(path, cap, "%s/%s%s", dir, prefix, bl->name);
-    return rune_file_write_atomic(path, bl->data, bl->len, err);
+    snprintf(path, cap, "%s/%s%s", dir ? dir : "/nonexistent", prefix, bl->name);
+    return dir ? rune_file_write_atomic(path, bl->data, bl->len, err) : RUNE_OK;
 }
 
 /* The kind of a derived stage that replaces a base stage of the same name, or -1. */
 static int derived_kind(const rune_runefile *d, const char *name)
 {
-    long i = rune_runefile_find(d, name);
+    long i = d ? rune_runefile_find(d, name) : -1;
     return i < 0 ? -1 : (int)d->stages[i].kind;
 }
 
 static int derived_has_resource(const rune_runefile *d, const char *name)
 {
-    for (size_t i = 0; i < d->n_resources; i++)
+    for (size_t i = 0; d && i < d->n_resources; i++)
         if (!strcmp(d->resources[i].name, name)) return 1;
     return 0;
 }
@@ -450,6 +498,7 @@ static rune_status emit_base(sbuf *b, const rune_container *c, const rune_runefi
     const rune_manifest *m = c->manifest;
     rune_status st = RUNE_OK;
     char path[1400], ty[256];
+    if ((st = check_words(m, err))) return st;
     sb_printf(b, "FROM runicos/base\n");
     for (size_t i = 0; i < m->ncapabilities && st == RUNE_OK; i++) {
         const rune_manifest_stage *s = &m->capabilities[i];
@@ -465,8 +514,8 @@ static rune_status emit_base(sbuf *b, const rune_container *c, const rune_runefi
     for (size_t i = 0; i < m->nproc_blocks && st == RUNE_OK; i++) {
         const rune_manifest_stage *s = &m->proc_blocks[i];
         if (derived_kind(d, s->name) >= 0) continue; /* replaced */
-        size_t kl = s->kind ? strlen(s->kind) : 0;
-        if (!kl || (kl > 2 && !strcmp(s->kind + kl - 2, ".c")) || strpbrk(s->kind, " \t#\"<"))
+        size_t kl = strlen(s->kind);
+        if (kl > 2 && !strcmp(s->kind + kl - 2, ".c"))
             return RUNE_ERR(err, RUNE_E_UNSUPPORTED,
                             "base proc block '%s' (%s) is a custom C block, whose source is not in "
                             "the rune: redeclare it in this Runefile",
@@ -514,6 +563,21 @@ static rune_status emit_base(sbuf *b, const rune_container *c, const rune_runefi
         sb_printf(b, "RUN %s.%u %s\n", e[i]->from, (unsigned)e[i]->from_port, e[i]->to);
     rune_free(e);
     return b->nomem ? RUNE_ERR(err, RUNE_E_NOMEM, "out of memory") : RUNE_OK;
+}
+
+rune_status rc_compose_base_text(const rune_container *base, const rune_runefile *derived,
+                                 const char *dir, char **out, size_t *out_len, rune_error *err)
+{
+    sbuf b = {0};
+    *out = NULL;
+    rune_status st = emit_base(&b, base, derived, dir, err);
+    if (st != RUNE_OK) {
+        rune_free(b.p);
+        return st;
+    }
+    *out = b.p;
+    *out_len = b.len;
+    return RUNE_OK;
 }
 
 /* ---- mapping locations back ------------------------------------------------------------------ */
@@ -683,6 +747,7 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
 
     /* Pass 2: the base's text, then the derived text with its FROM blanked. */
     const char *tmp = getenv("TMPDIR");
+    if (tmp && strpbrk(tmp, " \t\n#\"\\")) tmp = NULL; /* the path becomes a Runefile word */
     snprintf(cx->tmpdir, sizeof cx->tmpdir, "%s/rune-compose-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(cx->tmpdir)) {
         st = RUNE_ERR(err, RUNE_E_IO, "%s: %s", cx->tmpdir, strerror(errno));

@@ -275,6 +275,74 @@ TEST(derived_errors_point_at_the_derived_runefile)
     CHECK_EQ_INT(rune_alloc_live(), live);
 }
 
+/* Store as ref a rune with m's manifest (edited by the caller) and the models of ms-base. */
+static int store_edited(rune_manifest *m, const rune_container *base, const char *ref)
+{
+    static const uint8_t wasm[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    uint8_t *rune = NULL;
+    size_t len = 0;
+    rune_oci_store *s = NULL;
+    rune_error err;
+    rune_status st = rune_container_write(wasm, sizeof wasm, m, base->models, base->nmodels,
+                                          base->resources, base->nresources, &rune, &len, &err);
+    if (st == RUNE_OK) st = rune_oci_store_open(store, &s, &err);
+    if (st == RUNE_OK) st = rune_oci_store_add_rune(s, rune, len, ref, NULL, &err);
+    CHECK_OK(st, &err);
+    rune_oci_store_close(s);
+    rune_free(rune);
+    return st == RUNE_OK;
+}
+
+TEST(hostile_base_manifests_cannot_add_directives)
+{
+    if (!have_base) return;
+    char path[300];
+    snprintf(path, sizeof path, "%s/ms-base.rune", tmpdir);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    rune_container *c = NULL;
+    rune_error err;
+    CHECK_OK(rune_file_read_max(path, 0, &bytes, &len, &err), &err);
+    if (bytes) CHECK_OK(rune_container_open(bytes, len, &c, &err), &err);
+    if (!c) {
+        rune_free(bytes);
+        return;
+    }
+    /* An argument value carrying a newline and a directive. */
+    rune_manifest_stage *label = rune_manifest_find(c->manifest, RUNE_LIST_PROC_BLOCKS, "label");
+    CHECK(label && label->nargs == 1);
+    if (label && label->nargs == 1) {
+        char *old = label->args[0].value;
+        label->args[0].value = rune_strdup("a,b\nCAPABILITY<U8[1]> evil RAW");
+        if (store_edited(c->manifest, c, "evil-arg:1")) {
+            long live = rune_alloc_live();
+            rune_build_result r;
+            rune_status st = build_text("evil1", "FROM evil-arg:1\n", NULL, &r, &err);
+            CHECK_STATUS(st, RUNE_E_UNSUPPORTED);
+            CHECK_CONTAINS(err.msg, "Runefile:1:6: FROM evil-arg:1: argument 'labels' of base "
+                                    "stage 'label' holds a quote, backslash or control character");
+            CHECK_EQ_INT(rune_alloc_live(), live);
+        }
+        rune_free(label->args[0].value);
+        label->args[0].value = old;
+    }
+    /* A proc block kind that would end the directive early. */
+    if (label) {
+        char *old = label->kind;
+        label->kind = rune_strdup("runicos/label #");
+        if (store_edited(c->manifest, c, "evil-kind:1")) {
+            rune_build_result r;
+            rune_status st = build_text("evil2", "FROM evil-kind:1\n", NULL, &r, &err);
+            CHECK_STATUS(st, RUNE_E_INVALID);
+            CHECK_CONTAINS(err.msg, "base stage 'label' has kind 'runicos/label #'");
+        }
+        rune_free(label->kind);
+        label->kind = old;
+    }
+    rune_container_free(c);
+    rune_free(bytes);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rune-from-XXXXXX");
@@ -288,6 +356,7 @@ int main(void)
     RUN(missing_base_is_a_clear_error);
     RUN(cycles_are_clear_errors);
     RUN(derived_errors_point_at_the_derived_runefile);
+    RUN(hostile_base_manifests_cannot_add_directives);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
