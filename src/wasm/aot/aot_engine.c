@@ -14,13 +14,18 @@
  * fuel counts loop back-edges and function entries (see aot_instrument.c), so an endless loop stops
  * with RUNE_E_LIMIT / RUNE_WASM_TRAP_FUEL on both engines, but the AOT engine's fuel units are
  * coarser. Imports of memories, tables and globals from interpreter instances are refused
- * (RUNE_E_LINK): generated code needs their storage in wasm-rt's layout. Workload: instantiate and
- * call are cheap; module_prepare is a compile on a cache miss.
+ * (RUNE_E_LINK): generated code needs their storage in wasm-rt's layout.
+ *
+ * The cache directory must belong to this user and be writable by no one else (else RUNE_E_DENIED):
+ * the objects found there are loaded into the process.
+ *
+ * Workload: instantiate and call are cheap; module_prepare is a compile on a cache miss.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define WASM_RT_MEMCHECK_SIGNAL_HANDLER 0
 #define WASM_RT_USE_STACK_DEPTH_COUNT 1
@@ -76,12 +81,22 @@ static rune_status aot_engine_init(rune_wasm_engine *eng, rune_error *err)
     else if ((e = getenv("HOME")) && *e)
         rw_aot_buf_printf(&b, "%s/.cache/rune/aot", e);
     else
-        rw_aot_buf_printf(&b, "/tmp/rune-aot-cache");
+        rw_aot_buf_printf(&b, "/tmp/rune-aot-%lu", (unsigned long)geteuid());
     if (b.oom) {
         rune_free(ae);
         return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory");
     }
     rune_status st = mkdirs(b.p, err);
+    /* Objects in the cache are loaded into this process: the directory must be ours alone. */
+    struct stat sb;
+    if (st == RUNE_OK && stat(b.p, &sb) != 0)
+        st = RUNE_ERR(err, RUNE_E_IO, "aot: cache dir %s: %s", b.p, strerror(errno));
+    else if (st == RUNE_OK &&
+             (sb.st_uid != geteuid() || (sb.st_mode & 022) || !S_ISDIR(sb.st_mode)))
+        st = RUNE_ERR(err, RUNE_E_DENIED,
+                      "aot: cache dir %s must be a directory owned by this user and writable "
+                      "by no one else",
+                      b.p);
     if (st == RUNE_OK) st = rw_aot_rt_acquire(err);
     if (st) {
         rw_aot_buf_free(&b);

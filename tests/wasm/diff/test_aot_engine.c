@@ -325,6 +325,15 @@ TEST(compile_failure_is_a_clean_error)
     rune_wasm_engine_config bad = {"/proc/no/such/dir", NULL, NULL};
     CHECK_STATUS(rune_wasm_engine_new(RUNE_WASM_AOT, &bad, &eng, &err), RUNE_E_IO);
     CHECK_CONTAINS(err.msg, "/proc/no");
+    /* A cache directory others can write to is refused: its objects would run in this process. */
+    char shared[4200];
+    snprintf(shared, sizeof shared, "%s/shared", cache_dir);
+    mkdir(shared, 0777);
+    chmod(shared, 0777);
+    rune_wasm_engine_config open_dir = {shared, NULL, NULL};
+    CHECK_STATUS(rune_wasm_engine_new(RUNE_WASM_AOT, &open_dir, &eng, &err), RUNE_E_DENIED);
+    CHECK_CONTAINS(err.msg, "writable by no one else");
+    rmdir(shared);
     free(b);
     CHECK_EQ_INT(rune_alloc_live(), live0);
 }
