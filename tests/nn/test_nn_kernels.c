@@ -5,6 +5,7 @@
  * the memory planner's invariant (tensors alive at the same time never share bytes).
  */
 #include "kernels/kernels_int.h"
+#include "kernels/requant_sse2.h"
 #include "kernels/softmax_int.h"
 #include "nn_int.h"
 #include "rune/alloc.h"
@@ -52,10 +53,12 @@ static int random_params(nn_conv_params *p, nn_model *m, int depthwise)
     p->rq = nn_persist(m, sizeof(nn_rq) * (size_t)p->out_c);
     for (int c = 0; c < p->out_c; c++) {
         /* mostly below 1, some above (left shifts) */
-        double real = rnd(0, 9) ? 0.0001 + rnd(0, 10000) * 1e-5 : 1.0 + rnd(0, 1000) * 0.01;
+        double real = rnd(0, 30) ? 0.0001 + rnd(0, 10000) * 1e-5 : 1.0 + rnd(0, 1000) * 0.01;
         nn_quantize_multiplier(real, &p->mult[c], &p->shift[c]);
         nn_rq_set(&p->rq[c], p->mult[c], p->shift[c]);
     }
+    rune_error err = {0};
+    if (nn_rq4_prepare(m, p, p->out_c, &err)) return 0; /* rq4 stays NULL with a left shift */
     return 1;
 }
 
@@ -427,6 +430,53 @@ TEST(test_softmax_fixed_point)
     CHECK(exact > total * 9 / 10); /* mostly identical to the rounded real value */
 }
 
+/* Four-lane SSE2 requantization equals the reference one lane by lane (the optimized loops use it
+ * whenever no channel needs a left shift). */
+TEST(test_requant4_matches_reference)
+{
+#ifdef NN_REQUANT4
+    int done = 0;
+    for (int iter = 0; iter < 50000; iter++) {
+        nn_model *m = rune_calloc(1, sizeof *m);
+        nn_conv_params p;
+        memset(&p, 0, sizeof p);
+        int32_t mult[4];
+        int shift[4];
+        p.mult = mult;
+        p.shift = shift;
+        for (int c = 0; c < 4; c++) {
+            double real = ldexp(rnd(1, 1 << 20) / (double)(1 << 20), rnd(-40, 0));
+            nn_quantize_multiplier(real, &mult[c], &shift[c]);
+            if (shift[c] > 0) shift[c] = 0;
+        }
+        p.out_offset = rnd(-128, 127);
+        p.act_min = rnd(-128, 0);
+        p.act_max = rnd(0, 127);
+        rune_error err = {0};
+        CHECK_OK(nn_rq4_prepare(m, &p, 4, &err), &err);
+        if (!p.rq4) {
+            rune_nn_model_free(m);
+            continue;
+        }
+        int32_t acc[4];
+        for (int c = 0; c < 4; c++) {
+            acc[c] = (int32_t)(((uint32_t)rnd(0, 65535) << 16) ^ (uint32_t)rnd(0, 65535));
+            if (iter % 3) acc[c] = rnd(-200000, 200000);
+            if (iter % 7 == 0) acc[c] = (c & 1) ? INT32_MIN : INT32_MAX;
+        }
+        int8_t out[4];
+        nn_requant4(&p, _mm_loadu_si128((const __m128i *)acc), 0, out);
+        for (int c = 0; c < 4; c++)
+            CHECK_MSG_(out[c] == nn_requant_ref(&p, acc[c], c),
+                       "lane %d: acc %d mult %d shift %d: %d vs %d", c, (int)acc[c], (int)mult[c],
+                       shift[c], out[c], nn_requant_ref(&p, acc[c], c));
+        done++;
+        rune_nn_model_free(m);
+    }
+    CHECK(done > 40000);
+#endif
+}
+
 int main(void)
 {
     RUN(test_conv_fast_matches_reference);
@@ -436,5 +486,6 @@ int main(void)
     RUN(test_fixed_point_helpers);
     RUN(test_planner_no_overlap);
     RUN(test_softmax_fixed_point);
+    RUN(test_requant4_matches_reference);
     return test_report();
 }

@@ -42,6 +42,34 @@ rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tenso
     }
     p->in_offset = -in->zero_point;
     p->out_offset = out->zero_point;
+    return nn_rq4_prepare(m, p, n_ch, err);
+}
+
+rune_status nn_rq4_prepare(nn_model *m, nn_conv_params *p, int n_ch, rune_error *err)
+{
+    p->rq4 = NULL;
+    for (int c = 0; c < n_ch; c++)
+        if (p->shift[c] > 0) return RUNE_OK; /* a left shift: the scalar path handles it */
+    size_t n = ((size_t)n_ch + 3) / 4 * 4;
+    nn_rq4 *r = nn_persist(m, sizeof *r);
+    int32_t *all = nn_persist(m, 6 * n * sizeof(int32_t));
+    if (!r || !all) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+    r->mult = all;
+    r->m = all + n;
+    r->bias = all + 2 * n;
+    r->keep = all + 3 * n;
+    r->mask = all + 4 * n;
+    r->half = all + 5 * n;
+    for (int c = 0; c < n_ch; c++) {
+        int right = -p->shift[c];
+        r->mult[c] = p->mult[c];
+        r->m[c] = right ? (int32_t)(uint32_t)(1ull << (32 - right)) : 0;
+        r->bias[c] = right ? (int32_t)(1u << (31 - right)) : 0;
+        r->keep[c] = right ? 0 : -1;
+        r->mask[c] = (int32_t)((1ull << right) - 1);
+        r->half[c] = r->mask[c] >> 1;
+    }
+    p->rq4 = r;
     return RUNE_OK;
 }
 

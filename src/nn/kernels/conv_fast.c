@@ -11,6 +11,7 @@
  * sums in a different order are the same integers, so results are identical.
  */
 #include "kernels_int.h"
+#include "requant_sse2.h"
 
 #include <string.h>
 
@@ -153,6 +154,17 @@ void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int
             for (; c + 4 <= oc; c += 4) {
                 int32_t r0[4], r1[4];
                 dot16_2x4(x0, two ? x1 : x0, p->w16 + (size_t)c * k16, k16, k16, r0, r1);
+#ifdef NN_REQUANT4
+                if (p->rq4) {
+                    __m128i bf = _mm_loadu_si128((const __m128i *)(p->bias_fold + c));
+                    nn_requant4(p, _mm_add_epi32(_mm_loadu_si128((const __m128i *)r0), bf), c,
+                                o0 + c);
+                    if (two)
+                        nn_requant4(p, _mm_add_epi32(_mm_loadu_si128((const __m128i *)r1), bf), c,
+                                    o1 + c);
+                    continue;
+                }
+#endif
                 emit(p, r0, c, 4, o0);
                 if (two) emit(p, r1, c, 4, o1);
             }

@@ -11,6 +11,7 @@
  * (mullo/mulhi + unpack give exact 32-bit products), with a portable C twin elsewhere.
  */
 #include "kernels_int.h"
+#include "requant_sse2.h"
 
 #include <string.h>
 
@@ -104,6 +105,13 @@ void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t 
                             a1 = _mm_add_epi32(a1, _mm_unpackhi_epi16(lo, hi));
                         }
                     }
+#ifdef NN_REQUANT4
+                    if (p->rq4) {
+                        nn_requant4(p, a0, c, o + c);
+                        nn_requant4(p, a1, c + 4, o + c + 4);
+                        continue;
+                    }
+#endif
                     int32_t acc[8];
                     _mm_storeu_si128((__m128i *)acc, a0);
                     _mm_storeu_si128((__m128i *)(acc + 4), a1);

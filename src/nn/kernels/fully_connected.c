@@ -7,6 +7,7 @@
  * conv_fast.c).
  */
 #include "kernels_int.h"
+#include "requant_sse2.h"
 
 typedef struct fc_params {
     nn_conv_params
@@ -133,6 +134,14 @@ static rune_status fc_eval(const nn_exec *x, const nn_op *op)
         for (; u + 4 <= p->units; u += 4) {
             int32_t acc[4] = {0, 0, 0, 0};
             nn_dot16x4(row, p->c.w16 + (size_t)u * k16, k16, k16, acc);
+#ifdef NN_REQUANT4
+            if (p->c.rq4) {
+                __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)acc),
+                                          _mm_loadu_si128((const __m128i *)(p->c.bias_fold + u)));
+                nn_requant4(&p->c, v, u, out + (size_t)b * p->units + u);
+                continue;
+            }
+#endif
             for (int j = 0; j < 4; j++)
                 out[(size_t)b * p->units + u + j] =
                     nn_requant(&p->c, nn_wrap_add(acc[j], p->c.bias_fold[u + j]), u + j);

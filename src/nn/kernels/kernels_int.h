@@ -15,6 +15,12 @@ typedef struct nn_rq {
     uint8_t left, right, adj; /* adj: 1 when right > 0 */
 } nn_rq;
 
+/* The same constants as arrays per field, for four channels at a time (requant_sse2.h); present
+ * only when no channel of the op needs a left shift. Arrays are padded to a multiple of 4. */
+typedef struct nn_rq4 {
+    int32_t *mult, *m, *bias, *keep, *mask, *half;
+} nn_rq4;
+
 /* A 2-D window op over NHWC data (conv, depthwise conv, pooling). */
 typedef struct nn_conv_params {
     int batches;
@@ -32,7 +38,8 @@ typedef struct nn_conv_params {
     float f_min, f_max;
     int32_t *mult; /* per output channel (int8) */
     int *shift;
-    nn_rq *rq; /* the same, prepared for nn_requant */
+    nn_rq *rq;   /* the same, prepared for nn_requant */
+    nn_rq4 *rq4; /* and for nn_requant4 (NULL when a channel has a left shift) */
     /* Optimized paths (prepared only when not options.reference): */
     int32_t *bias_fold; /* bias + in_offset * sum of the channel's weights (conv, FC) */
     int16_t *w16;       /* weights widened to int16, rows padded to k16 (conv, FC) */
@@ -52,6 +59,8 @@ rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tenso
 rune_status nn_window_geometry(nn_conv_params *p, const nn_tensor *in, const nn_tensor *out, int kh,
                                int kw, int padding, int sh, int sw, int dh, int dw,
                                rune_error *err);
+/* Fill p->rq4 from p->mult/p->shift (left NULL when some channel needs a left shift). */
+rune_status nn_rq4_prepare(nn_model *m, nn_conv_params *p, int n_ch, rune_error *err);
 /* Fill r from a multiplier made by nn_quantize_multiplier (mult >= 0, shift in [-31, 30]). */
 void nn_rq_set(nn_rq *r, int32_t mult, int shift);
 /* Bias tensor check: int32 for int8 ops (float32 for float ops), n_ch elements. */
