@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rune/alloc.h"
 #include "rune/wasi.h"
 #include "rune/wasm.h"
 #include "rune_wasm_cmd.h"
@@ -28,13 +29,13 @@ static unsigned char *read_all(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 65536, n = 0, k;
-    unsigned char *buf = malloc(cap);
+    unsigned char *buf = rune_malloc(cap);
     while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
         n += k;
         if (n == cap) {
-            unsigned char *nb = realloc(buf, cap * 2);
+            unsigned char *nb = rune_realloc(buf, cap * 2);
             if (!nb) {
-                free(buf);
+                rune_free(buf);
                 buf = NULL;
                 break;
             }
@@ -130,6 +131,6 @@ int rune_cmd_wasm_run(int argc, char **argv)
     rune_wasm_linker_free(l);
     rune_wasm_module_free(mod);
     rune_wasm_engine_free(eng);
-    free(bytes);
+    rune_free(bytes);
     return code;
 }
