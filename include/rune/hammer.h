@@ -133,7 +133,8 @@ typedef struct rune_hmr_cast_opts {
     void (*on_event)(void *ud, const rune_hmr_event *ev); /* may be NULL */
     void *ud;
     bool force;          /* upload even when the capability check fails (the device decides) */
-    int resumes;         /* how many times to resume a broken upload within this cast (def. 0) */
+    int resumes;         /* how many times to resume a broken upload (or send it again after a
+                            SHA-256 mismatch) within this cast (default 0) */
     int confirm_wait_ms; /* how long to wait for the device to confirm the rune; 0 = 10000,
                             < 0 = do not wait */
 } rune_hmr_cast_opts;
@@ -144,11 +145,12 @@ typedef struct rune_hmr_cast_result {
     size_t len;
     size_t resumed_from; /* the offset the device held when this cast began (0 = fresh) */
     unsigned long n_requests, n_resyncs, n_retries;
-    double upload_s;  /* wall time of the upload step */
-    bool installed;   /* the device took the image */
-    bool confirmed;   /* ... ran it through probation */
-    bool rolled_back; /* ... and rolled it back automatically */
-    char state[16];   /* the rune's state at the end ("running", ...) */
+    unsigned long n_reuploads; /* uploads started over after a SHA-256 mismatch */
+    double upload_s;           /* wall time of the upload step */
+    bool installed;            /* the device took the image */
+    bool confirmed;            /* ... ran it through probation */
+    bool rolled_back;          /* ... and rolled it back automatically */
+    char state[16];            /* the rune's state at the end ("running", ...) */
     char device[64], provider[64];
 } rune_hmr_cast_result;
 

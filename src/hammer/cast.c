@@ -134,6 +134,17 @@ static void why_rolled_back(rune_hmr_conn *c, char *out, size_t cap)
     snprintf(out, cap, "%s", l.msg[0] ? l.msg : "the rune failed its first runs");
 }
 
+/* Is this upload error the device's final word (no point resuming)? EACCESSDENIED (policy,
+ * capabilities, signature), ENOMEM (too large), EINVAL in answer to the last chunk (the rune was
+ * rejected), and our own argument errors. */
+static bool refused(rune_status st, const rune_error *err, bool last_chunk)
+{
+    if (st == RUNE_E_DENIED || st == RUNE_E_ARG || st == RUNE_E_NOMEM || st == RUNE_E_LIMIT)
+        return true;
+    if (st == RUNE_E_PROTOCOL && err->code == RUNE_SMP_ERR_NOMEM) return true;
+    return st == RUNE_E_INVALID && last_chunk;
+}
+
 static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune, size_t len,
                              rune_hmr_cast_result *res, rune_error *err)
 {
@@ -144,7 +155,7 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
     uint64_t t0 = hmr_now_ms();
     rune_status st = rune_smp_upload_begin(&u, &c->c, rune, len, 0, err);
     int resumes = o ? o->resumes : 0;
-    bool first = true;
+    bool first = true, final = false;
     while (st == RUNE_OK && !u.done) {
         st = rune_smp_upload_step(&u, &c->c, err);
         if (st == RUNE_OK && first) {
@@ -154,16 +165,29 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
         }
         if (st == RUNE_OK) {
             emit(x, RUNE_HMR_EV_PROGRESS, RUNE_HMR_STEP_UPLOAD, true, u.off, len);
-        } else if ((st == RUNE_E_TIMEOUT || st == RUNE_E_IO) && resumes-- > 0) {
-            hmr_sleep_ms(100);
-            st = RUNE_OK; /* the next step asks the device where to go on */
+        } else if (refused(st, err, u.off + u.chunk >= len)) {
+            final = true;
+        } else if (st == RUNE_E_VERIFY && resumes > 0) {
+            /* bytes were damaged on the way (a link without its own check): the device dropped
+             * the session; send the image again from the start */
+            resumes--;
+            res->n_reuploads++;
+            res->n_requests += u.n_requests;
+            res->n_resyncs += u.n_resyncs;
+            st = rune_smp_upload_begin(&u, &c->c, rune, len, 0, err);
+        } else if (st != RUNE_E_VERIFY && resumes > 0) {
+            /* a timeout, a dropped link, or an answer that makes no sense (a frame damaged on
+             * the way): the next step asks the device where it is and goes on from there */
+            resumes--;
+            hmr_sleep_ms(st == RUNE_E_TIMEOUT || st == RUNE_E_IO ? 50 : 5);
+            st = RUNE_OK;
         }
     }
     res->upload_s = (double)(hmr_now_ms() - t0) / 1000.0;
-    res->n_requests = u.n_requests;
-    res->n_resyncs = u.n_resyncs;
+    res->n_requests += u.n_requests;
+    res->n_resyncs += u.n_resyncs;
     res->n_retries = c->c.n_retries;
-    if (st == RUNE_E_DENIED || st == RUNE_E_INVALID || st == RUNE_E_NOT_FOUND) {
+    if (final) {
         /* the last chunk's answer: the device's checks refused the whole image */
         snprintf(x->detail, sizeof x->detail, "%zu bytes received", len);
         emit(x, RUNE_HMR_EV_END, RUNE_HMR_STEP_UPLOAD, true, len, len);

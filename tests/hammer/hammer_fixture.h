@@ -419,8 +419,8 @@ typedef struct hx_proxy {
     bool have_peer;
     pthread_t th;
     atomic_int stop, cut;
-    atomic_long cut_after; /* > 0: cut once this many bytes went to the agent */
-    atomic_int drop_pct, corrupt_pct, dup_pct;
+    atomic_long cut_after;                  /* > 0: cut once this many bytes went to the agent */
+    atomic_int drop_pm, corrupt_pm, dup_pm; /* per mille of datagrams */
     atomic_long to_agent, faults;
     /* SIGKILL this pid kill_delay_us after the bytes towards the agent reach kill_at */
     atomic_int kill_pid;
@@ -434,16 +434,16 @@ static inline void hx_proxy_send(hx_proxy *p, int fd, const uint8_t *buf, size_t
     uint8_t tmp[RUNE_SMP_UDP_MTU + 64];
     if (n > sizeof tmp) return;
     if (atomic_load(&p->cut)) return;
-    if ((int)(hx_rand_r(&p->rng) % 100) < atomic_load(&p->drop_pct)) {
+    if ((int)(hx_rand_r(&p->rng) % 1000) < atomic_load(&p->drop_pm)) {
         atomic_fetch_add(&p->faults, 1);
         return;
     }
     memcpy(tmp, buf, n);
-    if ((int)(hx_rand_r(&p->rng) % 100) < atomic_load(&p->corrupt_pct) && n) {
+    if ((int)(hx_rand_r(&p->rng) % 1000) < atomic_load(&p->corrupt_pm) && n) {
         tmp[hx_rand_r(&p->rng) % n] ^= (uint8_t)(1u << (hx_rand_r(&p->rng) % 8));
         atomic_fetch_add(&p->faults, 1);
     }
-    int copies = (int)(hx_rand_r(&p->rng) % 100) < atomic_load(&p->dup_pct) ? 2 : 1;
+    int copies = (int)(hx_rand_r(&p->rng) % 1000) < atomic_load(&p->dup_pm) ? 2 : 1;
     if (copies == 2) atomic_fetch_add(&p->faults, 1);
     for (int i = 0; i < copies; i++) {
         if (to)

@@ -1,0 +1,326 @@
+/*
+ * test_hammer_faults.c - nothing a flaky link or a crash does leaves a device broken. Each fault is
+ * repeated with random break points from a seeded generator (HAMMER_SEED, default 20261122):
+ *   - the UDP link cut mid-upload: the old rune keeps running, the next cast resumes;
+ *   - a lossy UDP link dropping, corrupting and duplicating datagrams: the cast still lands;
+ *   - the serial line cut mid-upload, and a serial line flipping bits (the frame CRC catches them);
+ *   - runicosd killed with SIGKILL around the install: restarted on the same store it runs the old
+ *     or the new rune, never a broken one, and the next cast finishes the job;
+ *   - a rune that traps on every call: the device rolls it back by itself.
+ * After every fault the device is checked directly: one rune, running, one of the two we sent, and
+ * its inference count growing. The test prints "faults injected: N, devices broken: B" and requires
+ * B == 0.
+ */
+#include "hammer_fixture.h"
+
+#include <sodium.h>
+
+static uint8_t *runes[2], *trap;
+static size_t rune_len[2], trap_len;
+static uint8_t sha[2][32];
+static long faults, broken, checks;
+
+/* Which of our runes is active (0 / 1), -1 for something else or none. */
+static int active_rune(const rune_hmr_status *s)
+{
+    if (s->n != 1 || s->runes[0].digest_len != 32) return -1;
+    for (int k = 0; k < 2; k++)
+        if (memcmp(s->runes[0].digest, sha[k], 32) == 0) return k;
+    return -1;
+}
+
+/* The device runs one of our runes and it makes progress. Counts a broken device otherwise.
+ * Returns the active rune (0/1) or -1. */
+static int check_device(const rune_hmr_target *t, const char *what)
+{
+    checks++;
+    rune_hmr_conn c;
+    rune_error err;
+    int which = -1;
+    char why[160] = "no answer";
+    if (rune_hmr_connect(t, 300, &c, &err) != RUNE_OK) {
+        snprintf(why, sizeof why, "%s", err.msg);
+    } else {
+        uint64_t end = hx_now_ms() + 6000;
+        while (hx_now_ms() < end) {
+            rune_hmr_status s;
+            if (rune_hmr_get_status(&c, &s, &err) == RUNE_OK) {
+                which = active_rune(&s);
+                snprintf(why, sizeof why, "%zu runes, state %s, ours %d", s.n,
+                         s.n ? s.runes[0].state : "-", which);
+                if (which >= 0 && strcmp(s.runes[0].state, "running") == 0) break;
+            } else {
+                snprintf(why, sizeof why, "%s", err.msg);
+            }
+            which = -1;
+            hx_sleep_ms(30);
+        }
+        if (which >= 0) {
+            uint64_t a = 0, b = 0;
+            rune_hmr_metric(&c, NULL, "inferences", &a, &err);
+            for (int i = 0; i < 50 && b <= a; i++) {
+                hx_sleep_ms(20);
+                rune_hmr_metric(&c, NULL, "inferences", &b, &err);
+            }
+            if (b <= a) {
+                snprintf(why, sizeof why, "rune %d does not run (inferences %llu)", which,
+                         (unsigned long long)a);
+                which = -1;
+            }
+        }
+        rune_hmr_disconnect(&c);
+    }
+    if (which < 0) {
+        broken++;
+        fprintf(stderr, "BROKEN after %s: %s\n", what, why);
+    }
+    return which;
+}
+
+/* Cast rune k until it lands (at most tries casts); returns the last status. */
+static rune_status cast_until(const rune_hmr_target *t, int k, int timeout_ms, int retries,
+                              int resumes, int tries, rune_hmr_cast_result *r, rune_error *err)
+{
+    rune_status st = RUNE_E_INTERNAL;
+    for (int i = 0; i < tries; i++) {
+        rune_hmr_conn c;
+        if (rune_hmr_connect(t, timeout_ms, &c, err) != RUNE_OK) return err->status;
+        c.c.retries = retries;
+        rune_hmr_cast_opts o = {NULL, NULL, false, resumes, 8000};
+        st = rune_hmr_cast(&c, runes[k], rune_len[k], &o, r, err);
+        rune_hmr_disconnect(&c);
+        if (st == RUNE_OK) break;
+    }
+    return st;
+}
+
+/* ---- UDP ---- */
+
+static hx_agent udp_agent;
+static hx_proxy proxy;
+
+TEST(test_udp_cut_mid_upload)
+{
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    rune_hmr_target via = hx_udp_target("proxy", proxy.port);
+    int cur = check_device(&direct, "setup");
+    for (int round = 0; round < 4 && cur >= 0; round++) {
+        int next = 1 - cur;
+        size_t at = hx_range(rune_len[next] / 10, rune_len[next] * 9 / 10);
+        atomic_store(&proxy.to_agent, 0);
+        atomic_store(&proxy.cut_after, (long)at);
+        rune_hmr_cast_result r;
+        rune_error err;
+        rune_status st = cast_until(&via, next, 150, 1, 0, 1, &r, &err);
+        CHECK_MSG_(st == RUNE_E_TIMEOUT, "cut at %zu: cast gave %s: %s", at, rune_status_name(st),
+                   err.msg);
+        faults++;
+        CHECK_EQ_INT(check_device(&direct, "udp cut"), cur); /* the old rune keeps running */
+        atomic_store(&proxy.cut, 0);
+        st = cast_until(&via, next, 500, 3, 3, 2, &r, &err);
+        CHECK_OK(st, &err);
+        CHECK_MSG_(r.resumed_from > 0, "cut at %zu: the next cast started over", at);
+        CHECK(r.confirmed);
+        cur = check_device(&direct, "udp resume");
+        CHECK_EQ_INT(cur, next);
+    }
+}
+
+TEST(test_udp_lossy_link)
+{
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    rune_hmr_target via = hx_udp_target("proxy", proxy.port);
+    int cur = check_device(&direct, "setup");
+    long before = atomic_load(&proxy.faults);
+    /* per mille of datagrams, each direction. Corruption is rare: a real network's UDP checksum
+     * catches it, and what slips into a chunk's data costs a whole new upload (SHA mismatch) */
+    atomic_store(&proxy.drop_pm, 50);
+    atomic_store(&proxy.corrupt_pm, 5);
+    atomic_store(&proxy.dup_pm, 50);
+    for (int round = 0; round < 3 && cur >= 0; round++) {
+        int next = 1 - cur;
+        rune_hmr_cast_result r;
+        rune_error err;
+        rune_status st = cast_until(&via, next, 100, 4, 30, 6, &r, &err);
+        CHECK_OK(st, &err);
+        cur = check_device(&direct, "lossy udp");
+        CHECK_EQ_INT(cur, next);
+    }
+    atomic_store(&proxy.drop_pm, 0);
+    atomic_store(&proxy.corrupt_pm, 0);
+    atomic_store(&proxy.dup_pm, 0);
+    long n = atomic_load(&proxy.faults) - before;
+    CHECK(n > 0);
+    faults += n;
+}
+
+TEST(test_sigkill_during_install)
+{
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    rune_hmr_target via = hx_udp_target("proxy", proxy.port);
+    int cur = check_device(&direct, "setup");
+    int landed_new = 0, kept_old = 0;
+    for (int round = 0; round < 6 && cur >= 0; round++) {
+        int next = 1 - cur;
+        /* kill around the last chunk: the device is checking, writing and switching */
+        size_t len = rune_len[next];
+        size_t at = hx_range(len, len + len / 50);
+        atomic_store(&proxy.to_agent, 0);
+        atomic_store(&proxy.kill_delay_us, (long)hx_range(0, 30000));
+        atomic_store(&proxy.kill_pid, udp_agent.pid);
+        atomic_store(&proxy.kill_at, (long)at);
+        rune_hmr_cast_result r;
+        rune_error err;
+        (void)cast_until(&via, next, 150, 1, 0, 1, &r, &err);
+        atomic_store(&proxy.kill_at, 0);
+        /* whatever happened, the agent dies now if it did not (a crash at an idle moment) */
+        hx_agent_kill(&udp_agent, SIGKILL);
+        faults++;
+        if (!hx_agent_spawn(&udp_agent)) {
+            broken++;
+            break;
+        }
+        int after = check_device(&direct, "SIGKILL during install");
+        if (after == next) landed_new++;
+        if (after == cur) kept_old++;
+        /* the next cast finishes the job (resuming the upload kept across the restart) */
+        rune_status st = cast_until(&via, next, 500, 3, 3, 2, &r, &err);
+        CHECK_OK(st, &err);
+        cur = check_device(&direct, "cast after restart");
+        CHECK_EQ_INT(cur, next);
+    }
+    printf("SIGKILL rounds: new rune active after restart %d, old rune %d\n", landed_new, kept_old);
+}
+
+TEST(test_trapping_rune_rolled_back)
+{
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    int cur = check_device(&direct, "setup");
+    for (int round = 0; round < 2 && cur >= 0; round++) {
+        rune_hmr_conn c;
+        if (!hx_connect(&direct, 1000, &c)) return;
+        rune_hmr_cast_opts o = {NULL, NULL, false, 2, 8000};
+        rune_hmr_cast_result r;
+        rune_error err;
+        CHECK_STATUS(rune_hmr_cast(&c, trap, trap_len, &o, &r, &err), RUNE_E_TRAP);
+        CHECK(r.installed && r.rolled_back && !r.confirmed);
+        CHECK_CONTAINS(err.msg, "rolled back to blink");
+        CHECK_CONTAINS(err.msg, "probation");
+        rune_hmr_disconnect(&c);
+        faults++;
+        CHECK_EQ_INT(check_device(&direct, "trapping rune"), cur);
+    }
+}
+
+/* ---- serial ---- */
+
+static hx_agent serial_agent;
+static hx_bridge bridge;
+
+TEST(test_serial_cut_mid_upload)
+{
+    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+    int cur = check_device(&t, "setup");
+    for (int round = 0; round < 3 && cur >= 0; round++) {
+        int next = 1 - cur;
+        size_t at = hx_range(rune_len[next] / 10, rune_len[next]);
+        atomic_store(&bridge.to_agent, 0);
+        atomic_store(&bridge.cut_after, (long)at);
+        rune_hmr_cast_result r;
+        rune_error err;
+        rune_status st = cast_until(&t, next, 200, 1, 0, 1, &r, &err);
+        CHECK_MSG_(st == RUNE_E_TIMEOUT, "serial cut at %zu: cast gave %s: %s", at,
+                   rune_status_name(st), err.msg);
+        faults++;
+        atomic_store(&bridge.cut, 0);
+        CHECK_EQ_INT(check_device(&t, "serial cut"), cur);
+        st = cast_until(&t, next, 500, 3, 3, 2, &r, &err);
+        CHECK_OK(st, &err);
+        CHECK_MSG_(r.resumed_from > 0, "serial cut at %zu: the next cast started over", at);
+        cur = check_device(&t, "serial resume");
+        CHECK_EQ_INT(cur, next);
+    }
+}
+
+TEST(test_serial_corrupted_bytes)
+{
+    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+    int cur = check_device(&t, "setup");
+    long before = atomic_load(&bridge.faults);
+    atomic_store(&bridge.corrupt_every, 20000);
+    for (int round = 0; round < 2 && cur >= 0; round++) {
+        int next = 1 - cur;
+        rune_hmr_cast_result r;
+        rune_error err;
+        rune_status st = cast_until(&t, next, 200, 4, 30, 4, &r, &err);
+        CHECK_OK(st, &err);
+        atomic_store(&bridge.corrupt_every, 0);
+        cur = check_device(&t, "corrupted serial");
+        CHECK_EQ_INT(cur, next);
+        atomic_store(&bridge.corrupt_every, 20000);
+    }
+    atomic_store(&bridge.corrupt_every, 0);
+    long n = atomic_load(&bridge.faults) - before;
+    CHECK(n > 0);
+    faults += n;
+}
+
+/* RUN with the wall time of each test (the suite must stay well under a minute). */
+#define TIMED(name)                                                                                \
+    do {                                                                                           \
+        uint64_t t0_ = hx_now_ms();                                                                \
+        RUN(name);                                                                                 \
+        printf("%-34s %6.2f s\n", #name, (double)(hx_now_ms() - t0_) / 1000.0);                    \
+    } while (0)
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const char *seed_env = getenv("HAMMER_SEED");
+    uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20261122u;
+    hx_seed(seed);
+    printf("seed %llu\n", (unsigned long long)seed);
+    if (sodium_init() < 0) return 1;
+    runes[0] = hx_rune("good", "blink", "1.0", NULL, 60000, &rune_len[0]);
+    runes[1] = hx_rune("good", "blink", "2.0", NULL, 90000, &rune_len[1]);
+    trap = hx_rune("trap", "trapper", "1.0", NULL, 0, &trap_len);
+    CHECK(runes[0] && runes[1] && trap);
+    if (!runes[0] || !runes[1] || !trap) return test_report();
+    for (int k = 0; k < 2; k++)
+        crypto_hash_sha256(sha[k], runes[k], rune_len[k]); /* as the upload carries it */
+
+    bool up = hx_agent_start(&udp_agent, "dev-udp", NULL) && hx_proxy_start(&proxy, udp_agent.port);
+    CHECK(up);
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    rune_hmr_cast_result r;
+    rune_error err;
+    if (up) {
+        CHECK_OK(cast_until(&direct, 0, 1000, 3, 2, 1, &r, &err), &err);
+        TIMED(test_udp_cut_mid_upload);
+        TIMED(test_udp_lossy_link);
+        TIMED(test_sigkill_during_install);
+        TIMED(test_trapping_rune_rolled_back);
+        hx_proxy_stop(&proxy);
+    }
+    hx_agent_stop(&udp_agent);
+
+    up = hx_bridge_start(&bridge, 0) && hx_agent_start(&serial_agent, "dev-serial", bridge.path_a);
+    CHECK(up);
+    if (up) {
+        rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+        CHECK_OK(cast_until(&t, 0, 1000, 3, 2, 1, &r, &err), &err);
+        TIMED(test_serial_cut_mid_upload);
+        TIMED(test_serial_corrupted_bytes);
+    }
+    hx_agent_stop(&serial_agent);
+    hx_bridge_stop(&bridge);
+
+    printf("faults injected: %ld, devices broken: %ld (device checks: %ld)\n", faults, broken,
+           checks);
+    CHECK_EQ_INT(broken, 0);
+    CHECK(faults >= 20);
+    rune_free(runes[0]);
+    rune_free(runes[1]);
+    rune_free(trap);
+    return test_report();
+}
