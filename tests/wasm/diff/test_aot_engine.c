@@ -70,7 +70,11 @@ static rune_status host_fail(rune_wasm_instance *inst, void *user, const rune_wa
 static rune_status host_reenter(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
                                 rune_wasm_val *results, rune_error *err)
 {
-    /* Calls back into the instance that called us. */
+    /* Calls back into the instance that called us; 999 makes the nested call trap. */
+    if (args[0].i32 == 999) {
+        rune_wasm_val one = {.i32 = 1};
+        return rune_wasm_call(inst, "call_fail", &one, 1, results, 1, err);
+    }
     return rune_wasm_call(inst, "double", args, 1, results, 1, err);
 }
 
@@ -284,6 +288,14 @@ TEST(host_errors_and_reentry_on_both_engines)
         a.i32 = 7;
         CHECK_OK(rune_wasm_call(r.inst, "call_reenter", &a, 1, &res, 1, &err), &err);
         CHECK_EQ_INT(res.i32, 1014);
+        /* A trap in the nested call ends the outer call too, as a trap. */
+        a.i32 = 999;
+        CHECK_STATUS(rune_wasm_call(r.inst, "call_reenter", &a, 1, &res, 1, &err), RUNE_E_TRAP);
+        CHECK_CONTAINS(err.msg, "sensor unplugged");
+        /* And the instance still works afterwards. */
+        a.i32 = 8;
+        CHECK_OK(rune_wasm_call(r.inst, "call_reenter", &a, 1, &res, 1, &err), &err);
+        CHECK_EQ_INT(res.i32, 1016);
         rig_down(&r);
     }
 }
