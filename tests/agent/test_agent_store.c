@@ -249,6 +249,50 @@ TEST(allocation_failures_while_creating_leak_nothing)
     fx_rmtree(d.dir);
 }
 
+/* Refusals at install leave the active rune and the store as they were. */
+TEST(install_refusals_leave_the_store_untouched)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-refuse");
+    d.prof.memory_pages = 2;
+    d.prof.allowed_caps = 1u << 1; /* RAND only, though RAW is offered */
+    rune_error err;
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    size_t lg = 0, lb = 0, lh = 0;
+    static const char *const rand_args[] = {"count", "1", NULL};
+    uint8_t *good = fx_rune("good", "good", "1.0.0", "RAND", rand_args, &lg);
+    uint8_t *big = fx_rune("big", "big", "1.0.0", NULL, NULL, &lb);
+    uint8_t *hostile = fx_hostile("1.0.0", &lh);
+    CHECK_OK(rune_agent_install(a, good, lg, &err), &err);
+    run_calls(a, 4);
+    rune_agent_info before, after;
+    rune_agent_get_info(a, &before);
+    CHECK(before.confirmed);
+
+    CHECK_STATUS(rune_agent_install(a, hostile, lh, &err), RUNE_E_DENIED);
+    CHECK_CONTAINS(err.msg, "rune needs RAW, which this device's policy does not allow");
+    CHECK(rune_agent_install(a, big, lb, &err) != RUNE_OK);
+    CHECK_CONTAINS(err.msg, "rune rejected");
+    CHECK_CONTAINS(err.msg, "memory");
+    CHECK(rune_agent_install(a, good, lg / 2, &err) != RUNE_OK); /* truncated */
+    CHECK_CONTAINS(err.msg, "rune rejected");
+
+    rune_agent_get_info(a, &after);
+    CHECK_STR(after.active_hash, before.active_hash);
+    CHECK(after.confirmed && !after.has_previous);
+    check_store_clean(&d, &after);
+    run_calls(a, before.good_calls + 2);
+    rune_agent_get_info(a, &after);
+    CHECK_STR(after.state, "running");
+    rune_agent_destroy(a);
+    rune_free(good);
+    rune_free(big);
+    rune_free(hostile);
+    fx_rmtree(d.dir);
+}
+
 TEST(bad_arguments)
 {
     rune_error err;
@@ -273,6 +317,7 @@ int main(void)
     RUN(damaged_active_rune_falls_back_to_previous);
     RUN(first_rune_that_traps_ends_failed);
     RUN(allocation_failures_while_creating_leak_nothing);
+    RUN(install_refusals_leave_the_store_untouched);
     RUN(bad_arguments);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live);
