@@ -21,13 +21,40 @@ typedef struct line_cookie {
     size_t n;
 } line_cookie;
 
+/* The host writes "[rune] level: message" (guest logs) and "[rune] host: message" (its notices,
+ * e.g. denials): the ring gets the message at that level, without the name it already records. */
+static const char *parse_level(const char *line, int *level)
+{
+    static const struct {
+        const char *tag;
+        int level;
+    } tags[] = {{"error: ", RUNE_SAGA_ERROR}, {"warn: ", RUNE_SAGA_WARN},
+                {"host: ", RUNE_SAGA_WARN},   {"info: ", RUNE_SAGA_INFO},
+                {"debug: ", RUNE_SAGA_DEBUG}, {"trace: ", RUNE_SAGA_DEBUG}};
+    const char *p = line;
+    if (*p != '[') return line;
+    p = strstr(p, "] ");
+    if (!p) return line;
+    p += 2;
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        size_t n = strlen(tags[i].tag);
+        if (strncmp(p, tags[i].tag, n) == 0) {
+            *level = tags[i].level;
+            return tags[i].level == RUNE_SAGA_WARN && tags[i].tag[0] == 'h' ? p : p + n;
+        }
+    }
+    return line;
+}
+
 static void emit(line_cookie *c)
 {
     rune_agent *a = c->a;
     c->line[c->n] = '\0';
-    rune_saga_log(a->saga, a->saga_id, c->level, "%s%s", c->prefix, c->line);
+    int level = c->level;
+    const char *msg = c->prefix[0] ? c->line : parse_level(c->line, &level);
+    rune_saga_log(a->saga, a->saga_id, level, "%s%s", c->prefix, msg);
     if (a->opt.echo)
-        fprintf(a->opt.echo, "runicosd: [%s] %s%s\n", a->st.active.name, c->prefix, c->line);
+        fprintf(a->opt.echo, "runicosd: [%s] %s%s\n", a->st.active.name, c->prefix, msg);
     c->n = 0;
 }
 

@@ -219,6 +219,50 @@ TEST(first_rune_that_traps_ends_failed)
     fx_rmtree(d.dir);
 }
 
+typedef struct found {
+    int level;
+    char msg[RUNE_SAGA_LOG_MSG_MAX + 1];
+} found;
+
+static bool find_denial(void *ud, const rune_saga_log_entry *e)
+{
+    found *f = ud;
+    if (strstr(e->msg, "denied: capability IMAGE") && strcmp(e->rune, "hostile") == 0) {
+        f->level = e->level;
+        snprintf(f->msg, sizeof f->msg, "%s", e->msg);
+    }
+    return true;
+}
+
+/* The hostile guest fed 'i' opens a capability it never declared: denied, logged as a warning
+ * under the rune's name, and the failing rune (no previous one) ends failed. */
+TEST(denials_are_logged_as_warnings)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-deny");
+    fx_write(d.prof.caps[0].path, "i", 1);
+    rune_error err;
+    rune_agent *a = NULL;
+    size_t lh = 0;
+    uint8_t *h = fx_hostile("1.0.0", &lh);
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, h, lh, &err), &err);
+    run_calls(a, 1000);
+    rune_agent_info in;
+    rune_agent_get_info(a, &in);
+    CHECK_STR(in.state, "failed");
+    found f = {-1, ""};
+    uint64_t next = 0, dropped = 0;
+    rune_saga_logs_read(rune_agent_saga(a), 0, 1000, NULL, find_denial, &f, &next, &dropped);
+    CHECK_EQ_INT(f.level, RUNE_SAGA_WARN);
+    CHECK_CONTAINS(f.msg, "host: denied: capability IMAGE");
+    CHECK(f.msg[0] != '[');
+    rune_agent_destroy(a);
+    rune_free(h);
+    fx_rmtree(d.dir);
+}
+
 TEST(allocation_failures_while_creating_leak_nothing)
 {
     fx_dev d;
@@ -316,6 +360,7 @@ int main(void)
     RUN(sigkill_before_each_install_step);
     RUN(damaged_active_rune_falls_back_to_previous);
     RUN(first_rune_that_traps_ends_failed);
+    RUN(denials_are_logged_as_warnings);
     RUN(allocation_failures_while_creating_leak_nothing);
     RUN(install_refusals_leave_the_store_untouched);
     RUN(bad_arguments);
