@@ -2,8 +2,8 @@
  * aot_instrument.c - edit wasm2c's C output before it is compiled.
  *
  * Textual edits, each on a construct wasm2c 1.0.32 always emits the same way:
- *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(); goto w2c_L<n>;}"
- *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_take();"
+ *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(w); goto w2c_L<n>;}"
+ *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_refill(-1);"
  *   "FUNC_EPILOGUE;"   every return path                -> "... rw_fuel += rw_budget;"
  *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
  *                                                          the helper it happens in: table_* /
@@ -11,15 +11,21 @@
  *   "#define TRAP(", "#define CALL_INDIRECT(", "#define DEFINE_LOAD(", "#define DEFINE_STORE("
  *                      renamed away, so the glue's own versions are used (traps that name the
  *                      function they happen in; separate call_indirect traps; typed loads/stores).
- * Fuel: one unit per function entry and per loop back-edge (not per instruction as the interpreter
- * counts), so every run is bounded: a wasm program can only run long through a loop or a call. Each
- * activation takes a slice of up to RW_SLICE units from the object's counter into a local (kept in
- * a register: a global counter would put a store-to-load chain on every loop iteration), spends it
- * on its back-edges, takes more when it runs out and gives back what is left when it returns. A
- * call that runs out of fuel may therefore stop up to RW_SLICE units per active frame early; a call
- * that returns leaves exactly the units it did not use. Workload: a linear scan of the C text.
+ * Fuel: one unit per function entry, and per loop back-edge a weight w = the C statements from the
+ * loop's label to the branch, which wasm2c emits about one per wasm instruction: so fuel
+ * approximates the interpreter's instruction count (straight-line code outside loops is not
+ * counted), and every run is bounded since a wasm program can only run long through a loop or a
+ * call. Each activation takes a slice of up to RW_SLICE units from the object's counter into a
+ * local (kept in a register: a global counter would put a store-to-load chain on every loop
+ * iteration), spends it on its back-edges, takes more when it runs out and gives back what is left
+ * when it returns. A call that runs out of fuel may therefore stop up to RW_SLICE units per active
+ * frame early; a call that returns leaves exactly the units it did not use. Workload: a linear scan
+ * of the C text.
  */
+#include <stdio.h>
 #include <string.h>
+
+#include "rune/alloc.h"
 
 #include "aot_int.h"
 
@@ -29,24 +35,83 @@ static int starts(const char *p, const char *end, const char *lit)
     return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
 }
 
+/* Loop labels seen so far: for label n, how many ';' the text had at its definition. */
+typedef struct labels {
+    size_t *at;
+    size_t n;
+    int oom;
+} labels;
+
+#define MAX_LABEL (1u << 20) /* larger label numbers are not tracked: their loops weigh 1 */
+
+static void label_def(labels *l, unsigned long n, size_t semis)
+{
+    if (n >= MAX_LABEL || l->oom) return;
+    if (n >= l->n) {
+        size_t cap = l->n ? l->n : 16;
+        while (cap <= n)
+            cap *= 2;
+        size_t *a = rune_realloc_array(l->at, cap, sizeof *a);
+        if (!a) {
+            l->oom = 1;
+            return;
+        }
+        for (size_t i = l->n; i < cap; i++)
+            a[i] = (size_t)-1;
+        l->at = a;
+        l->n = cap;
+    }
+    l->at[n] = semis;
+}
+
+/* Statements from loop label n to here: about the wasm instructions of one iteration. */
+static size_t loop_weight(const labels *l, unsigned long n, size_t semis)
+{
+    if (n >= l->n || l->at[n] == (size_t)-1 || semis <= l->at[n]) return 1;
+    return semis - l->at[n];
+}
+
+static unsigned long parse_num(const char *p, const char *end, const char **after)
+{
+    unsigned long v = 0;
+    while (p < end && *p >= '0' && *p <= '9' && v < MAX_LABEL)
+        v = v * 10 + (unsigned long)(*p++ - '0');
+    *after = p;
+    return v;
+}
+
 rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune_error *err)
 {
     const char *p = src, *end = src + len, *copied = src;
+    labels lab = {NULL, 0, 0};
+    size_t semis = 0;
     while (p < end) {
         const char *rep = NULL;
         size_t skip = 0;
+        if (*p == ';') semis++;
         if (*p == 'g' && starts(p, end, "goto w2c_L")) {
             const char *semi = memchr(p, ';', (size_t)(end - p));
             if (!semi) break;
+            const char *after;
+            unsigned long n = parse_num(p + 10, end, &after);
+            char tick[64];
+            int k =
+                snprintf(tick, sizeof tick, "{RW_FUEL_TICK(%zu); ", loop_weight(&lab, n, semis));
             rw_aot_buf_put(out, copied, (size_t)(p - copied));
-            rw_aot_buf_put(out, "{RW_FUEL_TICK(); ", 17);
+            rw_aot_buf_put(out, tick, (size_t)k);
             rw_aot_buf_put(out, p, (size_t)(semi + 1 - p));
             rw_aot_buf_put(out, "}", 1);
+            semis++;
             p = copied = semi + 1;
             continue;
         }
+        if (*p == 'w' && starts(p, end, "w2c_L") && (p == src || p[-1] == ' ' || p[-1] == '\n')) {
+            const char *after;
+            unsigned long n = parse_num(p + 5, end, &after);
+            if (after > p + 5 && after < end && *after == ':') label_def(&lab, n, semis);
+        }
         if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
-            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_take(__func__);";
+            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_refill(-1, __func__);";
             skip = 14;
         } else if (*p == 'F' && starts(p, end, "FUNC_EPILOGUE;")) {
             rep = "FUNC_EPILOGUE; rw_fuel += rw_budget;";
@@ -76,6 +141,8 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
         }
     }
     rw_aot_buf_put(out, copied, (size_t)(end - copied));
-    if (out->oom) return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory instrumenting C");
+    rune_free(lab.at);
+    if (out->oom || lab.oom)
+        return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory instrumenting C");
     return RUNE_OK;
 }

@@ -218,6 +218,47 @@ TEST(fuel_stops_endless_loops_on_both_engines)
     }
 }
 
+/* Fuel means about the same on both engines: the AOT engine weighs each loop back-edge by the size
+ * of the loop body, so a budget sized on one engine fits the other. */
+TEST(fuel_units_close_to_interpreter)
+{
+    size_t len = 0;
+    unsigned char *b = test_read_file(C_DIR "/kernels.wasm", &len);
+    CHECK(b != NULL);
+    if (!b) return;
+    static const char *const kernels[] = {"k_fft", "k_matmul", "k_crc32", "k_sort", "k_conv"};
+    uint64_t used[2][5];
+    for (int k = 0; k < 2; k++) {
+        rune_error err;
+        rune_wasm_engine_config cfg = {cache_dir, NULL, NULL};
+        rune_wasm_engine *eng = NULL;
+        rune_wasm_module *mod = NULL;
+        rune_wasm_linker *l = NULL;
+        rune_wasm_instance *inst = NULL;
+        CHECK_OK(rune_wasm_engine_new((rune_wasm_engine_kind)k, &cfg, &eng, &err), &err);
+        CHECK_OK(rune_wasm_module_load(eng, b, len, &mod, &err), &err);
+        CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
+        CHECK_OK(rune_wasm_instantiate(mod, l, NULL, &inst, &err), &err);
+        for (int i = 0; i < 5 && inst; i++) {
+            const uint64_t budget = 1000000000000ull;
+            rune_wasm_val a = {.i32 = 2}, res = {0};
+            rune_wasm_set_fuel(inst, budget);
+            CHECK_OK(rune_wasm_call(inst, kernels[i], &a, 1, &res, 1, &err), &err);
+            used[k][i] = budget - rune_wasm_fuel_left(inst);
+        }
+        rune_wasm_instance_free(inst);
+        rune_wasm_linker_free(l);
+        rune_wasm_module_free(mod);
+        rune_wasm_engine_free(eng);
+    }
+    for (int i = 0; i < 5; i++) {
+        double ratio = (double)used[1][i] / (double)(used[0][i] ? used[0][i] : 1);
+        CHECK_MSG_(ratio > 0.5 && ratio < 2.0, "%s: interp used %llu, aot %llu", kernels[i],
+                   (unsigned long long)used[0][i], (unsigned long long)used[1][i]);
+    }
+    free(b);
+}
+
 TEST(call_depth_limit_on_both_engines)
 {
     for (int k = 0; k < 2; k++) {
@@ -439,6 +480,7 @@ int main(void)
     RUN(cache_second_load_does_not_recompile);
     RUN(damaged_cache_entry_is_rebuilt);
     RUN(fuel_stops_endless_loops_on_both_engines);
+    RUN(fuel_units_close_to_interpreter);
     RUN(call_depth_limit_on_both_engines);
     RUN(memory_limit_on_both_engines);
     RUN(host_errors_and_reentry_on_both_engines);
