@@ -118,10 +118,11 @@ static int is_yaml(const char *path, const char *text, size_t len)
     return len - i >= 8 && !strncmp(text + i, "version:", 8);
 }
 
-/* Blank (spaces, newlines kept) every logical line whose directive is RUN. */
-static void blank_run_lines(char *t, size_t n)
+/* Blank (spaces, newlines kept) every logical line whose directive is RUN; returns how many. */
+static size_t blank_run_lines(char *t, size_t n)
 {
     int cont = 0, blank = 0;
+    size_t nrun = 0;
     size_t i = 0;
     while (i < n) {
         size_t e = i;
@@ -135,6 +136,7 @@ static void blank_run_lines(char *t, size_t n)
             while (we < e && !isspace((unsigned char)t[we]) && t[we] != '<')
                 we++;
             blank = we - w == 3 && strncasecmp(t + w, "RUN", 3) == 0;
+            nrun += (size_t)blank;
         }
         size_t last = e;
         while (last > i && isspace((unsigned char)t[last - 1]))
@@ -145,6 +147,7 @@ static void blank_run_lines(char *t, size_t n)
                 t[k] = ' ';
         i = e < n ? e + 1 : e;
     }
+    return nrun;
 }
 
 /* Blank lines 1..line (the FROM directive and what precedes it: only comments). */
@@ -553,6 +556,14 @@ static rune_status emit_base(sbuf *b, const rune_container *c, const rune_runefi
                   s->kind && !strcmp(s->kind, "binary") ? "binary" : "string");
     }
     if (st != RUNE_OK) return st;
+    for (size_t i = 0; i < m->noutputs; i++) { /* else the paper's rule would feed it */
+        size_t k = 0;
+        while (k < m->npipeline && strcmp(m->pipeline[k].to, m->outputs[i].name) != 0)
+            k++;
+        if (k == m->npipeline && derived_kind(d, m->outputs[i].name) < 0)
+            return RUNE_ERR(err, RUNE_E_INVALID, "base output '%s' is fed by nothing",
+                            m->outputs[i].name);
+    }
     /* One RUN line per edge, each consumer's edges in port order (ports number in that order). */
     const rune_manifest_edge **e = rune_malloc_array(m->npipeline ? m->npipeline : 1, sizeof *e);
     if (!e) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
@@ -577,6 +588,25 @@ rune_status rc_compose_base_text(const rune_container *base, const rune_runefile
     }
     *out = b.p;
     *out_len = b.len;
+    return RUNE_OK;
+}
+
+/* The paper's rule feeds an OUT no RUN line names from the last RUN line; in a FROM Runefile
+ * without RUN lines of its own that would be some base edge, so a new OUT there is refused instead.
+ */
+static rune_status check_unfed_outs(const rune_runefile *decl, const rune_manifest *base,
+                                    rune_error *err)
+{
+    for (size_t i = 0; i < decl->n_stages; i++) {
+        const rune_rf_stage *s = &decl->stages[i];
+        if (s->kind != RUNE_RF_OUT || rune_manifest_find(base, RUNE_LIST_OUTPUTS, s->name))
+            continue;
+        return RUNE_ERR(
+            err, RUNE_E_INVALID,
+            "%s:%u:%u: output '%s' is fed by nothing: name it in a RUN line (the base's "
+            "RUN lines do not feed a FROM Runefile's outputs)",
+            s->loc.file, (unsigned)s->loc.line, (unsigned)s->loc.col, s->name);
+    }
     return RUNE_OK;
 }
 
@@ -709,7 +739,7 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
         st = RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
         goto done;
     }
-    blank_run_lines(p1.p, len);
+    size_t derived_runs = blank_run_lines(p1.p, len);
     st = rune_runefile_parse_text(p1.p, p1.len, o->runefile, &decl, err);
     if (st != RUNE_OK) goto done;
     if (is_root_image(decl->image)) {
@@ -756,6 +786,7 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
     }
     if ((st = note_files(cx, base, err))) goto done;
     if ((st = check_replacements(decl, base->manifest, decl->image, err))) goto done;
+    if (!derived_runs && (st = check_unfed_outs(decl, base->manifest, err))) goto done;
     st = emit_base(&b, base, decl, cx->tmpdir, err);
     if (st != RUNE_OK) {
         rune_error_prefix(err, "%s:%u:%u: FROM %s", decl->file, (unsigned)decl->image_loc.line,

@@ -267,6 +267,10 @@ TEST(derived_errors_point_at_the_derived_runefile)
     st = build_text("kind", "FROM ms-base:1\nMODEL label ./x.tflite\n", NULL, &r, &err);
     CHECK_STATUS(st, RUNE_E_INVALID);
     CHECK_CONTAINS(err.msg, "Runefile:2:1: 'label' is a proc-block in the base ms-base:1");
+    /* An output no RUN line of the derived Runefile feeds. */
+    st = build_text("unfed", "FROM ms-base:1\nOUT tensor raw\n", NULL, &r, &err);
+    CHECK_STATUS(st, RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "Runefile:2:1: output 'raw' is fed by nothing: name it in a RUN line");
     /* A type error between a base stage and a new one names the new one's line. */
     st = build_text("types", "FROM ms-base:1\nPROC_BLOCK n runicos/normalize\nRUN fft n serial\n",
                     NULL, &r, &err);
