@@ -165,6 +165,12 @@ rune_status rune_agent_add_transport(rune_agent *a, rune_smp_transport *t, rune_
 /* Port of the first UDP transport (after binding port 0), 0 when none. */
 uint16_t rune_agent_udp_port(const rune_agent *a);
 
+/* Serve LibSaga's Prometheus text at http://127.0.0.1:PORT/metrics from the poll loop (port 0 =
+ * any free port, see rune_agent_metrics_port). Loopback only: the device's metrics are not for the
+ * network at large. */
+rune_status rune_agent_metrics_listen(rune_agent *a, uint16_t port, rune_error *err);
+uint16_t rune_agent_metrics_port(const rune_agent *a);
+
 /* One round: wait for requests at most max_wait_ms (less when a rune call is due), serve them,
  * run the rune when its call is due. Returns RUNE_OK; errors of single requests or calls are
  * logged, not returned. */

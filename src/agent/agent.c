@@ -63,6 +63,7 @@ rune_status rune_agent_create(const rune_agent_profile *p, const rune_agent_opti
     a->prof = *p;
     if (opt) a->opt = *opt;
     a->saga_id = -1;
+    a->http_fd = -1;
     snprintf(a->dir_runes, sizeof a->dir_runes, "%s/runes", p->store);
     rune_saga_config sc = {0};
     sc.log_entries = a->opt.log_entries ? a->opt.log_entries : 256;
@@ -97,6 +98,7 @@ void rune_agent_destroy(rune_agent *a)
 {
     if (!a) return;
     agent_sup_stop(a);
+    agent_http_close(a);
     rune_free(a->bytes);
     for (size_t i = 0; i < a->ntr; i++)
         rune_smp_transport_close(a->tr[i]);
@@ -208,6 +210,7 @@ rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err)
             nanosleep(&ts, NULL);
         }
     }
+    agent_http_poll(a);
     if (a->ntr == 0 && wait > 0) {
         struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
         nanosleep(&ts, NULL);

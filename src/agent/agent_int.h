@@ -60,6 +60,8 @@ struct rune_agent {
     rune_smp_img_recv recv;
     FILE *staging; /* upload.part while an upload is open */
     bool reset_requested;
+    int http_fd; /* --metrics-port listener, -1 */
+    uint16_t http_port;
 
     /* LibSaga */
     rune_saga *saga;
@@ -129,6 +131,9 @@ rune_status agent_smp_register_os(rune_agent *a, size_t mtu, rune_error *err);
 rune_status agent_upload_resume(rune_agent *a);
 rune_status agent_logs_open(rune_agent *a, rune_error *err);
 void agent_logs_close(rune_agent *a);
+/* metrics_http.c: serve waiting scrapes; close the listener. */
+void agent_http_poll(rune_agent *a);
+void agent_http_close(rune_agent *a);
 void agent_log(rune_agent *a, int level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

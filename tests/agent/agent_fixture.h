@@ -165,6 +165,7 @@ static inline bool fx_srv_start(fx_srv *s, const rune_agent_profile *prof,
         return false;
     }
     s->port = rune_agent_udp_port(s->a);
+    CHECK_OK(rune_agent_metrics_listen(s->a, 0, &err), &err); /* Prometheus over HTTP as well */
     pthread_create(&s->th, NULL, fx_srv_main, s);
     return true;
 }

@@ -6,6 +6,10 @@
  * uploads resume after a broken link and after an agent restart; manual rollback, stop and start.
  */
 #include "agent_fixture.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "rune/saga.h"
 #include "rune/sign.h"
 
@@ -68,6 +72,32 @@ static void get_logs(fx_cli *c, logbuf *b)
             break;
         since = next;
     }
+}
+
+/* One HTTP/1.0 request to 127.0.0.1:port; the whole answer into out. */
+static void http_get(uint16_t port, const char *path, char *out, size_t cap)
+{
+    out[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    char req[128];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+    if (send(fd, req, (size_t)n, 0) == n) {
+        size_t got = 0;
+        ssize_t r;
+        while (got < cap - 1 && (r = recv(fd, out + got, cap - 1 - got, 0)) > 0)
+            got += (size_t)r;
+        out[got] = '\0';
+    }
+    close(fd);
 }
 
 static bool wait_confirmed(fx_cli *c, int timeout_ms)
@@ -161,6 +191,17 @@ TEST(cast_verify_run_metrics_refuse_and_roll_back)
     prom[pn] = '\0';
     CHECK_EQ_INT(pn, total);
     CHECK_CONTAINS(prom, "rune_inferences_total{rune=\"hostile\"}");
+
+    /* the same text over HTTP on loopback (runicosd --metrics-port) */
+    static char http[32768];
+    uint16_t mport = rune_agent_metrics_port(srv.a);
+    CHECK(mport != 0);
+    http_get(mport, "/metrics", http, sizeof http);
+    CHECK_CONTAINS(http, "HTTP/1.0 200 OK");
+    CHECK_CONTAINS(http, "text/plain; version=0.0.4");
+    CHECK_CONTAINS(http, "rune_inferences_total{rune=\"hostile\"}");
+    http_get(mport, "/", http, sizeof http);
+    CHECK_CONTAINS(http, "404");
 
     /* capabilities of the device */
     CHECK_OK(rune_smp_rune_cmd(&c.c, RUNE_SMP_RUNE_CAPS, NULL, &err), &err);

@@ -3,7 +3,7 @@
  * transports, and serves Hammer over SMP while running the active rune, until SIGTERM or SIGINT.
  *
  *   runicosd --profile FILE [--udp ADDR:PORT] [--serial /dev/pts/N] [--baud N] [--store DIR]
- *            [--port-file FILE] [--foreground]
+ *            [--port-file FILE] [--metrics-port N] [--foreground]
  *
  * Logs go to stderr (--foreground also echoes the rune's output and logs there). --udp with port 0
  * binds any free port; --port-file writes the bound port there (for tests that start many agents).
@@ -33,6 +33,7 @@ static void usage(FILE *f)
                "  --baud N            serial speed (default: profile, else 115200)\n"
                "  --store DIR         rune store directory (overrides the profile)\n"
                "  --port-file FILE    write the bound UDP port to FILE\n"
+               "  --metrics-port N    serve Prometheus text at http://127.0.0.1:N/metrics\n"
                "  --foreground        echo logs and the rune's output to stderr\n"
                "  --help              this text\n");
 }
@@ -50,7 +51,7 @@ static int copy_opt(char *dst, size_t cap, const char *v, const char *name)
 int main(int argc, char **argv)
 {
     const char *profile = NULL, *udp = NULL, *serial = NULL, *store = NULL, *port_file = NULL;
-    int baud = 0, foreground = 0;
+    int baud = 0, foreground = 0, metrics_port = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -115,7 +116,9 @@ int main(int argc, char **argv)
     (void)foreground; /* logs always go to stderr; --foreground is accepted for scripts */
     rune_agent *agent = NULL;
     if (rune_agent_create(&p, &opt, &agent, &err) != RUNE_OK ||
-        rune_agent_open_transports(agent, &err) != RUNE_OK) {
+        rune_agent_open_transports(agent, &err) != RUNE_OK ||
+        (metrics_port >= 0 && metrics_port <= 65535 &&
+         rune_agent_metrics_listen(agent, (uint16_t)metrics_port, &err) != RUNE_OK)) {
         fprintf(stderr, "runicosd: %s\n", err.msg);
         rune_agent_destroy(agent);
         return 1;
