@@ -165,6 +165,38 @@ TEST(sine_predicts_sin_of_its_random_input_on_both_engines)
     CHECK_EQ_INT(n, 20);
 }
 
+TEST(custom_proc_block_from_a_c_file_runs_on_both_engines)
+{
+    char path[256];
+    rune_build_result r;
+    if (!build("custom_block", "Runefile", path, sizeof path, &r)) return;
+    char out[2][4096];
+    for (int e = 0; e < 2; e++) {
+        rune_cap_provider *p = NULL;
+        rune_error err;
+        CHECK_OK(rune_cap_random(11, &p, &err), &err);
+        CHECK_OK(run(path, p, e ? RUNE_WASM_AOT : RUNE_WASM_INTERP, 20, out[e], sizeof out[e],
+                     &err),
+                 &err);
+        rune_cap_provider_free(p);
+    }
+    CHECK_STR(out[0], out[1]);
+    /* ./scale.c maps u in [0, 1) to x = 2*pi*u: y follows sin(x) over the whole period. */
+    uint64_t s = 11;
+    const char *line = out[0];
+    int n = 0, negative = 0;
+    while ((line = strstr(line, "\"data\":[")) != NULL) {
+        line += 8;
+        double y = strtod(line, NULL);
+        double x = (double)rand_f32(&s) * 6.2831853;
+        CHECK_NEAR(y, sin(x), 0.1);
+        negative += y < 0;
+        n++;
+    }
+    CHECK_EQ_INT(n, 20);
+    CHECK(negative > 0); /* the scale block ran: without it every x < 1 and sin(x) > 0 */
+}
+
 TEST(unchanged_runefile_is_served_from_the_cache)
 {
     char path[256];
@@ -205,6 +237,7 @@ int main(void)
     RUN(microspeech_yaml_builds_the_same_pipeline);
     RUN(person_detection_sees_person_and_no_person_on_both_engines);
     RUN(sine_predicts_sin_of_its_random_input_on_both_engines);
+    RUN(custom_proc_block_from_a_c_file_runs_on_both_engines);
     RUN(unchanged_runefile_is_served_from_the_cache);
     RUN(build_errors_name_the_place);
     char cmd[128];
