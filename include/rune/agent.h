@@ -3,6 +3,9 @@
  * continuously, enforces the device's capability and signature policy, rolls back a rune that keeps
  * failing on probation, and answers Hammer over SMP (UDP and serial).
  *
+ * Probation survives a restart of the agent (its counts start again), as the store keeps
+ * "confirmed": false until the rune earns it.
+ *
  * The device is described by a profile (JSON, see docs/device-profile.md): name, provider, the
  * capabilities it offers and their sources, memory limit, engine, run rate, policy, store
  * directory, transports. The agent is single-threaded: rune_agent_poll serves SMP requests and runs
@@ -18,8 +21,8 @@
  * ---- What the agent answers (the contract with hmr) ------------------------------------------
  * Errors are SMP-level "rc" (RUNE_SMP_ERR_*) with a "rsn" text unless said otherwise.
  *
- * OS group: echo, params, reset (W {} -> {}; after answering, the agent stops the rune and restarts
- *   from its store as after a reboot), info (R {"format"} -> {"output"}: uname letters as in
+ * OS group: echo, params, reset (W {} -> {}; the agent stops the rune and starts again from its
+ *   store as after a reboot, then answers), info (R {"format"} -> {"output"}: uname letters as in
  *   smp.h, except that 'n' is the profile's device name).
  *
  * IMAGE group
@@ -188,6 +191,7 @@ typedef struct rune_agent_info {
     char state[16]; /* as in the status answer; "none" without a rune */
     char active_name[64], active_version[32], active_hash[65];
     char previous_name[64], previous_hash[65];
+    uint64_t period_ms; /* between calls: from the profile's rate or the rune's capabilities */
     uint64_t calls, good_calls, failures, restarts, rollbacks;
 } rune_agent_info;
 void rune_agent_get_info(rune_agent *a, rune_agent_info *out);

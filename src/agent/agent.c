@@ -184,10 +184,9 @@ uint16_t rune_agent_udp_port(const rune_agent *a)
 }
 
 /* OS reset: drop what runs and start again from the store, as after a reboot. */
-static void agent_reset(rune_agent *a)
+void agent_reset(rune_agent *a)
 {
     rune_error e;
-    a->reset_requested = false;
     agent_log(a, RUNE_SAGA_INFO, "reset");
     agent_sup_stop(a);
     if (agent_store_recover(a, &e) != RUNE_OK) agent_log(a, RUNE_SAGA_ERROR, "reset: %s", e.msg);
@@ -203,8 +202,9 @@ rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err)
         rune_error e;
         size_t served = 0;
         rune_status st = rune_smp_server_serve_any(a->srv, a->tr, a->ntr, wait, &served, &e);
-        if (st == RUNE_E_IO) agent_log(a, RUNE_SAGA_ERROR, "transport: %s", e.msg);
-        if (a->reset_requested) agent_reset(a);
+        if (st == RUNE_E_IO && !a->io_failing) /* once per outage, not at every round */
+            agent_log(a, RUNE_SAGA_ERROR, "transport: %s", e.msg);
+        a->io_failing = st == RUNE_E_IO;
         if (st == RUNE_E_IO && wait > 0) { /* a dead line must not turn the loop into a spin */
             struct timespec ts = {0, 10 * 1000000L};
             nanosleep(&ts, NULL);
@@ -259,6 +259,7 @@ void rune_agent_get_info(rune_agent *a, rune_agent_info *o)
     snprintf(o->active_hash, sizeof o->active_hash, "%s", a->st.active.hash);
     snprintf(o->previous_name, sizeof o->previous_name, "%s", a->st.previous.name);
     snprintf(o->previous_hash, sizeof o->previous_hash, "%s", a->st.previous.hash);
+    o->period_ms = a->period_ms;
     o->calls = a->calls;
     o->good_calls = a->good_calls;
     o->failures = a->failures;

@@ -58,9 +58,9 @@ struct rune_agent {
     rune_smp_transport *tr[AGENT_MAX_TRANSPORTS];
     size_t ntr;
     rune_smp_img_recv recv;
-    FILE *staging; /* upload.part while an upload is open */
-    bool reset_requested;
-    int http_fd; /* --metrics-port listener, -1 */
+    FILE *staging;   /* upload.part while an upload is open */
+    bool io_failing; /* a transport failed in the last round (logged once) */
+    int http_fd;     /* --metrics-port listener, -1 */
     uint16_t http_port;
 
     /* LibSaga */
@@ -126,6 +126,8 @@ uint64_t agent_now_ms(void);
 
 /* ---- SMP handlers (agent_smp.c) and log cookies (logsink.c) ---- */
 rune_status agent_smp_register(rune_agent *a, rune_error *err);
+/* OS reset: drop what runs and start again from the store, as after a reboot (agent.c). */
+void agent_reset(rune_agent *a);
 /* The OS handlers (echo, params with this mtu, info, reset). */
 rune_status agent_smp_register_os(rune_agent *a, size_t mtu, rune_error *err);
 rune_status agent_upload_resume(rune_agent *a);

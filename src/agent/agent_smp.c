@@ -399,10 +399,11 @@ static int rune_prometheus(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
 
 /* ---- OS reset and info ---- */
 
+/* A reset takes effect before the answer goes out, so the client's next request already sees the
+ * agent as it is after the "reboot" (a real device would answer first and then drop the link). */
 static int os_reset(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
 {
-    rune_agent *a = ud;
-    a->reset_requested = true;
+    agent_reset(ud);
     return RUNE_SMP_ERR_OK;
 }
 

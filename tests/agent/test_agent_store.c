@@ -337,6 +337,45 @@ TEST(install_refusals_leave_the_store_untouched)
     fx_rmtree(d.dir);
 }
 
+/* The period between calls: the profile's rate, else what the rune's capability sets. */
+TEST(call_period_from_profile_or_capability)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-rate");
+    d.prof.caps[0].kind = 2; /* SOUND from a real WAV */
+    snprintf(d.prof.caps[0].path, sizeof d.prof.caps[0].path, "%s",
+             SHARED("testdata/yes_1000ms.wav"));
+    d.prof.rate_hz = 0;
+    rune_error err;
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    static const char *const hz_args[] = {"hz", "16000", "samples", "4000", NULL};
+    static const char *const plain_args[] = {"count", "1", NULL};
+    size_t l1 = 0, l2 = 0;
+    uint8_t *r1 = fx_rune("good", "listener", "1.0.0", "SOUND", hz_args, &l1);
+    uint8_t *r2 = fx_rune("good", "dice", "1.0.0", "RAND", plain_args, &l2);
+    rune_agent_info in;
+    CHECK_OK(rune_agent_install(a, r1, l1, &err), &err);
+    rune_agent_get_info(a, &in);
+    CHECK_EQ_INT(in.period_ms, 250); /* 4000 samples at 16 kHz: four readings a second */
+    CHECK_OK(rune_agent_install(a, r2, l2, &err), &err);
+    rune_agent_get_info(a, &in);
+    CHECK_EQ_INT(in.period_ms, 1000); /* nothing sets a rate: once a second */
+    rune_agent_destroy(a);
+    d.prof.rate_hz = 40;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (a) {
+        rune_agent_get_info(a, &in);
+        CHECK_STR(in.active_name, "dice");
+        CHECK_EQ_INT(in.period_ms, 25);
+    }
+    rune_agent_destroy(a);
+    rune_free(r1);
+    rune_free(r2);
+    fx_rmtree(d.dir);
+}
+
 TEST(bad_arguments)
 {
     rune_error err;
@@ -363,6 +402,7 @@ int main(void)
     RUN(denials_are_logged_as_warnings);
     RUN(allocation_failures_while_creating_leak_nothing);
     RUN(install_refusals_leave_the_store_untouched);
+    RUN(call_period_from_profile_or_capability);
     RUN(bad_arguments);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live);

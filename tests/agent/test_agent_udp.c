@@ -51,11 +51,16 @@ static rune_status get_metrics(fx_cli *c, mstats *m, rune_error *err)
 typedef struct logbuf {
     char text[8192];
     size_t n;
+    int outs;
 } logbuf;
 
 static void log_cb(void *ud, const rune_smp_log_entry *e)
 {
     logbuf *b = ud;
+    if (e->msg_len == 16 && memcmp(e->msg, "out: {\"ok\":true}", 16) == 0) { /* the rune's */
+        b->outs++;
+        return;
+    }
     int w = snprintf(b->text + b->n, sizeof b->text - b->n, "%.*s\n", (int)e->msg_len, e->msg);
     if (w > 0 && (size_t)w < sizeof b->text - b->n) b->n += (size_t)w;
 }
@@ -160,7 +165,7 @@ TEST(cast_verify_run_metrics_refuse_and_roll_back)
     get_logs(&c, &lb);
     CHECK_CONTAINS(lb.text, "hostile 1.0.0");
     CHECK_CONTAINS(lb.text, "on probation");
-    CHECK_CONTAINS(lb.text, "out: {\"ok\":true}");
+    CHECK(lb.outs >= 3); /* the rune's SERIAL output lines */
 
     /* Prometheus text, paged */
     char prom[16384];
@@ -417,12 +422,78 @@ TEST(upload_resumes_after_a_broken_link_and_an_agent_restart)
     fx_rmtree(d.dir);
 }
 
+TEST(manual_confirm_test_and_reset)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-manual");
+    d.prof.auto_confirm = false;
+    fx_srv srv;
+    if (!fx_srv_start(&srv, &d.prof, NULL)) return;
+    fx_cli c;
+    if (!fx_cli_open(&c, srv.port)) return;
+    rune_error err;
+    size_t l1 = 0, l2 = 0;
+    uint8_t *v1 = fx_hostile("1.0.0", &l1), *v2 = fx_hostile("2.0.0", &l2);
+    uint8_t h1[32];
+    crypto_hash_sha256(h1, v1, l1);
+
+    /* without auto_confirm a rune stays on probation however well it runs */
+    CHECK_OK(fx_upload(&c, v1, l1, &err), &err);
+    CHECK(fx_wait_state(&c, "hostile", "running", 2000));
+    fx_sleep_ms(150); /* 15 calls at 100 Hz, probation is 3 */
+    slots sl;
+    CHECK_OK(get_slots(&c, &sl, &err), &err);
+    CHECK(sl.n == 1 && sl.s[0].pending && !sl.s[0].confirmed);
+    /* a test without a hash is refused; a confirm without one confirms the active rune */
+    static const uint8_t test_nohash[] = {0xa1, 0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf4};
+    static const uint8_t confirm_nohash[] = {0xa1, 0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf5};
+    CHECK_STATUS(rune_smp_client_request(&c.c, RUNE_SMP_OP_WRITE, RUNE_SMP_GROUP_IMAGE,
+                                         RUNE_SMP_IMAGE_STATE, test_nohash, sizeof test_nohash,
+                                         &err),
+                 RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "hash");
+    CHECK_OK(rune_smp_client_request(&c.c, RUNE_SMP_OP_WRITE, RUNE_SMP_GROUP_IMAGE,
+                                     RUNE_SMP_IMAGE_STATE, confirm_nohash, sizeof confirm_nohash,
+                                     &err),
+             &err);
+    CHECK_OK(get_slots(&c, &sl, &err), &err);
+    CHECK(sl.n == 1 && sl.s[0].confirmed && !sl.s[0].pending);
+    rune_smp_image_slot out[4];
+    size_t n = 0;
+
+    /* v2 on probation; "test" of v1's hash makes v1 the active rune on probation */
+    CHECK_OK(fx_upload(&c, v2, l2, &err), &err);
+    fx_status s;
+    CHECK_OK(fx_get_status(&c, &s, &err), &err);
+    CHECK_STR(s.r.version, "2.0.0");
+    CHECK_OK(rune_smp_image_state(&c.c, h1, 32, false, out, 4, &n, &err), &err);
+    CHECK(n == 2 && strcmp(out[0].version, "1.0.0") == 0 && out[0].pending);
+    CHECK_STR(out[1].version, "2.0.0");
+
+    /* OS reset: the agent starts again from its store, still on probation */
+    CHECK_OK(rune_smp_reset(&c.c, &err), &err);
+    CHECK(fx_wait_state(&c, "hostile", "running", 1000));
+    CHECK_OK(get_slots(&c, &sl, &err), &err);
+    CHECK(sl.n == 2 && strcmp(sl.s[0].version, "1.0.0") == 0 && sl.s[0].pending);
+    logbuf lb;
+    get_logs(&c, &lb);
+    CHECK_CONTAINS(lb.text, "reset");
+    CHECK_CONTAINS(lb.text, "test: switching to hostile 1.0.0");
+
+    rune_free(v1);
+    rune_free(v2);
+    fx_cli_close(&c);
+    fx_srv_stop(&srv);
+    fx_rmtree(d.dir);
+}
+
 int main(void)
 {
     live_at_start = rune_alloc_live();
     RUN(cast_verify_run_metrics_refuse_and_roll_back);
     RUN(unsigned_refused_when_the_policy_requires_signatures);
     RUN(upload_resumes_after_a_broken_link_and_an_agent_restart);
+    RUN(manual_confirm_test_and_reset);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live_at_start);
     return test_report();
