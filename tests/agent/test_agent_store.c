@@ -376,6 +376,29 @@ TEST(call_period_from_profile_or_capability)
     fx_rmtree(d.dir);
 }
 
+/* engine "aot": the rune runs compiled (the upload checks still use the interpreter). */
+TEST(aot_engine_runs_the_rune)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-aot");
+    d.prof.engine = RUNE_WASM_AOT;
+    rune_error err;
+    rune_agent *a = NULL;
+    size_t lh = 0;
+    uint8_t *h = fx_hostile("1.0.0", &lh);
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, h, lh, &err), &err);
+    run_calls(a, 4);
+    rune_agent_info in;
+    rune_agent_get_info(a, &in);
+    CHECK_STR(in.state, "running");
+    CHECK(in.good_calls >= 4 && in.confirmed);
+    rune_agent_destroy(a);
+    rune_free(h);
+    fx_rmtree(d.dir);
+}
+
 TEST(bad_arguments)
 {
     rune_error err;
@@ -403,6 +426,7 @@ int main(void)
     RUN(allocation_failures_while_creating_leak_nothing);
     RUN(install_refusals_leave_the_store_untouched);
     RUN(call_period_from_profile_or_capability);
+    RUN(aot_engine_runs_the_rune);
     RUN(bad_arguments);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live);
