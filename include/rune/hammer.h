@@ -147,6 +147,8 @@ typedef struct rune_hmr_cast_result {
     unsigned long n_requests, n_resyncs, n_retries;
     unsigned long n_reuploads; /* uploads started over after a SHA-256 mismatch */
     double upload_s;           /* wall time of the upload step */
+    double finish_s;           /* of which the last chunk's round trip (the device checks and
+                                  installs the image before it answers) */
     bool installed;            /* the device took the image */
     bool confirmed;            /* ... ran it through probation */
     bool rolled_back;          /* ... and rolled it back automatically */

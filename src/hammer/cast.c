@@ -152,12 +152,15 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
     rune_smp_upload u;
     snprintf(x->detail, sizeof x->detail, "%zu bytes", len);
     emit(x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_UPLOAD, true, 0, len);
-    uint64_t t0 = hmr_now_ms();
+    uint64_t t0 = hmr_now_us();
     rune_status st = rune_smp_upload_begin(&u, &c->c, rune, len, 0, err);
     int resumes = o ? o->resumes : 0;
     bool first = true, final = false;
     while (st == RUNE_OK && !u.done) {
+        uint64_t ts = hmr_now_us();
+        bool last = u.synced && u.off + u.chunk >= len;
         st = rune_smp_upload_step(&u, &c->c, err);
+        if (last && u.done) res->finish_s = (double)(hmr_now_us() - ts) / 1e6;
         if (st == RUNE_OK && first) {
             first = false;
             size_t fresh = len < u.chunk ? len : u.chunk;
@@ -183,7 +186,7 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
             st = RUNE_OK;
         }
     }
-    res->upload_s = (double)(hmr_now_ms() - t0) / 1000.0;
+    res->upload_s = (double)(hmr_now_us() - t0) / 1e6;
     res->n_requests += u.n_requests;
     res->n_resyncs += u.n_resyncs;
     res->n_retries = c->c.n_retries;

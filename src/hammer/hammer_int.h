@@ -13,6 +13,7 @@ rune_hmr_target *hmr_targets_push(rune_hmr_targets *ts, rune_error *err);
 rune_status hmr_split_hostport(const char *addr, char *host, size_t cap, uint16_t *port,
                                rune_error *err);
 uint64_t hmr_now_ms(void);
+uint64_t hmr_now_us(void);
 void hmr_sleep_ms(int ms);
 
 #endif

@@ -314,13 +314,18 @@ static inline int hx_pty(int *master, int *slave, char *path, size_t cap)
     return 0;
 }
 
-static inline void hx_bridge_pace(hx_bridge *b, uint64_t t0_us, long sent)
+/* Pace one direction: n bytes leave no earlier than the line needs to carry them after the
+ * previous ones (no credit builds up while the direction is idle). */
+static inline void hx_bridge_pace(hx_bridge *b, uint64_t *next_us, long n)
 {
     if (b->bytes_per_s <= 0) return;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-    uint64_t due = t0_us + (uint64_t)((double)sent * 1e6 / (double)b->bytes_per_s);
+    /* a sleep that ran late is made up for (as a UART's FIFO would), an idle line is not */
+    uint64_t start = *next_us + 2000 > now ? *next_us : now;
+    uint64_t due = start + (uint64_t)((double)n * 1e6 / (double)b->bytes_per_s);
+    *next_us = due;
     if (due > now) {
         struct timespec d = {(time_t)((due - now) / 1000000u),
                              (long)((due - now) % 1000000u) * 1000};
@@ -332,19 +337,19 @@ static inline void *hx_bridge_main(void *p)
 {
     hx_bridge *b = p;
     uint8_t buf[512];
-    /* pacing: each direction keeps its own clock, reset when the line goes idle */
-    uint64_t t0[2] = {0, 0};
-    long sent[2] = {0, 0};
+    uint64_t next_us[2] = {0, 0}; /* pacing: when each direction's line is free again */
     while (!atomic_load(&b->stop)) {
         struct pollfd pf[2] = {{b->mb, POLLIN, 0}, {b->ma, POLLIN, 0}};
         int r = poll(pf, 2, 20);
-        if (r <= 0) {
-            t0[0] = t0[1] = 0;
-            continue;
-        }
+        if (r <= 0) continue;
         for (int k = 0; k < 2; k++) {
             if (!(pf[k].revents & POLLIN)) continue;
-            int take = b->bytes_per_s > 0 ? 64 : (int)sizeof buf;
+            /* paced: about 2.5 ms of line time a read (finer pacing costs more than it shows) */
+            int take = b->bytes_per_s > 0
+                           ? (int)(b->bytes_per_s / 400 < 16    ? 16
+                                   : b->bytes_per_s / 400 > 512 ? 512
+                                                                : b->bytes_per_s / 400)
+                           : (int)sizeof buf;
             ssize_t n = read(pf[k].fd, buf, (size_t)take);
             if (n <= 0) continue;
             if (k == 0) { /* host -> agent */
@@ -365,16 +370,7 @@ static inline void *hx_bridge_main(void *p)
             }
             if (atomic_load(&b->cut)) continue;
             int out = k == 0 ? b->ma : b->mb;
-            if (b->bytes_per_s > 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                if (!t0[k]) {
-                    t0[k] = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-                    sent[k] = 0;
-                }
-                sent[k] += n;
-                hx_bridge_pace(b, t0[k], sent[k]);
-            }
+            hx_bridge_pace(b, &next_us[k], (long)n);
             for (ssize_t off = 0; off < n;) {
                 ssize_t w = write(out, buf + off, (size_t)(n - off));
                 if (w < 0 && errno == EAGAIN) {
