@@ -7,7 +7,7 @@ pkgs=(
   wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
   wabt
   libsodium-dev libcurl4-openssl-dev libfyaml-dev libyaml-dev libcjson-dev libcbor-dev libstb-dev libxnnpack-dev libpthreadpool-dev
-  gcc-multilib gnuplot-nox
+  gcc-multilib gnuplot-nox libasound2-dev
   docker-registry skopeo
 )
 missing=()

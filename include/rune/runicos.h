@@ -83,6 +83,10 @@ rune_status rune_cap_accel_csv(const char *path, int loop, rune_cap_provider **o
 rune_status rune_cap_raw_file(const char *path, int loop, rune_cap_provider **out,
                               rune_error *err);
 rune_status rune_cap_random(uint64_t seed, rune_cap_provider **out, rune_error *err);
+/* Real devices (opened when the rune opens the capability; a missing device is an error then):
+ * an ALSA capture device ("default", "hw:1,0") and a V4L2 camera ("/dev/video0"). */
+rune_status rune_cap_sound_alsa(const char *device, rune_cap_provider **out, rune_error *err);
+rune_status rune_cap_image_v4l2(const char *device, rune_cap_provider **out, rune_error *err);
 void rune_cap_provider_free(rune_cap_provider *p);
 
 /* ---- the host --------------------------------------------------------------------------------- */

@@ -130,9 +130,13 @@ static rune_status cap_open(rune_wasm_instance *inst, void *user, const rune_was
         }
     if (slot < 0) return ret(r, RUNE_ABI_E_LIMIT);
     void *state = NULL;
-    if (p->open(p, &params, &state, &e) != RUNE_OK) {
+    rune_status ost = p->open(p, &params, &state, &e);
+    if (ost != RUNE_OK) {
         rh_notice(h, "%s from %s: %s", what, p->source, e.msg);
-        return ret(r, RUNE_ABI_E_INVAL);
+        return ret(r, ost == RUNE_E_IO            ? RUNE_ABI_E_IO
+                      : ost == RUNE_E_UNSUPPORTED ? RUNE_ABI_E_UNSUPPORTED
+                      : ost == RUNE_E_NOMEM       ? RUNE_ABI_E_LIMIT
+                                                  : RUNE_ABI_E_INVAL);
     }
     h->caps[slot].provider = p;
     h->caps[slot].state = state;

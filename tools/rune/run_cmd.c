@@ -83,6 +83,7 @@ static rune_status read_rune(const char *path, const char *store_dir, uint8_t **
 int rune_cmd_run(int argc, char **argv)
 {
     const char *path = NULL, *sound = NULL, *image = NULL, *accel = NULL, *raw = NULL;
+    const char *microphone = NULL, *camera = NULL;
     const char *seed = NULL, *engine = "interp", *tensor_out = NULL, *output_dir = NULL;
     unsigned long long repeat = 1, fuel = 0, pages = 0;
     const char *store_dir = NULL;
@@ -115,6 +116,8 @@ int rune_cmd_run(int argc, char **argv)
         OPT("--image", image)
         OPT("--accel", accel)
         OPT("--raw", raw)
+        OPT("--microphone", microphone)
+        OPT("--camera", camera)
         OPT("--random", seed)
         OPT("--engine", engine)
         OPT("--tensor-out", tensor_out)
@@ -186,7 +189,7 @@ int rune_cmd_run(int argc, char **argv)
     int rc = 1;
     rune_error err;
     rune_error_clear(&err);
-    rune_cap_provider *prov[5] = {0};
+    rune_cap_provider *prov[8] = {0};
     size_t np = 0;
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -197,6 +200,8 @@ int rune_cmd_run(int argc, char **argv)
     if (image && st == RUNE_OK) st = rune_cap_image_file(image, &prov[np++], &err);
     if (accel && st == RUNE_OK) st = rune_cap_accel_csv(accel, loop, &prov[np++], &err);
     if (raw && st == RUNE_OK) st = rune_cap_raw_file(raw, loop, &prov[np++], &err);
+    if (microphone && !sound && st == RUNE_OK) st = rune_cap_sound_alsa(microphone, &prov[np++], &err);
+    if (camera && !image && st == RUNE_OK) st = rune_cap_image_v4l2(camera, &prov[np++], &err);
     if (seed && st == RUNE_OK) {
         char *end = NULL;
         unsigned long long s = strtoull(seed, &end, 0);
