@@ -14,7 +14,8 @@ static rune_status stub(rune_wasm_instance *inst, void *user, const rune_wasm_va
                         rune_wasm_val *results, rune_error *err)
 {
     size_t nres = (size_t)(uintptr_t)user;
-    for (size_t i = 0; i < nres; i++) results[i].i64 = 0;
+    for (size_t i = 0; i < nres; i++)
+        results[i].i64 = 0;
     return RUNE_OK;
 }
 
