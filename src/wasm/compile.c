@@ -1506,6 +1506,31 @@ static rune_status instr(comp *c)
         if (!t && (rt == RUNE_WASM_FUNCREF || rt == RUNE_WASM_EXTERNREF))
             return fail(c, RUNE_E_INVALID, "type mismatch: select without type on references");
         uint32_t hh = c->h;
+        if (!c->dead && cond.kind == K_TEMP && c->last_start != NONE && c->last_end == c->ncells &&
+            c->cells[c->last_start + 1].u == SLOT(c, hh + 2) &&
+            ((c->last_op >= RWOP_i32_eq && c->last_op <= RWOP_i32_ge_u) ||
+             (c->last_op >= RWOP_i32_eq_i && c->last_op <= RWOP_i32_ge_u_i))) {
+            /* select on an i32 compare just computed: one instruction. The compare read heights
+             * hh+2 and up (or locals), so constants written below by src() do not disturb it. */
+            int sel = c->last_op <= RWOP_i32_ge_u ? RWOP_sel_eq + (c->last_op - RWOP_i32_eq)
+                                                  : RWOP_sel_eq_i + (c->last_op - RWOP_i32_eq_i);
+            rw_cell ca = c->cells[c->last_start + 2], cb = c->cells[c->last_start + 3];
+            c->ncells = c->last_start;
+            c->npos--;
+            c->last_start = NONE;
+            uint32_t sa = src(c, &a, hh), sb = src(c, &b, hh + 1);
+            size_t at = op(c, sel, 5);
+            if (at != NONE) {
+                SET(at, 0, SLOT(c, hh));
+                SET(at, 1, sa);
+                SET(at, 2, sb);
+                c->cells[at + 3] = ca;
+                c->cells[at + 4] = cb;
+            }
+            CHK(push(c, rt));
+            c->last_dst = at;
+            return RUNE_OK;
+        }
         if (!c->dead) {
             uint32_t sa = src(c, &a, hh), sb = src(c, &b, hh + 1), sc = src(c, &cond, hh + 2);
             size_t at = op(c, RWOP_select, 4);

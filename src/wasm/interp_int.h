@@ -92,7 +92,10 @@ typedef union rw_cell {
     X(i32_load_sh) X(i32_store_sh) \
     X(bca_eq) X(bca_ne) X(bca_lt_s) X(bca_lt_u) X(bca_gt_s) X(bca_gt_u) X(bca_le_s) X(bca_le_u) \
     X(bca_ge_s) X(bca_ge_u) X(i64_sub_i) X(i64_mul_i) X(i64_and_i) X(i64_or_i) \
-    X(i64_xor_i) X(i64_shl_i) X(i64_shr_s_i) X(i64_shr_u_i)
+    X(i64_xor_i) X(i64_shl_i) X(i64_shr_s_i) X(i64_shr_u_i) \
+    X(sel_eq) X(sel_ne) X(sel_lt_s) X(sel_lt_u) X(sel_gt_s) X(sel_gt_u) X(sel_le_s) X(sel_le_u) \
+    X(sel_ge_s) X(sel_ge_u) X(sel_eq_i) X(sel_ne_i) X(sel_lt_s_i) X(sel_lt_u_i) X(sel_gt_s_i) \
+    X(sel_gt_u_i) X(sel_le_s_i) X(sel_le_u_i) X(sel_ge_s_i) X(sel_ge_u_i)
 // clang-format on
 
 enum rw_op {

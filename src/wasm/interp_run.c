@@ -544,6 +544,33 @@ dispatch:
         ip += 4;
         NEXT();
     }
+/* select on a fused i32 compare: cells [d][x][y][a][b]: fp[d] = (fp[a] cmp fp[b]) ? fp[x] : fp[y];
+ * the _i forms compare with the immediate b. */
+#define SEL(name, T, op_)                                                                          \
+    OP(sel_##name)                                                                                 \
+    {                                                                                              \
+        rune_wasm_val v_ = (T)fp[ip[3].u].i32 op_(T) fp[ip[4].u].i32 ? fp[ip[1].u] : fp[ip[2].u];  \
+        D = v_;                                                                                    \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(sel_##name##_i)                                                                             \
+    {                                                                                              \
+        rune_wasm_val v_ = (T)fp[ip[3].u].i32 op_(T) ip[4].u ? fp[ip[1].u] : fp[ip[2].u];          \
+        D = v_;                                                                                    \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SEL(eq, uint32_t, ==)
+    SEL(ne, uint32_t, !=)
+    SEL(lt_s, int32_t, <)
+    SEL(lt_u, uint32_t, <)
+    SEL(gt_s, int32_t, >)
+    SEL(gt_u, uint32_t, >)
+    SEL(le_s, int32_t, <=)
+    SEL(le_u, uint32_t, <=)
+    SEL(ge_s, int32_t, >=)
+    SEL(ge_u, uint32_t, >=)
     OP(global_get)
     {
         D = *globals[ip[1].u];
