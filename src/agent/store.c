@@ -234,9 +234,12 @@ void agent_store_gc(rune_agent *a)
         }
         closedir(d);
     }
-    char p[RUNE_AGENT_PATH_MAX + 32];
-    snprintf(p, sizeof p, "%s/state.json.tmp", a->prof.store);
-    unlink(p);
+    static const char *const leftovers[] = {"state.json.tmp", "install.part", "install.part.tmp"};
+    for (size_t i = 0; i < sizeof leftovers / sizeof leftovers[0]; i++) {
+        char p[RUNE_AGENT_PATH_MAX + 32];
+        snprintf(p, sizeof p, "%s/%s", a->prof.store, leftovers[i]);
+        unlink(p);
+    }
 }
 
 rune_status agent_store_recover(rune_agent *a, rune_error *err)
