@@ -139,6 +139,64 @@ TEST(sigkill_before_each_install_step)
         crash_at(k, true);
 }
 
+/* SIGKILL at random moments while a child agent installs A and B over and over: every restart
+ * finds A or B active, intact and running, and nothing stray in the store. Seeded. */
+TEST(sigkill_at_random_moments_during_installs)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-chaos");
+    rune_error err;
+    size_t la = 0, lb = 0;
+    uint8_t *ra = fx_hostile("1.0.0", &la), *rb = fx_hostile("2.0.0", &lb);
+    char ha[65], hb[65];
+    hash_hex(ra, la, ha);
+    hash_hex(rb, lb, hb);
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, ra, la, &err), &err);
+    rune_agent_destroy(a);
+    srand(1234);
+    int faults = 0, broken = 0;
+    for (int i = 0; i < 25; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            rune_agent *c = NULL;
+            if (rune_agent_create(&d.prof, NULL, &c, NULL) != RUNE_OK) _exit(3);
+            for (int k = 0;; k++) {
+                rune_agent_install(c, k % 2 ? ra : rb, k % 2 ? la : lb, NULL);
+                rune_agent_poll(c, 0, NULL);
+            }
+        }
+        fx_sleep_ms(rand() % 40);
+        kill(pid, SIGKILL);
+        int ws = 0;
+        waitpid(pid, &ws, 0);
+        CHECK(WIFSIGNALED(ws));
+        faults++;
+        a = NULL;
+        if (rune_agent_create(&d.prof, NULL, &a, &err) != RUNE_OK) {
+            broken++;
+            continue;
+        }
+        rune_agent_info in;
+        rune_agent_get_info(a, &in);
+        bool ok =
+            in.has_active && (strcmp(in.active_hash, ha) == 0 || strcmp(in.active_hash, hb) == 0);
+        check_store_clean(&d, &in);
+        run_calls(a, 1);
+        rune_agent_get_info(a, &in);
+        ok = ok && strcmp(in.state, "running") == 0 && in.good_calls >= 1;
+        if (!ok) broken++;
+        rune_agent_destroy(a);
+    }
+    printf("sigkill during installs: faults injected: %d, devices broken: %d\n", faults, broken);
+    CHECK_EQ_INT(broken, 0);
+    rune_free(ra);
+    rune_free(rb);
+    fx_rmtree(d.dir);
+}
+
 TEST(damaged_active_rune_falls_back_to_previous)
 {
     fx_dev d;
@@ -420,6 +478,7 @@ int main(void)
     long live = rune_alloc_live();
     RUN(crash_before_each_install_step_in_process);
     RUN(sigkill_before_each_install_step);
+    RUN(sigkill_at_random_moments_during_installs);
     RUN(damaged_active_rune_falls_back_to_previous);
     RUN(first_rune_that_traps_ends_failed);
     RUN(denials_are_logged_as_warnings);
