@@ -157,7 +157,7 @@ TEST(sigkill_at_random_moments_during_installs)
     CHECK_OK(rune_agent_install(a, ra, la, &err), &err);
     rune_agent_destroy(a);
     srand(1234);
-    int faults = 0, broken = 0;
+    int faults = 0, broken = 0, on_a = 0, on_b = 0;
     for (int i = 0; i < 25; i++) {
         pid_t pid = fork();
         if (pid == 0) {
@@ -183,6 +183,8 @@ TEST(sigkill_at_random_moments_during_installs)
         rune_agent_get_info(a, &in);
         bool ok =
             in.has_active && (strcmp(in.active_hash, ha) == 0 || strcmp(in.active_hash, hb) == 0);
+        on_a += strcmp(in.active_hash, ha) == 0;
+        on_b += strcmp(in.active_hash, hb) == 0;
         check_store_clean(&d, &in);
         run_calls(a, 1);
         rune_agent_get_info(a, &in);
@@ -190,7 +192,9 @@ TEST(sigkill_at_random_moments_during_installs)
         if (!ok) broken++;
         rune_agent_destroy(a);
     }
-    printf("sigkill during installs: faults injected: %d, devices broken: %d\n", faults, broken);
+    printf("sigkill during installs: faults injected: %d, devices broken: %d (restarted on A %d, "
+           "on B %d)\n",
+           faults, broken, on_a, on_b);
     CHECK_EQ_INT(broken, 0);
     rune_free(ra);
     rune_free(rb);
