@@ -72,7 +72,10 @@ typedef struct rune_build_result {
 rune_status rune_build(const rune_build_options *opts, rune_build_result *res, rune_error *err);
 
 /* The steps, exposed for tests and `rune graph`: parse and type-check a Runefile with the standard
- * resolver (model files relative to the Runefile's directory, the proc-block catalog). */
+ * resolver (model files relative to the Runefile's directory, the proc-block catalog). A FROM
+ * naming a rune is composed as rune_build does (default store, $RUNE_REGISTRY); the base's models
+ * were read from a temp directory that is gone when this returns, so those stages' sources name
+ * files that no longer exist (the graph and its types are complete). */
 rune_status rune_compiler_load_checked(const char *runefile, rune_runefile **out, rune_error *err);
 /* Generate the pipeline's C for a checked graph; *out is rune_malloc'd text. */
 rune_status rune_compiler_codegen(const rune_runefile *g, char **out, size_t *out_len,

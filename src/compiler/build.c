@@ -32,7 +32,7 @@
 #define RUNE_SOURCE_DIR "."
 #endif
 
-rune_status rune_compiler_load_checked(const char *runefile, rune_runefile **out, rune_error *err)
+rune_status rc_load_checked_plain(const char *runefile, rune_runefile **out, rune_error *err)
 {
     rune_runefile *g = NULL;
     rune_status st = rune_runefile_load(runefile, &g, err);
@@ -47,6 +47,17 @@ rune_status rune_compiler_load_checked(const char *runefile, rune_runefile **out
     }
     *out = g;
     return RUNE_OK;
+}
+
+rune_status rune_compiler_load_checked(const char *runefile, rune_runefile **out, rune_error *err)
+{
+    rune_build_options o;
+    memset(&o, 0, sizeof o);
+    o.runefile = runefile;
+    rc_compose cx;
+    rune_status st = rc_compose_load(&o, out, &cx, err);
+    rc_compose_free(&cx);
+    return st;
 }
 
 static double now_s(void)

@@ -57,6 +57,8 @@ typedef struct rc_compose {
 rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc_compose *cx,
                             rune_error *err);
 void rc_compose_free(rc_compose *cx);
+/* rune_compiler_load_checked without FROM composition (any FROM is just recorded). */
+rune_status rc_load_checked_plain(const char *runefile, rune_runefile **out, rune_error *err);
 /* The base's pipeline as Runefile text (without the derived part): declarations the derived graph
  * makes itself (may be NULL) are left out; models and resources are written into dir (NULL: named
  * under /nonexistent, not written). *out rune_malloc'd. Refuses names, kinds and arguments that

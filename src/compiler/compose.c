@@ -711,7 +711,7 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
     char *text = (char *)raw;
     if (is_yaml(o->runefile, text, len)) {
         rune_free(raw);
-        st = rune_compiler_load_checked(o->runefile, out, err);
+        st = rc_load_checked_plain(o->runefile, out, err);
         if (st == RUNE_OK && !is_root_image((*out)->image)) {
             const rune_runefile *g = *out;
             st = RUNE_ERR(err, RUNE_E_UNSUPPORTED,
@@ -745,7 +745,7 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
     if (is_root_image(decl->image)) {
         rune_runefile_free(decl);
         decl = NULL;
-        st = rune_compiler_load_checked(o->runefile, out, err);
+        st = rc_load_checked_plain(o->runefile, out, err);
         goto done;
     }
 
@@ -810,6 +810,13 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
         goto done;
     }
     map_graph(g, base_lines, &from);
+    char *img = rune_strdup(decl->image); /* the graph shows what the Runefile says */
+    if (!img) {
+        st = RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+        goto done;
+    }
+    rune_free(g->image);
+    g->image = img;
     rc_resolver_ctx rctx;
     rune_rf_resolver r;
     rc_resolver_init(&rctx, o->runefile, &r);
