@@ -3,7 +3,7 @@
  *
  * Textual edits, each on a construct wasm2c 1.0.32 always emits the same way:
  *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(w); goto w2c_L<n>;}"
- *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_refill(-1);"
+ *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_enter();"
  *   "FUNC_EPILOGUE;"   every return path                -> "... rw_fuel += rw_budget;"
  *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
  *                                                          the helper it happens in: table_* /
@@ -15,12 +15,12 @@
  * loop's label to the branch, which wasm2c emits about one per wasm instruction: so fuel
  * approximates the interpreter's instruction count (straight-line code outside loops is not
  * counted), and every run is bounded since a wasm program can only run long through a loop or a
- * call. Each activation takes a slice of up to RW_SLICE units from the object's counter into a
- * local (kept in a register: a global counter would put a store-to-load chain on every loop
- * iteration), spends it on its back-edges, takes more when it runs out and gives back what is left
- * when it returns. A call that runs out of fuel may therefore stop up to RW_SLICE units per active
- * frame early; a call that returns leaves exactly the units it did not use. Workload: a linear scan
- * of the C text.
+ * call. Each activation takes a slice of units from the object's counter into a local (kept in a
+ * register: a global counter would put a store-to-load chain on every loop iteration): 256 at
+ * entry, 16384 more whenever its loops use up what it holds; it gives back what is left when it
+ * returns. A call that runs out of fuel may therefore stop early by what the active frames still
+ * hold (at most 256 per frame, plus 16384 per frame whose loops ran); a call that returns leaves
+ * exactly the units it did not use. Workload: a linear scan of the C text.
  */
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +111,7 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
             if (after > p + 5 && after < end && *after == ':') label_def(&lab, n, semis);
         }
         if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
-            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_refill(-1, __func__);";
+            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_enter(__func__);";
             skip = 14;
         } else if (*p == 'F' && starts(p, end, "FUNC_EPILOGUE;")) {
             rep = "FUNC_EPILOGUE; rw_fuel += rw_budget;";
