@@ -145,6 +145,10 @@ TEST(build_push_rm_pull_verify_run)
                     RUNE_BIN, wavp, tmp),
                  0);
     CHECK_CONTAINS(out, "[\"yes\"]");
+    /* By digest, as FROM and hmr pin it. */
+    CHECK_EQ_INT(sh(out, sizeof out, "%s run rt/microspeech@%s --sound %s", RUNE_BIN, pulled, wavp),
+                 0);
+    CHECK_CONTAINS(out, "[\"yes\"]");
     CHECK_EQ_INT(sh(out, sizeof out,
                     "%s run rt/microspeech:1 --sound %s --trusted-key %s/other.pub", RUNE_BIN, wavp,
                     tmp),
