@@ -194,7 +194,10 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
         /* the last chunk's answer: the device's checks refused the whole image */
         snprintf(x->detail, sizeof x->detail, "%zu bytes received", len);
         emit(x, RUNE_HMR_EV_END, RUNE_HMR_STEP_UPLOAD, true, len, len);
-        snprintf(x->detail, sizeof x->detail, "refused by the device: %s", err->msg);
+        /* the device's own words: the text after the client's "...: rc N (NAME): " */
+        const char *why = strstr(err->msg, "): ");
+        snprintf(x->detail, sizeof x->detail, "refused by the device: %s",
+                 why ? why + 3 : err->msg);
         emit(x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_INSTALL, true, 0, 0);
         emit(x, RUNE_HMR_EV_END, RUNE_HMR_STEP_INSTALL, false, 0, 0);
         return rune_error_prefix(err, "device %s refused the rune",

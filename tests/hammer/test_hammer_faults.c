@@ -126,6 +126,46 @@ TEST(test_udp_cut_mid_upload)
     }
 }
 
+/* The same through the command line: a cut cast exits 1 saying how to go on; the next one
+ * resumes (its JSON says from where). */
+TEST(test_cli_cut_and_resume)
+{
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    int cur = check_device(&direct, "setup");
+    if (cur < 0) return;
+    int next = 1 - cur;
+    char path[128], cmd[512], out[8192];
+    snprintf(path, sizeof path, "%s/next.rune", udp_agent.dir);
+    hx_write(path, runes[next], rune_len[next]);
+    size_t at = hx_range(rune_len[next] / 4, rune_len[next] * 3 / 4);
+    atomic_store(&proxy.to_agent, 0);
+    atomic_store(&proxy.cut_after, (long)at);
+    snprintf(cmd, sizeof cmd, "%s targets cast -t 127.0.0.1:%u %s --timeout 150 --resumes 0 2>&1",
+             HMR_PATH, proxy.port, path);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    int rc = p ? pclose(p) : -1;
+    CHECK_EQ_INT(WEXITSTATUS(rc), 1);
+    CHECK_CONTAINS(out, "FAIL uploading");
+    CHECK_CONTAINS(out, "broken off at");
+    CHECK_CONTAINS(out, "run the same cast again to resume");
+    faults++;
+    CHECK_EQ_INT(check_device(&direct, "cli cut"), cur);
+    atomic_store(&proxy.cut, 0);
+    snprintf(cmd, sizeof cmd, "%s targets cast -t 127.0.0.1:%u %s --json 2>&1", HMR_PATH,
+             proxy.port, path);
+    p = popen(cmd, "r");
+    n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    rc = p ? pclose(p) : -1;
+    CHECK_EQ_INT(WEXITSTATUS(rc), 0);
+    CHECK_CONTAINS(out, "\"ok\":true");
+    CHECK_CONTAINS(out, "resumed\"}"); /* the upload step's detail ends with ", resumed" */
+    CHECK(!strstr(out, "\"resumed_from\":0,"));
+    CHECK_EQ_INT(check_device(&direct, "cli resume"), next);
+}
+
 TEST(test_udp_lossy_link)
 {
     rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
@@ -297,6 +337,7 @@ int main(void)
     if (up) {
         CHECK_OK(cast_until(&direct, 0, 1000, 3, 2, 1, &r, &err), &err);
         TIMED(test_udp_cut_mid_upload);
+        TIMED(test_cli_cut_and_resume);
         TIMED(test_udp_lossy_link);
         TIMED(test_sigkill_during_install);
         TIMED(test_trapping_rune_rolled_back);

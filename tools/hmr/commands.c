@@ -284,6 +284,11 @@ static int cmd_cast(const opts *o, rune_hmr_conn *c)
     } else if (st != RUNE_OK) {
         fprintf(stderr, "hmr: %s\n", err.msg);
     }
+    if (st == RUNE_E_TIMEOUT || st == RUNE_E_IO) {
+        if (!res.installed)
+            fprintf(stderr, "hmr: the device keeps what it received; run the same cast again to "
+                            "resume\n");
+    }
     hmr_render_free(&r);
     return st == RUNE_OK ? 0 : 1;
 }
