@@ -25,7 +25,8 @@
  * OCI manifest digest). Errors carry the Runefile's file:line:col (base stages point at the FROM
  * line): a base that is nowhere to be found, a base chain that comes back to the rune being built
  * (-t) or repeats a reference ("cycle in FROM: a:1 -> b:1 -> a:1"), a replacement of another kind.
- * Text Runefiles only; Runefile.yml must use a runicos/ image.
+ * With opts.base_trust the base's signature must satisfy that policy (refused as rune_host_open
+ * refuses). Text Runefiles only; Runefile.yml must use a runicos/ image.
  */
 #ifndef RUNE_COMPILER_H
 #define RUNE_COMPILER_H
@@ -54,8 +55,9 @@ typedef struct rune_build_options {
     const char *tag;         /* NAME[:TAG]: also store the rune in the local store under it */
     const char *store_dir;   /* local OCI store for -t and FROM; NULL: $RUNE_STORE or ~/.rune/oci */
     const char *registry;    /* HOST[:PORT] to pull FROM bases from; NULL: $RUNE_REGISTRY */
-    int registry_plain_http; /* http:// (also when $RUNE_REGISTRY_PLAIN_HTTP=1 or host is loopback)
-                              */
+    int registry_plain_http; /* http://; also with $RUNE_REGISTRY_PLAIN_HTTP=1 or a loopback host */
+    const struct rune_trust_policy
+        *base_trust; /* FROM base must pass it (sign.h); NULL: no check */
 } rune_build_options;
 
 typedef struct rune_build_result {

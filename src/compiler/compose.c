@@ -18,6 +18,7 @@
 #include "rune/alloc.h"
 #include "rune/container.h"
 #include "rune/registry.h"
+#include "rune/sign.h"
 #include "rune/source.h"
 
 #include <ctype.h>
@@ -770,6 +771,14 @@ rune_status rc_compose_load(const rune_build_options *o, rune_runefile **out, rc
     if (st != RUNE_OK) {
         st = from_err(err, st, decl, "the stored rune is unusable: %s", e2.msg);
         goto done;
+    }
+    if (o->base_trust) {
+        rune_verify_result vr;
+        st = rune_sign_verify(base_bytes, base_len, o->base_trust, &vr, &e2);
+        if (st != RUNE_OK) {
+            st = from_err(err, st, decl, "refused by the trust policy: %s", e2.msg);
+            goto done;
+        }
     }
     if ((st = check_chain(o, store, decl, &ref, base->manifest, err))) goto done;
     snprintf(cx->base_ref, sizeof cx->base_ref, "%s%s%s%s%s@%s", ref.host, ref.host[0] ? "/" : "",

@@ -12,6 +12,7 @@
 #include "rune/container.h"
 #include "rune/registry.h"
 #include "rune/runicos.h"
+#include "rune/sign.h"
 #include "rune/source.h"
 
 #include <sys/stat.h>
@@ -279,6 +280,37 @@ TEST(derived_errors_point_at_the_derived_runefile)
     CHECK_EQ_INT(rune_alloc_live(), live);
 }
 
+TEST(base_must_pass_the_trust_policy_when_given)
+{
+    if (!have_base) return;
+    char dir[200], rf[300];
+    snprintf(dir, sizeof dir, "%s/trusted", tmpdir);
+    mkdir(dir, 0755);
+    snprintf(rf, sizeof rf, "%s/Runefile", dir);
+    FILE *f = fopen(rf, "w");
+    if (!f) return;
+    fputs("FROM ms-base:1\n", f);
+    fclose(f);
+    rune_trust_policy p;
+    memset(&p, 0, sizeof p);
+    p.require_signature = 1; /* ms-base:1 is unsigned */
+    rune_build_options o = {0};
+    o.runefile = rf;
+    o.cache_dir = cache;
+    o.store_dir = store;
+    o.base_trust = &p;
+    char out[300];
+    snprintf(out, sizeof out, "%s/trusted.rune", tmpdir);
+    o.output = out;
+    rune_build_result r;
+    rune_error err;
+    CHECK_STATUS(rune_build(&o, &r, &err), RUNE_E_DENIED);
+    CHECK_CONTAINS(err.msg, "Runefile:1:6: FROM ms-base:1: refused by the trust policy: ");
+    CHECK_CONTAINS(err.msg, "no signature");
+    p.require_signature = 0;
+    CHECK_OK(rune_build(&o, &r, &err), &err);
+}
+
 /* Store as ref a rune with m's manifest (edited by the caller) and the models of ms-base. */
 static int store_edited(rune_manifest *m, const rune_container *base, const char *ref)
 {
@@ -404,6 +436,7 @@ int main(void)
     RUN(missing_base_is_a_clear_error);
     RUN(cycles_are_clear_errors);
     RUN(derived_errors_point_at_the_derived_runefile);
+    RUN(base_must_pass_the_trust_policy_when_given);
     RUN(hostile_base_manifests_cannot_add_directives);
     RUN(composition_survives_allocation_failures);
     char cmd[128];

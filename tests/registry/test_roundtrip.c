@@ -197,6 +197,15 @@ TEST(from_pulls_its_base_from_the_registry)
                     SHARED("testdata/yes_1000ms.wav")),
                  0);
     CHECK_CONTAINS(out, "[\"oui\"]");
+    /* The base (signed with k) must pass the policy the build is given. */
+    CHECK_EQ_INT(sh(out, sizeof out,
+                    "%s build %s -o %s/d1.rune --trusted-key %s/k.pub --require-signature",
+                    RUNE_BIN, rf, tmp, tmp),
+                 0);
+    CHECK_EQ_INT(sh(out, sizeof out, "%s build %s -o %s/d1.rune --trusted-key %s/other.pub",
+                    RUNE_BIN, rf, tmp, tmp),
+                 1);
+    CHECK_CONTAINS(out, "FROM rt/microspeech:1: refused by the trust policy: signed by key");
     /* Without a registry the missing base is a clear error. */
     sh(out, sizeof out, "%s rm rt/microspeech:1", RUNE_BIN);
     CHECK_EQ_INT(sh(out, sizeof out, "env -u RUNE_REGISTRY %s build %s -o %s/d2.rune --no-cache",

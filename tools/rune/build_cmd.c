@@ -2,6 +2,7 @@
  * and, with -t, keep it in the local OCI store (what FROM and `rune run NAME:TAG` read). */
 #include "commands.h"
 #include "rune/compiler.h"
+#include "rune/sign.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static void usage(FILE *f)
         "  --registry HOST     pull FROM bases missing locally from HOST[:PORT]\n"
         "                      (default $RUNE_REGISTRY)\n"
         "  --plain-http        talk http:// to the registry (loopback hosts always do)\n"
+        "  --trust POLICY, --trusted-key KEY (repeatable), --revoke KEY_ID, --require-signature\n"
+        "                      the FROM base must pass this signature policy (as rune run)\n"
         "  -q, --quiet         print nothing on success\n"
         "  -v, --verbose       print each step and the compiler command lines\n"
         "  --json              print the result as JSON\n"
@@ -39,13 +42,19 @@ int rune_cmd_build(int argc, char **argv)
 {
     rune_build_options o;
     memset(&o, 0, sizeof o);
-    int quiet = 0, json = 0;
+    int quiet = 0, json = 0, trust_on = 0, rc = 2;
+    rune_trust_policy policy;
+    memset(&policy, 0, sizeof policy);
+    rune_error perr;
+    rune_error_clear(&perr);
+    rune_status pst = RUNE_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_next = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            return 0;
+            rc = 0;
+            goto out;
         } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_next) {
             o.output = argv[++i];
         } else if ((!strcmp(a, "-n") || !strcmp(a, "--name")) && has_next) {
@@ -58,6 +67,24 @@ int rune_cmd_build(int argc, char **argv)
             o.store_dir = argv[++i];
         } else if (!strcmp(a, "--registry") && has_next) {
             o.registry = argv[++i];
+        } else if (!strcmp(a, "--trust") && has_next) {
+            trust_on = 1;
+            if (pst == RUNE_OK) pst = rune_trust_policy_load(argv[i + 1], &policy, &perr);
+            i++;
+        } else if (!strcmp(a, "--trusted-key") && has_next) {
+            trust_on = 1;
+            rune_sign_key k;
+            if (pst == RUNE_OK) pst = rune_sign_key_load(argv[i + 1], &k, &perr);
+            if (pst == RUNE_OK) pst = rune_trust_policy_add_key(&policy, &k, &perr);
+            rune_sign_key_wipe(&k);
+            i++;
+        } else if (!strcmp(a, "--revoke") && has_next) {
+            trust_on = 1;
+            if (pst == RUNE_OK) pst = rune_trust_policy_revoke(&policy, argv[i + 1], &perr);
+            i++;
+        } else if (!strcmp(a, "--require-signature")) {
+            trust_on = 1;
+            policy.require_signature = 1;
         } else if (!strcmp(a, "--plain-http")) {
             o.registry_plain_http = 1;
         } else if (!strcmp(a, "--no-cache")) {
@@ -72,12 +99,12 @@ int rune_cmd_build(int argc, char **argv)
             json = 1;
         } else if (a[0] == '-') {
             fprintf(stderr, "rune build: unknown or incomplete option '%s' (try --help)\n", a);
-            return 2;
+            goto out;
         } else if (!o.runefile) {
             o.runefile = a;
         } else {
             fprintf(stderr, "rune build: more than one Runefile given\n");
-            return 2;
+            goto out;
         }
     }
     if (!o.runefile) {
@@ -87,9 +114,14 @@ int rune_cmd_build(int argc, char **argv)
             o.runefile = "Runefile.yml";
         else {
             fprintf(stderr, "rune build: no Runefile here (give its path; try --help)\n");
-            return 2;
+            goto out;
         }
     }
+    if (pst != RUNE_OK) {
+        fprintf(stderr, "rune build: trust policy: %s\n", perr.msg);
+        goto out;
+    }
+    o.base_trust = trust_on ? &policy : NULL;
     int tty = isatty(1);
     if (tty && !quiet && !json && !o.verbose) fprintf(stderr, "building %s ...\r", o.runefile);
     rune_build_result r;
@@ -99,7 +131,8 @@ int rune_cmd_build(int argc, char **argv)
     if (tty && !quiet && !json && !o.verbose) fprintf(stderr, "%*s\r", 60, "");
     if (st != RUNE_OK) {
         fprintf(stderr, "rune build: %s\n", err.msg);
-        return 1;
+        rc = 1;
+        goto out;
     }
     if (json) {
         printf("{\"output\":\"%s\",\"digest\":\"%s\",\"size\":%zu,\"cached\":%s,\"seconds\":%.3f",
@@ -113,5 +146,8 @@ int rune_cmd_build(int argc, char **argv)
         if (r.base[0]) printf("base %s\n", r.base);
         if (r.ref[0]) printf("stored %s (%s)\n", r.ref, r.oci_digest);
     }
-    return 0;
+    rc = 0;
+out:
+    rune_trust_policy_clear(&policy);
+    return rc;
 }
