@@ -20,6 +20,30 @@ static size_t rune_len[2], trap_len;
 static uint8_t sha[2][32];
 static long faults, broken, checks;
 
+/* Faults injected, by kind (printed at the end). */
+enum {
+    F_UDP_CUT,
+    F_UDP_LOSSY,
+    F_KILL,
+    F_TRAP,
+    F_HOSTILE,
+    F_SERIAL_CUT,
+    F_SERIAL_FLIP,
+    F_SERIAL_NOISE,
+    F_KINDS
+};
+static const char *const fault_names[F_KINDS] = {
+    "UDP link cut mid-upload", "UDP datagrams dropped/corrupted/duplicated",
+    "SIGKILL around install",  "rune trapping on every call",
+    "hostile UDP frames",      "serial line cut mid-upload",
+    "serial bits flipped",     "serial noise and broken frames"};
+static long fault_count[F_KINDS];
+static void add_faults(int kind, long n)
+{
+    fault_count[kind] += n;
+    faults += n;
+}
+
 /* Which of our runes is active (0 / 1), -1 for something else or none. */
 static int active_rune(const rune_hmr_status *s)
 {
@@ -114,7 +138,7 @@ TEST(test_udp_cut_mid_upload)
         rune_status st = cast_until(&via, next, 150, 1, 0, 1, &r, &err);
         CHECK_MSG_(st == RUNE_E_TIMEOUT, "cut at %zu: cast gave %s: %s", at, rune_status_name(st),
                    err.msg);
-        faults++;
+        add_faults(F_UDP_CUT, 1);
         CHECK_EQ_INT(check_device(&direct, "udp cut"), cur); /* the old rune keeps running */
         atomic_store(&proxy.cut, 0);
         st = cast_until(&via, next, 500, 3, 3, 2, &r, &err);
@@ -150,7 +174,7 @@ TEST(test_cli_cut_and_resume)
     CHECK_CONTAINS(out, "FAIL uploading");
     CHECK_CONTAINS(out, "broken off at");
     CHECK_CONTAINS(out, "run the same cast again to resume");
-    faults++;
+    add_faults(F_UDP_CUT, 1);
     CHECK_EQ_INT(check_device(&direct, "cli cut"), cur);
     atomic_store(&proxy.cut, 0);
     snprintf(cmd, sizeof cmd, "%s targets cast -t 127.0.0.1:%u %s --json 2>&1", HMR_PATH,
@@ -191,7 +215,7 @@ TEST(test_udp_lossy_link)
     atomic_store(&proxy.dup_pm, 0);
     long n = atomic_load(&proxy.faults) - before;
     CHECK(n > 0);
-    faults += n;
+    add_faults(F_UDP_LOSSY, n);
 }
 
 TEST(test_sigkill_during_install)
@@ -215,7 +239,7 @@ TEST(test_sigkill_during_install)
         atomic_store(&proxy.kill_at, 0);
         /* whatever happened, the agent dies now if it did not (a crash at an idle moment) */
         hx_agent_kill(&udp_agent, SIGKILL);
-        faults++;
+        add_faults(F_KILL, 1);
         if (!hx_agent_spawn(&udp_agent)) {
             broken++;
             break;
@@ -247,9 +271,71 @@ TEST(test_trapping_rune_rolled_back)
         CHECK_CONTAINS(err.msg, "rolled back to blink");
         CHECK_CONTAINS(err.msg, "probation");
         rune_hmr_disconnect(&c);
-        faults++;
+        add_faults(F_TRAP, 1);
         CHECK_EQ_INT(check_device(&direct, "trapping rune"), cur);
     }
+}
+
+/* Hostile frames: random bytes and bit-flipped copies of real read requests, thousands of them,
+ * straight at the agent's port. Every frame is a read (op 0) so none may change what the device
+ * runs: afterwards the agent must still be alive and its rune running. */
+static size_t hostile_frame(uint8_t *buf, size_t cap)
+{
+    static const struct {
+        uint16_t group;
+        uint8_t id;
+    } reads[] = {{0, 0}, {0, 6}, {0, 7}, {1, 0}, {64, 2}, {64, 3}, {64, 4}, {64, 5}, {64, 6}};
+    size_t n;
+    if (hx_rand() % 4 == 0) { /* pure noise */
+        n = hx_range(0, cap < 200 ? cap : 200);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)hx_rand();
+    } else {
+        uint8_t body[64];
+        rune_cbor_enc e;
+        rune_cbor_enc_init(&e, body, sizeof body);
+        rune_cbor_put_map(&e, 3);
+        rune_cbor_put_textz(&e, "since");
+        rune_cbor_put_uint(&e, hx_rand() % 1000);
+        rune_cbor_put_textz(&e, "max");
+        rune_cbor_put_uint(&e, hx_rand() % 300);
+        rune_cbor_put_textz(&e, "name");
+        rune_cbor_put_textz(&e, "blink");
+        size_t k = hx_rand() % (sizeof reads / sizeof reads[0]);
+        rune_smp_hdr h = {RUNE_SMP_OP_READ, RUNE_SMP_V2,        0,          0,
+                          reads[k].group,   (uint8_t)hx_rand(), reads[k].id};
+        if (rune_smp_msg_build(&h, body, e.len, buf, cap, &n, NULL) != RUNE_OK) return 0;
+        for (int flips = (int)hx_range(1, 4); flips > 0; flips--)
+            buf[hx_rand() % n] ^= (uint8_t)(1u << (hx_rand() % 8));
+        if (hx_rand() % 3 == 0) n = hx_range(0, n); /* truncated */
+    }
+    if (n > 0) buf[0] &= (uint8_t)~0x07u; /* op 0: a read, whatever else is broken */
+    return n;
+}
+
+TEST(test_hostile_frames)
+{
+    rune_hmr_target direct = hx_udp_target("direct", udp_agent.port);
+    int cur = check_device(&direct, "setup");
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(udp_agent.port);
+    int sent = 0;
+    for (int i = 0; i < 3000; i++) {
+        uint8_t buf[256];
+        size_t n = hostile_frame(buf, sizeof buf);
+        if (sendto(fd, buf, n, 0, (struct sockaddr *)&a, sizeof a) >= 0) sent++;
+        if (i % 200 == 199) hx_sleep_ms(5); /* let the agent drain its socket */
+    }
+    close(fd);
+    add_faults(F_HOSTILE, sent);
+    CHECK(sent > 2500);
+    CHECK_MSG_(kill(udp_agent.pid, 0) == 0 && waitpid(udp_agent.pid, NULL, WNOHANG) == 0,
+               "runicosd died under hostile frames");
+    CHECK_EQ_INT(check_device(&direct, "hostile frames"), cur);
 }
 
 /* ---- serial ---- */
@@ -271,7 +357,7 @@ TEST(test_serial_cut_mid_upload)
         rune_status st = cast_until(&t, next, 200, 1, 0, 1, &r, &err);
         CHECK_MSG_(st == RUNE_E_TIMEOUT, "serial cut at %zu: cast gave %s: %s", at,
                    rune_status_name(st), err.msg);
-        faults++;
+        add_faults(F_SERIAL_CUT, 1);
         atomic_store(&bridge.cut, 0);
         CHECK_EQ_INT(check_device(&t, "serial cut"), cur);
         st = cast_until(&t, next, 500, 3, 3, 2, &r, &err);
@@ -302,7 +388,7 @@ TEST(test_serial_corrupted_bytes)
     atomic_store(&bridge.corrupt_every, 0);
     long n = atomic_load(&bridge.faults) - before;
     CHECK(n > 0);
-    faults += n;
+    add_faults(F_SERIAL_FLIP, n);
 }
 
 /* RUN with the wall time of each test (the suite must stay well under a minute). */
@@ -312,6 +398,36 @@ TEST(test_serial_corrupted_bytes)
         RUN(name);                                                                                 \
         printf("%-34s %6.2f s\n", #name, (double)(hx_now_ms() - t0_) / 1000.0);                    \
     } while (0)
+
+/* Line noise: random bytes, broken frames and console text on the agent's serial line. */
+TEST(test_serial_noise)
+{
+    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+    int cur = check_device(&t, "setup");
+    long total = 0;
+    for (int i = 0; i < 200; i++) {
+        uint8_t buf[300];
+        size_t n = 0;
+        int kind = (int)(hx_rand() % 3);
+        if (kind == 0) { /* noise */
+            n = hx_range(1, sizeof buf);
+            for (size_t k = 0; k < n; k++)
+                buf[k] = (uint8_t)hx_rand();
+        } else { /* a framed hostile read, maybe with bytes flipped after framing */
+            uint8_t msg[256];
+            size_t mlen = hostile_frame(msg, sizeof msg);
+            if (rune_smp_serial_frame(msg, mlen, buf, sizeof buf, &n, NULL) != RUNE_OK) n = 0;
+            if (kind == 2 && n) buf[hx_rand() % n] ^= (uint8_t)(1u << (hx_rand() % 8));
+        }
+        if (n && write(bridge.ma, buf, n) > 0) total++; /* straight into the agent's line */
+    }
+    (void)!write(bridge.ma, "\n", 1);
+    add_faults(F_SERIAL_NOISE, total);
+    CHECK(total > 150);
+    CHECK_MSG_(kill(serial_agent.pid, 0) == 0 && waitpid(serial_agent.pid, NULL, WNOHANG) == 0,
+               "runicosd died under serial line noise");
+    CHECK_EQ_INT(check_device(&t, "serial noise"), cur);
+}
 
 int main(void)
 {
@@ -341,6 +457,7 @@ int main(void)
         TIMED(test_udp_lossy_link);
         TIMED(test_sigkill_during_install);
         TIMED(test_trapping_rune_rolled_back);
+        TIMED(test_hostile_frames);
         hx_proxy_stop(&proxy);
     }
     hx_agent_stop(&udp_agent);
@@ -352,14 +469,18 @@ int main(void)
         CHECK_OK(cast_until(&t, 0, 1000, 3, 2, 1, &r, &err), &err);
         TIMED(test_serial_cut_mid_upload);
         TIMED(test_serial_corrupted_bytes);
+        TIMED(test_serial_noise);
     }
     hx_agent_stop(&serial_agent);
     hx_bridge_stop(&bridge);
 
+    for (int k = 0; k < F_KINDS; k++)
+        printf("  %-44s %6ld\n", fault_names[k], fault_count[k]);
     printf("faults injected: %ld, devices broken: %ld (device checks: %ld)\n", faults, broken,
            checks);
     CHECK_EQ_INT(broken, 0);
-    CHECK(faults >= 20);
+    for (int k = 0; k < F_KINDS; k++)
+        CHECK_MSG_(fault_count[k] > 0, "no fault of kind \"%s\" was injected", fault_names[k]);
     rune_free(runes[0]);
     rune_free(runes[1]);
     rune_free(trap);
