@@ -487,6 +487,30 @@ TEST(manual_confirm_test_and_reset)
     fx_rmtree(d.dir);
 }
 
+TEST(oversized_upload_refused_before_any_byte)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-small");
+    d.prof.max_rune_bytes = 1000;
+    fx_srv srv;
+    if (!fx_srv_start(&srv, &d.prof, NULL)) return;
+    fx_cli c;
+    if (!fx_cli_open(&c, srv.port)) return;
+    rune_error err;
+    size_t len = 0;
+    uint8_t *r = fx_hostile("1.0.0", &len); /* 1182 bytes */
+    CHECK(len > 1000);
+    CHECK_STATUS(fx_upload(&c, r, len, &err), RUNE_E_PROTOCOL);
+    CHECK_CONTAINS(err.msg, "exceeds 1000");
+    char part[256];
+    snprintf(part, sizeof part, "%s/store/upload.part", d.dir);
+    CHECK(access(part, F_OK) != 0);
+    rune_free(r);
+    fx_cli_close(&c);
+    fx_srv_stop(&srv);
+    fx_rmtree(d.dir);
+}
+
 int main(void)
 {
     live_at_start = rune_alloc_live();
@@ -494,6 +518,7 @@ int main(void)
     RUN(unsigned_refused_when_the_policy_requires_signatures);
     RUN(upload_resumes_after_a_broken_link_and_an_agent_restart);
     RUN(manual_confirm_test_and_reset);
+    RUN(oversized_upload_refused_before_any_byte);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live_at_start);
     return test_report();
