@@ -88,6 +88,13 @@ extern "C" {
 enum { RUNE_AGENT_SMP_PROMETHEUS = 6 };
 
 #define RUNE_AGENT_MAX_CAPS 8
+/* Instructions one call (and _manifest, and the start function) may run before it is stopped with
+ * RUNE_E_LIMIT: a rune that never returns must not take the agent, and with it the SMP link, down.
+ * About a second on the interpreter; microspeech needs under 10 million a call.
+ */
+#ifndef RUNE_AGENT_DEFAULT_FUEL
+#define RUNE_AGENT_DEFAULT_FUEL 200000000ull
+#endif
 #define RUNE_AGENT_PATH_MAX 512
 
 /* One capability the device offers and what feeds it. */
@@ -105,7 +112,7 @@ typedef struct rune_agent_profile {
     rune_agent_cap caps[RUNE_AGENT_MAX_CAPS];
     size_t ncaps;
     uint32_t memory_pages;        /* cap on the rune's linear memory (64 KiB pages); 0 = default */
-    uint64_t fuel_per_call;       /* 0 = unlimited */
+    uint64_t fuel_per_call;       /* default RUNE_AGENT_DEFAULT_FUEL; 0 = unlimited */
     rune_wasm_engine_kind engine; /* "interp" (default) or "aot" */
     double rate_hz;               /* calls per second; 0 = as the rune's capabilities set */
     /* policy */

@@ -19,6 +19,7 @@ void agent_host_config(rune_agent *a, rune_host_config *cfg)
     cfg->engine = a->prof.engine;
     cfg->limits.max_memory_pages = a->prof.memory_pages;
     cfg->fuel_per_call = a->prof.fuel_per_call;
+    cfg->limits.fuel = a->prof.fuel_per_call; /* also bounds the module's start function */
     cfg->providers = a->providers;
     cfg->nproviders = a->nproviders;
     cfg->allowed_caps = a->prof.allowed_caps;

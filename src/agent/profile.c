@@ -19,6 +19,7 @@ void rune_agent_profile_defaults(rune_agent_profile *p)
     memset(p, 0, sizeof *p);
     snprintf(p->provider, sizeof p->provider, "linux:x86_64");
     p->engine = RUNE_WASM_INTERP;
+    p->fuel_per_call = RUNE_AGENT_DEFAULT_FUEL;
     p->probation_calls = 5;
     p->rollback_failures = 3;
     p->auto_confirm = true;

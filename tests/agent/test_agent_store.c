@@ -296,6 +296,13 @@ static bool find_denial(void *ud, const rune_saga_log_entry *e)
     return true;
 }
 
+static bool find_fuel(void *ud, const rune_saga_log_entry *e)
+{
+    found *f = ud;
+    if (strstr(e->msg, "fuel")) snprintf(f->msg, sizeof f->msg, "%s", e->msg);
+    return true;
+}
+
 /* The hostile guest fed 'i' opens a capability it never declared: denied, logged as a warning
  * under the rune's name, and the failing rune (no previous one) ends failed. */
 TEST(denials_are_logged_as_warnings)
@@ -322,6 +329,42 @@ TEST(denials_are_logged_as_warnings)
     CHECK(f.msg[0] != '[');
     rune_agent_destroy(a);
     rune_free(h);
+    fx_rmtree(d.dir);
+}
+
+/* A rune that never returns from _call is stopped by its fuel, and rolled back like a trap. */
+TEST(endless_loop_runs_out_of_fuel)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-loop");
+    CHECK(d.prof.fuel_per_call > 0); /* on by default */
+    d.prof.fuel_per_call = 5u * 1000 * 1000;
+    rune_error err;
+    rune_agent *a = NULL;
+    size_t l1 = 0, l2 = 0;
+    uint8_t *good = fx_hostile("1.0.0", &l1);
+    uint8_t *looping = fx_rune("spin", "spinner", "2.0.0", NULL, NULL, &l2);
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, good, l1, &err), &err);
+    run_calls(a, 4);
+    CHECK_OK(rune_agent_install(a, looping, l2, &err), &err);
+    rune_agent_info in;
+    for (int i = 0; i < 400; i++) {
+        rune_agent_poll(a, 5, NULL);
+        rune_agent_get_info(a, &in);
+        if (in.rollbacks > 0) break;
+    }
+    CHECK_EQ_INT(in.rollbacks, 1);
+    CHECK_STR(in.active_version, "1.0.0");
+    CHECK(in.previous_bad);
+    found f = {-1, ""};
+    uint64_t next = 0, dropped = 0;
+    rune_saga_logs_read(rune_agent_saga(a), 0, 1000, NULL, find_fuel, &f, &next, &dropped);
+    CHECK_CONTAINS(f.msg, "fuel");
+    rune_agent_destroy(a);
+    rune_free(good);
+    rune_free(looping);
     fx_rmtree(d.dir);
 }
 
@@ -486,6 +529,7 @@ int main(void)
     RUN(damaged_active_rune_falls_back_to_previous);
     RUN(first_rune_that_traps_ends_failed);
     RUN(denials_are_logged_as_warnings);
+    RUN(endless_loop_runs_out_of_fuel);
     RUN(allocation_failures_while_creating_leak_nothing);
     RUN(install_refusals_leave_the_store_untouched);
     RUN(call_period_from_profile_or_capability);
