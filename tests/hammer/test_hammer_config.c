@@ -316,6 +316,35 @@ TEST(test_cbor_json)
     rune_free(json);
 }
 
+TEST(test_cbor_json_exact_escaped_nomem)
+{
+    uint8_t buf[128];
+    rune_cbor_enc e;
+    rune_cbor_enc_init(&e, buf, sizeof buf);
+    rune_cbor_put_array(&e, 5);
+    rune_cbor_put_uint(&e, 18446744073709551615ull);
+    rune_cbor_put_int(&e, -9223372036854775807ll - 1);
+    rune_cbor_put_text(&e, "a\n\x01\\", 4);
+    rune_cbor_put_double(&e, 0.5);
+    rune_cbor_put_double(&e, INFINITY);
+    rune_error err;
+    CHECK_OK(rune_cbor_enc_finish(&e, &err), &err);
+    rune_cbor_item items[16];
+    rune_cbor_doc doc;
+    CHECK_OK(rune_cbor_decode(buf, e.len, items, 16, &doc, &err), &err);
+    char *json = NULL;
+    CHECK_OK(rune_hmr_cbor_to_json(&doc, 0, &json, &err), &err);
+    CHECK_STR(json, "[18446744073709551615,-9223372036854775808,\"a\\n\\u0001\\\\\",0.5,null]");
+    rune_free(json);
+    long live = rune_alloc_live();
+    rune_alloc_fail_after(0);
+    CHECK_STATUS(rune_hmr_cbor_to_json(&doc, 0, &json, &err), RUNE_E_NOMEM);
+    rune_alloc_fail_after(-1);
+    CHECK(json == NULL);
+    CHECK_EQ_INT(rune_alloc_live(), live);
+    CHECK_STATUS(rune_hmr_cbor_to_json(&doc, 99, &json, &err), RUNE_E_MALFORMED);
+}
+
 TEST(test_connect_errors)
 {
     rune_hmr_conn c;
@@ -349,6 +378,7 @@ int main(void)
     RUN(test_scan_serial_and_udp_lists);
     RUN(test_probe);
     RUN(test_cbor_json);
+    RUN(test_cbor_json_exact_escaped_nomem);
     RUN(test_connect_errors);
     return test_report();
 }

@@ -7,10 +7,12 @@
  * Every command takes --json, --config FILE, --timeout MS and --help. Exit codes: 0 done, 1 the
  * device or the operation failed, 2 bad usage. The commands themselves are in commands.c.
  */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hmr_cmd.h"
+#include "rune/alloc.h"
 
 static void usage(FILE *f)
 {
@@ -32,6 +34,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    cJSON_Hooks hooks = {rune_malloc, rune_free}; /* one allocator, also for the JSON answers */
+    cJSON_InitHooks(&hooks);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
