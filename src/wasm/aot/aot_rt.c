@@ -8,9 +8,19 @@
  * serialized across threads. The trap boundary is a setjmp in rw_aot_guarded; generated code traps
  * by calling host->trap, which longjmps to the innermost boundary. The longjmp only crosses frames
  * of generated code and of the glue: a host function always returns to the glue before a trap is
- * raised for it (its error is kept in g_pending and raised as RW_AOT_CODE_PENDING). Workload: a
- * boundary costs one setjmp per call from the API; loops and calls inside generated code cost only
- * the fuel and depth counters.
+ * raised for it (its error is kept in g_pending and raised as RW_AOT_CODE_PENDING). A thread that
+ * holds the mutex inside a host function and waits for another thread's AOT call deadlocks.
+ *
+ * Bounds: on 64-bit hosts (no sanitizer, no address-space limit below 8 GiB, RUNE_AOT_BOUNDS not
+ * "explicit") a linear memory is an 8 GiB PROT_NONE reservation with its current pages read-write,
+ * so generated code needs no bounds checks: any i32 address plus offset lands in the reservation. A
+ * SIGSEGV/SIGBUS handler, installed once and chained to the previous handler for every fault that is
+ * not ours, turns a fault inside a reservation, on a thread inside a boundary, into a memory trap.
+ * Otherwise generated code checks each access. The choice is process-wide (rw_aot_guard_mode) and
+ * part of the cache key.
+ *
+ * Workload: a boundary costs one setjmp per call from the API; loops and calls inside generated
+ * code cost only the fuel and depth counters.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -127,6 +137,11 @@ static int decide_guard(void)
     if (sizeof(void *) < 8 || RW_SANITIZED) return 0;
     const char *e = getenv("RUNE_AOT_BOUNDS");
     if (e && strcmp(e, "explicit") == 0) return 0;
+    /* An address-space limit (ulimit -v) may forbid 8 GiB reservations: then check explicitly. */
+    void *probe =
+        mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe == MAP_FAILED) return 0;
+    munmap(probe, RESERVE);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
