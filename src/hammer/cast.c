@@ -269,7 +269,9 @@ rune_status rune_hmr_cast(rune_hmr_conn *c, const uint8_t *rune, size_t len,
                           rune_error *err)
 {
     rune_hmr_cast_result dummy;
+    rune_error local;
     if (!res) res = &dummy;
+    if (!err) err = &local; /* the steps' details quote the messages */
     memset(res, 0, sizeof *res);
     if (!c || !c->t || !rune || !len) return RUNE_ERR(err, RUNE_E_ARG, "cast: no rune or target");
     cast_ctx x = {opts, ""};

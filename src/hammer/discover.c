@@ -79,7 +79,8 @@ rune_status rune_hmr_add_udp(rune_hmr_targets *ts, const char *host, uint16_t lo
     char h[256];
     uint16_t port;
     if (lo == 0) {
-        if (hmr_split_hostport(host, h, sizeof h, &port, err) != RUNE_OK) return err->status;
+        rune_status st = hmr_split_hostport(host, h, sizeof h, &port, err);
+        if (st != RUNE_OK) return st;
         if (strlen(host) >= sizeof ts->v->id)
             return RUNE_ERR(err, RUNE_E_INVALID, "address \"%s\" is too long", host);
         return push_udp(ts, host, err);

@@ -267,6 +267,7 @@ TEST(test_probe)
         rune_hmr_cast_result res;
         CHECK_STATUS(rune_hmr_cast(&c, r, len, NULL, &res, &err), RUNE_E_UNSUPPORTED);
         CHECK_CONTAINS(err.msg, "does not answer as RunicOS");
+        CHECK_STATUS(rune_hmr_cast(&c, r, len, NULL, NULL, NULL), RUNE_E_UNSUPPORTED);
         rune_hmr_status st;
         CHECK_STATUS(rune_hmr_get_status(&c, &st, &err), RUNE_E_UNSUPPORTED);
         char name[64];
