@@ -100,10 +100,12 @@ enum { RUNE_AGENT_SMP_PROMETHEUS = 6 };
 /* One capability the device offers and what feeds it. */
 typedef struct rune_agent_cap {
     int kind;                       /* RUNE_CAP_* */
-    char source[16];                /* "file" or "seed" (rand) */
+    char source[16];                /* "file", "seed" (rand) or "signal" (simulated) */
     char path[RUNE_AGENT_PATH_MAX]; /* file sources: absolute, or relative to the profile */
     bool loop;                      /* start the file again at its end (default true) */
-    uint64_t seed;                  /* rand */
+    uint64_t seed;                  /* rand; noise of a simulated signal */
+    char signal[16];                /* simulated: "sine", "noise", "silence" (sound, accel) */
+    double freq_hz, amplitude;      /* simulated sine: frequency, amplitude (0..1 of full scale) */
 } rune_agent_cap;
 
 typedef struct rune_agent_profile {
@@ -150,6 +152,13 @@ typedef enum rune_agent_step {
     RUNE_AGENT_STEP_CLEANUP,    /* files nothing names removed */
     RUNE_AGENT_STEP_COUNT
 } rune_agent_step;
+
+/* A simulated-signal provider (sound or accel; see src/agent/sim_signal.c for the shapes): sine of
+ * freq_hz at amplitude (0..1 of full scale, or of 1 g for accel), uniform noise, or silence. The
+ * provider is rune_malloc'd; free it with rune_cap_provider_free (runicos.h). */
+struct rune_cap_provider;
+rune_status rune_agent_cap_signal(int kind, const char *signal, double freq_hz, double amplitude,
+                                  uint64_t seed, struct rune_cap_provider **out, rune_error *err);
 
 typedef struct rune_agent_options {
     /* Called before each install step; nonzero = stop there as if the process had died (the

@@ -356,7 +356,9 @@ static int rune_caps(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
         const rune_agent_cap *c = &a->prof.caps[i];
         memset(&caps[i], 0, sizeof caps[i]);
         snprintf(caps[i].kind, sizeof caps[i].kind, "%s", rune_abi_capability_name(c->kind));
-        if (strcmp(c->source, "seed") == 0) {
+        if (strcmp(c->source, "signal") == 0 && i < a->nproviders) {
+            snprintf(caps[i].name, sizeof caps[i].name, "%s", a->providers[i]->source);
+        } else if (strcmp(c->source, "seed") == 0) {
             snprintf(caps[i].name, sizeof caps[i].name, "seed:%llu", (unsigned long long)c->seed);
         } else {
             const char *base = strrchr(c->path, '/');

@@ -84,6 +84,8 @@ static rune_status parse_cap(const cJSON *c, size_t i, const char *base, rune_ag
         return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s must be an object", key);
     memset(cap, 0, sizeof *cap);
     cap->loop = true;
+    cap->freq_hz = 440;
+    cap->amplitude = 0.5;
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
     if (!cJSON_IsString(kind) || cap_kind(kind->valuestring) < 0)
         return RUNE_ERR(err, RUNE_E_INVALID,
@@ -104,22 +106,39 @@ static rune_status parse_cap(const cJSON *c, size_t i, const char *base, rune_ag
             st = set_path(cap->path, sizeof cap->path, base, it->valuestring, key, err);
         } else if (strcmp(k, "seed") == 0) {
             st = get_uint(it, "seed", 9007199254740991.0, &d, err);
-            snprintf(cap->source, sizeof cap->source, "seed");
             cap->seed = (uint64_t)d;
         } else if (strcmp(k, "loop") == 0) {
             st = get_bool(it, "loop", &cap->loop, err);
+        } else if (strcmp(k, "signal") == 0) {
+            st = get_str(it, "signal", cap->signal, sizeof cap->signal, err);
+            snprintf(cap->source, sizeof cap->source, "signal");
+        } else if (strcmp(k, "freq_hz") == 0) {
+            st = get_uint(it, "freq_hz", 1e6, &cap->freq_hz, err);
+        } else if (strcmp(k, "amplitude") == 0) {
+            st = get_uint(it, "amplitude", 1, &cap->amplitude, err);
         } else {
             return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: unknown key \"%s\"", key, k);
         }
         if (st != RUNE_OK) return st;
     }
+    if (cap->signal[0] && cap->path[0])
+        return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: a file or a signal, not both", key);
     if (cap->kind == RUNE_CAP_RAND) {
-        if (strcmp(cap->source, "file") == 0)
-            return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: rand takes a seed, not a file", key);
+        if (cap->source[0])
+            return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: rand takes a seed, not a %s", key,
+                            cap->source);
         snprintf(cap->source, sizeof cap->source, "seed");
+    } else if (strcmp(cap->source, "signal") == 0) {
+        if (cap->kind != RUNE_CAP_SOUND && cap->kind != RUNE_CAP_ACCEL)
+            return RUNE_ERR(err, RUNE_E_INVALID,
+                            "profile: %s: only sound and accel can be a simulated signal", key);
+        if (strcmp(cap->signal, "sine") != 0 && strcmp(cap->signal, "noise") != 0 &&
+            strcmp(cap->signal, "silence") != 0)
+            return RUNE_ERR(err, RUNE_E_INVALID,
+                            "profile: %s.signal must be sine, noise or silence", key);
     } else if (strcmp(cap->source, "file") != 0) {
-        return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: %s needs a \"file\"", key,
-                        kind->valuestring);
+        return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: %s needs a \"file\" or a \"signal\"",
+                        key, kind->valuestring);
     }
     return RUNE_OK;
 }

@@ -70,6 +70,7 @@ TEST(sine_built_cast_run_and_measured)
 
 typedef struct heard {
     int n, yes;
+    const char *want;
 } heard;
 
 static void heard_cb(void *ud, const rune_smp_log_entry *e)
@@ -79,16 +80,23 @@ static void heard_cb(void *ud, const rune_smp_log_entry *e)
     h->n++;
     char msg[256];
     snprintf(msg, sizeof msg, "%.*s", (int)e->msg_len, e->msg);
-    if (strstr(msg, "\"yes\"")) h->yes++;
+    if (strstr(msg, h->want)) h->yes++;
 }
 
-TEST(microspeech_hears_yes)
+/* microspeech on a device whose SOUND is a file (wav) or a simulated signal; every output must be
+ * the label `want`. */
+static void microspeech_on(const char *wav, const char *signal, const char *want)
 {
     fx_dev d;
     fx_dev_init(&d, "dev-mic");
     d.prof.caps[0].kind = 2; /* SOUND */
-    snprintf(d.prof.caps[0].path, sizeof d.prof.caps[0].path, "%s",
-             SHARED("testdata/yes_1000ms.wav"));
+    if (wav) {
+        snprintf(d.prof.caps[0].path, sizeof d.prof.caps[0].path, "%s", SHARED(wav));
+    } else {
+        snprintf(d.prof.caps[0].source, sizeof d.prof.caps[0].source, "signal");
+        snprintf(d.prof.caps[0].signal, sizeof d.prof.caps[0].signal, "%s", signal);
+        d.prof.caps[0].path[0] = '\0';
+    }
     d.prof.rate_hz = 20; /* the rune's own rate would be once a second */
     char rf[512], out[256], cache[256];
     snprintf(rf, sizeof rf, "%s/examples/microspeech/Runefile", RUNE_SOURCE_DIR);
@@ -112,11 +120,12 @@ TEST(microspeech_hears_yes)
     if (!fx_cli_open(&c, srv.port)) return;
     CHECK_OK(fx_upload(&c, rune, len, &err), &err);
     CHECK(fx_wait_state(&c, "microspeech", "running", 3000));
-    heard h = {0, 0};
+    heard h = {0, 0, want};
     uint64_t next = 0, dropped = 0;
     for (int t = 0; t < 100 && h.n < 3; t++) {
         fx_sleep_ms(50);
         h.n = h.yes = 0;
+        h.want = want;
         CHECK_OK(
             rune_smp_rune_logs(&c.c, 0, 64, "microspeech", heard_cb, &h, &next, &dropped, &err),
             &err);
@@ -129,9 +138,19 @@ TEST(microspeech_hears_yes)
     fx_rmtree(d.dir);
 }
 
+TEST(microspeech_hears_yes)
+{
+    microspeech_on("testdata/yes_1000ms.wav", NULL, "[\"yes\"]");
+}
+TEST(microspeech_hears_silence_from_a_simulated_signal)
+{
+    microspeech_on(NULL, "silence", "[\"silence\"]");
+}
+
 int main(void)
 {
     RUN(sine_built_cast_run_and_measured);
     RUN(microspeech_hears_yes);
+    RUN(microspeech_hears_silence_from_a_simulated_signal);
     return test_report();
 }

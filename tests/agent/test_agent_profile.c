@@ -16,6 +16,8 @@ TEST(full_profile)
     const char *json =
         "{\"name\": \"kitchen\", \"provider\": \"linux:aarch64\",\n"
         " \"capabilities\": [{\"kind\": \"sound\", \"file\": \"yes.wav\", \"loop\": false},\n"
+        "                  {\"kind\": \"accel\", \"signal\": \"sine\", \"freq_hz\": 2,\n"
+        "                   \"amplitude\": 0.25, \"seed\": 3},\n"
         "                  {\"kind\": \"rand\", \"seed\": 42},\n"
         "                  {\"kind\": \"accel\", \"file\": \"/data/a.csv\"}],\n"
         " \"memory_pages\": 32, \"engine\": \"aot\", \"rate_hz\": 2.5, \"fuel_per_call\": "
@@ -31,14 +33,19 @@ TEST(full_profile)
     CHECK_OK(parse(json, &p, &err), &err);
     CHECK_STR(p.name, "kitchen");
     CHECK_STR(p.provider, "linux:aarch64");
-    CHECK_EQ_INT(p.ncaps, 3);
+    CHECK_EQ_INT(p.ncaps, 4);
     CHECK_EQ_INT(p.caps[0].kind, 2);
     CHECK_STR(p.caps[0].path, "/etc/rune/yes.wav");
     CHECK(!p.caps[0].loop);
-    CHECK_STR(p.caps[1].source, "seed");
-    CHECK_EQ_INT(p.caps[1].seed, 42);
-    CHECK_STR(p.caps[2].path, "/data/a.csv");
-    CHECK(p.caps[2].loop);
+    CHECK_STR(p.caps[1].source, "signal");
+    CHECK_STR(p.caps[1].signal, "sine");
+    CHECK_NEAR(p.caps[1].freq_hz, 2, 0);
+    CHECK_NEAR(p.caps[1].amplitude, 0.25, 0);
+    CHECK_EQ_INT(p.caps[1].seed, 3);
+    CHECK_STR(p.caps[2].source, "seed");
+    CHECK_EQ_INT(p.caps[2].seed, 42);
+    CHECK_STR(p.caps[3].path, "/data/a.csv");
+    CHECK(p.caps[3].loop);
     CHECK_EQ_INT(p.memory_pages, 32);
     CHECK_EQ_INT(p.engine, RUNE_WASM_AOT);
     CHECK_NEAR(p.rate_hz, 2.5, 1e-9);
@@ -100,6 +107,21 @@ TEST(bad_profiles_name_the_key)
          "\"speed\":1}]}",
          "unknown key \"speed\""},
         {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":{}}", "capabilities must be an array"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"image\",\"signal\":"
+         "\"sine\"}]}",
+         "only sound and accel"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"sound\",\"signal\":"
+         "\"square\"}]}",
+         "sine, noise or silence"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"sound\",\"signal\":"
+         "\"sine\",\"file\":\"a.wav\"}]}",
+         "not both"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"rand\",\"signal\":"
+         "\"sine\"}]}",
+         "rand takes a seed, not a signal"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"sound\",\"signal\":"
+         "\"sine\",\"amplitude\":3}]}",
+         "amplitude must be"},
         {"{\"name\":\"d\",\"store\":\"/s\",\"policy\":{\"allow\":[\"x\"]}}", "policy.allow"},
         {"{\"name\":\"d\",\"store\":\"/s\",\"policy\":{\"grant\":1}}", "unknown key \"grant\""},
         {"{\"name\":\"d\",\"store\":\"/s\",\"policy\":{\"require_signature\":1}}",
