@@ -8,12 +8,13 @@
  *
  * Casting a rune (rune_hmr_cast) goes through the steps of the paper, each reported to a callback
  * so a CLI can draw progress bars or emit JSON:
- *   1. verifying rune      the container opens locally (digests, manifest)
+ *   1. reading rune        the container opens locally (digests, manifest)
  *   2. verifying provider  the device answers as RunicOS (caps: device name, provider)
- *   3. capability checks   one per capability the rune declares: offered and allowed by the device
+ *   3. capability          one check per capability the rune declares: offered and allowed
  *   4. uploading           SMP image upload; resumes from the device's acknowledged offset after a
  *                          break (also across casts: the device keeps the session)
- *   5. installing          the device's checks of the whole image (its refusal reason is reported)
+ *   5. verifying rune      the device's checks of the whole image (SHA-256, container, signature,
+ *                          capabilities, a trial start) and the install; its refusal is reported
  *   6. starting            the device runs the rune on probation; the cast waits until it is
  *                          confirmed, or reports the automatic rollback
  * Nothing here allocates per byte of the rune; one connection is used from one thread.
@@ -104,15 +105,15 @@ void rune_hmr_disconnect(rune_hmr_conn *c); /* accepts a zeroed or closed one */
 /* ---- cast ----------------------------------------------------------------------------------- */
 
 typedef enum rune_hmr_step {
-    RUNE_HMR_STEP_VERIFY_RUNE = 0,
+    RUNE_HMR_STEP_READ_RUNE = 0,
     RUNE_HMR_STEP_PROVIDER,
     RUNE_HMR_STEP_CAPABILITY,
     RUNE_HMR_STEP_UPLOAD,
-    RUNE_HMR_STEP_INSTALL,
+    RUNE_HMR_STEP_VERIFY_RUNE,
     RUNE_HMR_STEP_START,
     RUNE_HMR_STEP_COUNT
 } rune_hmr_step;
-/* "verifying rune", "verifying provider", "capability", "uploading", "installing", "starting" */
+/* "reading rune", "verifying provider", "capability", "uploading", "verifying rune", "starting" */
 const char *rune_hmr_step_name(rune_hmr_step s);
 
 typedef enum rune_hmr_event_kind {

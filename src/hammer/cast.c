@@ -20,9 +20,9 @@
 
 const char *rune_hmr_step_name(rune_hmr_step s)
 {
-    static const char *const names[RUNE_HMR_STEP_COUNT] = {"verifying rune", "verifying provider",
+    static const char *const names[RUNE_HMR_STEP_COUNT] = {"reading rune",   "verifying provider",
                                                            "capability",     "uploading",
-                                                           "installing",     "starting"};
+                                                           "verifying rune", "starting"};
     return (unsigned)s < RUNE_HMR_STEP_COUNT ? names[s] : "?";
 }
 
@@ -198,8 +198,8 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
         const char *why = strstr(err->msg, "): ");
         snprintf(x->detail, sizeof x->detail, "refused by the device: %s",
                  why ? why + 3 : err->msg);
-        emit(x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_INSTALL, true, 0, 0);
-        emit(x, RUNE_HMR_EV_END, RUNE_HMR_STEP_INSTALL, false, 0, 0);
+        emit(x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_VERIFY_RUNE, true, 0, 0);
+        emit(x, RUNE_HMR_EV_END, RUNE_HMR_STEP_VERIFY_RUNE, false, 0, 0);
         return rune_error_prefix(err, "device %s refused the rune",
                                  res->device[0] ? res->device : c->target.id);
     }
@@ -279,13 +279,13 @@ rune_status rune_hmr_cast(rune_hmr_conn *c, const uint8_t *rune, size_t len,
 
     /* 1. the rune itself */
     snprintf(x.detail, sizeof x.detail, "%zu bytes", len);
-    emit(&x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_VERIFY_RUNE, true, 0, 0);
+    emit(&x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_READ_RUNE, true, 0, 0);
     rune_container *ct = NULL;
     rune_status st = rune_container_open(rune, len, &ct, err);
     if (st != RUNE_OK) {
         rune_error_prefix(err, "not a valid rune");
         snprintf(x.detail, sizeof x.detail, "%s", err->msg);
-        emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_VERIFY_RUNE, false, 0, 0);
+        emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_READ_RUNE, false, 0, 0);
         return st;
     }
     snprintf(res->name, sizeof res->name, "%s", ct->manifest->name);
@@ -296,7 +296,7 @@ rune_status rune_hmr_cast(rune_hmr_conn *c, const uint8_t *rune, size_t len,
     }
     crypto_hash_sha256(res->sha, rune, len);
     snprintf(x.detail, sizeof x.detail, "%s %s (%s)", res->name, res->version, ct->digest);
-    emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_VERIFY_RUNE, true, 0, 0);
+    emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_READ_RUNE, true, 0, 0);
 
     /* 2. the device */
     cap_list caps;
@@ -341,20 +341,20 @@ rune_status rune_hmr_cast(rune_hmr_conn *c, const uint8_t *rune, size_t len,
     if ((st = do_upload(c, &x, rune, len, res, err)) != RUNE_OK) goto out;
     res->installed = true;
     snprintf(x.detail, sizeof x.detail, "checking the device's image state");
-    emit(&x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_INSTALL, true, 0, 0);
+    emit(&x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_VERIFY_RUNE, true, 0, 0);
     rune_smp_image_slot slot;
     int where = image_slot(c, res->sha, &slot, err, &st);
     if (st != RUNE_OK || where < 0) {
         if (st == RUNE_OK)
             st = RUNE_ERR(err, RUNE_E_PROTOCOL, "the device took the image but does not list it");
         snprintf(x.detail, sizeof x.detail, "%s", err->msg);
-        emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_INSTALL, false, 0, 0);
+        emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_VERIFY_RUNE, false, 0, 0);
         goto out;
     }
     snprintf(x.detail, sizeof x.detail, "digest matches, %s",
              where == 0 ? (slot.confirmed ? "active, confirmed" : "active, on probation")
                         : "already rolled back");
-    emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_INSTALL, true, 0, 0);
+    emit(&x, RUNE_HMR_EV_END, RUNE_HMR_STEP_VERIFY_RUNE, true, 0, 0);
 
     /* 6. probation */
     st = watch_probation(c, &x, res, err);

@@ -158,7 +158,7 @@ TEST(test_capability_refusal)
     CHECK(r.n_requests > 0);
     CHECK_CONTAINS(err.msg, "refused");
     CHECK_CONTAINS(err.msg, "IMAGE");
-    CHECK_EQ_INT(l.failed[RUNE_HMR_STEP_INSTALL], 1);
+    CHECK_EQ_INT(l.failed[RUNE_HMR_STEP_VERIFY_RUNE], 1);
     rune_hmr_status s;
     CHECK_OK(rune_hmr_get_status(&c, &s, &err), &err);
     CHECK_STR(s.runes[0].name, "blink");
