@@ -64,6 +64,9 @@ rune_status rc_load_checked_plain(const char *runefile, rune_runefile **out, run
  * under /nonexistent, not written). *out rune_malloc'd. Refuses names, kinds and arguments that
  * would not read back as the same single directive. */
 struct rune_container;
+/* A declaration of the derived graph that has a base stage's name must be of the same kind. */
+rune_status rc_compose_check_replacements(const rune_runefile *derived, const rune_manifest *base,
+                                          const char *base_ref, rune_error *err);
 rune_status rc_compose_base_text(const struct rune_container *base, const rune_runefile *derived,
                                  const char *dir, char **out, size_t *out_len, rune_error *err);
 
