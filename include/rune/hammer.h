@@ -81,10 +81,15 @@ rune_status rune_hmr_scan_serial(const char *const *patterns, rune_hmr_targets *
  * already in ts; ports lo..hi on host when lo != 0. */
 rune_status rune_hmr_add_udp(rune_hmr_targets *ts, const char *host, uint16_t lo, uint16_t hi,
                              rune_error *err);
+/* What rune_hmr_probe does besides asking the network and config targets. */
+enum {
+    RUNE_HMR_PROBE_DROP_SILENT = 1,  /* remove network targets that did not answer */
+    RUNE_HMR_PROBE_SERIAL_PORTS = 2, /* also ask the scanned serial ports (available = answered) */
+};
 /* Probe every target of ts: UDP targets all at once (one socket, answers matched by address,
- * at most timeout_ms in total), serial targets one by one (timeout_ms each). Fills name and
- * available. With drop_silent, network targets that did not answer are removed. */
-rune_status rune_hmr_probe(rune_hmr_targets *ts, int timeout_ms, bool drop_silent, rune_error *err);
+ * at most timeout_ms in total), config serial targets one by one (timeout_ms each). Fills name
+ * and available. flags: RUNE_HMR_PROBE_*. */
+rune_status rune_hmr_probe(rune_hmr_targets *ts, int timeout_ms, unsigned flags, rune_error *err);
 
 /* ---- a connection to one target ------------------------------------------------------------ */
 

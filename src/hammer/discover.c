@@ -254,16 +254,20 @@ static void probe_serial(rune_hmr_target *t, int timeout_ms)
     rune_hmr_disconnect(&c);
 }
 
-rune_status rune_hmr_probe(rune_hmr_targets *ts, int timeout_ms, bool drop_silent, rune_error *err)
+rune_status rune_hmr_probe(rune_hmr_targets *ts, int timeout_ms, unsigned flags, rune_error *err)
 {
     if (!ts) return RUNE_ERR(err, RUNE_E_ARG, "probe: no targets");
     if (timeout_ms <= 0) timeout_ms = RUNE_HMR_PROBE_MS;
     rune_status st = probe_udp(ts, timeout_ms, err);
     if (st != RUNE_OK) return st;
-    for (size_t i = 0; i < ts->n; i++)
-        if (ts->v[i].type == RUNE_HMR_SERIAL && strcmp(ts->v[i].source, "config") == 0)
-            probe_serial(&ts->v[i], timeout_ms);
-    if (drop_silent) {
+    for (size_t i = 0; i < ts->n; i++) {
+        rune_hmr_target *t = &ts->v[i];
+        if (t->type != RUNE_HMR_SERIAL) continue;
+        if (strcmp(t->source, "config") == 0 ||
+            ((flags & RUNE_HMR_PROBE_SERIAL_PORTS) && t->available))
+            probe_serial(t, timeout_ms);
+    }
+    if (flags & RUNE_HMR_PROBE_DROP_SILENT) {
         size_t k = 0;
         for (size_t i = 0; i < ts->n; i++)
             if (ts->v[i].available || strcmp(ts->v[i].source, "network") != 0)

@@ -224,6 +224,12 @@ TEST(test_cli)
     CHECK_CONTAINS(out, "\"name\":\"dev-a\"");
     CHECK(!strstr(out, "dev-b"));
     CHECK(!strstr(out, "\"available\":false")); /* silent network addresses are not listed */
+    /* serial ports by glob, probed: the pty the bridge gives hmr leads to dev-s */
+    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets ls --config %s --ports %s --probe-serial --json",
+                         empty, bridge.path_b),
+                 0);
+    CHECK_CONTAINS(out, "\"type\":\"serial\"");
+    CHECK_CONTAINS(out, "\"name\":\"dev-s\",\"available\":true,\"source\":\"serial\"");
     CHECK_EQ_INT(run_hmr(out, sizeof out, "targets ls --config %s --scan 127.0.0.1:9-2", empty), 2);
     CHECK_CONTAINS(out, "--scan wants HOST:LO-HI");
 

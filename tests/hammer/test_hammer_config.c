@@ -239,7 +239,7 @@ TEST(test_probe)
     /* a config target that does not resolve is simply unavailable */
     CHECK_OK(rune_hmr_config_parse("x udp no.such.host.invalid:5\n", 29, "t", &ts, &err), &err);
     uint64_t t0 = hx_now_ms();
-    CHECK_OK(rune_hmr_probe(&ts, 200, false, &err), &err);
+    CHECK_OK(rune_hmr_probe(&ts, 200, 0, &err), &err);
     uint64_t took = hx_now_ms() - t0;
     CHECK(took < 1500); /* all at once, not one timeout each */
     CHECK_EQ_INT(ts.n, 4);
@@ -250,8 +250,9 @@ TEST(test_probe)
     CHECK(!ts.v[1].available);
     CHECK(!ts.v[2].available);
     CHECK(!ts.v[3].available);
-    CHECK_OK(rune_hmr_probe(&ts, 200, true, &err), &err); /* silent network targets go */
-    CHECK_EQ_INT(ts.n, 2);                                /* the server and the config one */
+    CHECK_OK(rune_hmr_probe(&ts, 200, RUNE_HMR_PROBE_DROP_SILENT, &err),
+             &err);        /* silent network targets go */
+    CHECK_EQ_INT(ts.n, 2); /* the server and the config one */
     rune_hmr_targets_free(&ts);
 
     /* an ordinary connection to the server answers too */

@@ -12,7 +12,7 @@
 #include "rune/container.h"
 
 typedef struct opts {
-    bool json, force, no_wait, no_serial, prometheus;
+    bool json, force, no_wait, no_serial, prometheus, probe_serial;
     const char *target, *config, *file, *name;
     int timeout_ms, resumes, probe_ms;
     long since, max;
@@ -20,6 +20,8 @@ typedef struct opts {
     int nprobes;
     const char *scans[8];
     int nscans;
+    const char *ports[9]; /* NULL-terminated glob patterns */
+    int nports;
 } opts;
 
 static void cmd_help(const char *cmd, FILE *f)
@@ -27,9 +29,11 @@ static void cmd_help(const char *cmd, FILE *f)
     if (strcmp(cmd, "ls") == 0)
         fprintf(f,
                 "usage: hmr targets ls [--config FILE] [--probe HOST:PORT]... "
-                "[--scan HOST:LO-HI]... [--no-serial] [--probe-ms MS] [--json]\n"
-                "Lists serial ports (/dev/ttyUSB*, /dev/ttyACM*), the config file's targets and\n"
-                "devices answering an SMP probe at the given addresses.\n");
+                "[--scan HOST:LO-HI]... [--no-serial] [--ports GLOB]... [--probe-serial] "
+                "[--probe-ms MS] [--json]\n"
+                "Lists serial ports (/dev/ttyUSB*, /dev/ttyACM*, or the --ports patterns), the\n"
+                "config file's targets and devices answering an SMP probe at the given\n"
+                "addresses. --probe-serial also asks each serial port (Available = answered).\n");
     else if (strcmp(cmd, "cast") == 0)
         fprintf(f,
                 "usage: hmr targets cast -t ID FILE.rune [--force] [--no-wait] [--resumes N] "
@@ -72,6 +76,8 @@ static int parse(const char *cmd, int argc, char **argv, opts *o)
             o->no_serial = true;
         else if (strcmp(a, "--prometheus") == 0)
             o->prometheus = true;
+        else if (strcmp(a, "--probe-serial") == 0)
+            o->probe_serial = true;
         else if (a[0] == '-' && a[1]) {
             if (!v) {
                 fprintf(stderr, "hmr: %s needs a value\n", a);
@@ -91,6 +97,8 @@ static int parse(const char *cmd, int argc, char **argv, opts *o)
                 o->probes[o->nprobes++] = v;
             else if (strcmp(a, "--scan") == 0 && o->nscans < 8)
                 o->scans[o->nscans++] = v;
+            else if (strcmp(a, "--ports") == 0 && o->nports < 8)
+                o->ports[o->nports++] = v;
             else if (num && strcmp(a, "--timeout") == 0)
                 o->timeout_ms = (int)(n > 600000 ? 600000 : n);
             else if (num && strcmp(a, "--probe-ms") == 0)
@@ -182,7 +190,8 @@ static int cmd_ls(const opts *o)
     rune_error err;
     rune_hmr_targets ts = {0};
     rune_status st = load_config(o, &ts, &err);
-    if (st == RUNE_OK && !o->no_serial) st = rune_hmr_scan_serial(NULL, &ts, &err);
+    if (st == RUNE_OK && !o->no_serial)
+        st = rune_hmr_scan_serial(o->nports ? o->ports : NULL, &ts, &err);
     for (int i = 0; st == RUNE_OK && i < o->nprobes; i++)
         st = rune_hmr_add_udp(&ts, o->probes[i], 0, 0, &err);
     for (int i = 0; st == RUNE_OK && i < o->nscans; i++) {
@@ -201,7 +210,10 @@ static int cmd_ls(const opts *o)
         host[colon - o->scans[i]] = 0;
         st = rune_hmr_add_udp(&ts, host, (uint16_t)lo, (uint16_t)hi, &err);
     }
-    if (st == RUNE_OK) st = rune_hmr_probe(&ts, o->probe_ms, true, &err);
+    if (st == RUNE_OK)
+        st = rune_hmr_probe(
+            &ts, o->probe_ms,
+            RUNE_HMR_PROBE_DROP_SILENT | (o->probe_serial ? RUNE_HMR_PROBE_SERIAL_PORTS : 0), &err);
     if (st != RUNE_OK) {
         rune_hmr_targets_free(&ts);
         return fail(o, &err);
