@@ -242,6 +242,30 @@ TEST(api_errors)
     CHECK_STR(rune_wasm_trap_text(RUNE_WASM_TRAP_DIV_ZERO), "integer divide by zero");
 }
 
+/* After instantiation the interpreter allocates nothing: with every allocation failing, calls,
+ * memory.grow, table.grow, traps and global access all still work. */
+TEST(no_allocation_after_instantiation)
+{
+    rune_alloc_fail_after(0);
+    rune_wasm_val a[2] = {wt_i32(2), wt_i32(3)}, r;
+    rune_status st1 = rune_wasm_call(E.inst, "add", a, 2, &r, 1, &E.err);
+    rune_wasm_val n = wt_i64(10);
+    rune_status st2 = rune_wasm_call(E.inst, "fac", &n, 1, &r, 1, &E.err);
+    rune_wasm_val one = wt_i32(1);
+    rune_status st3 = rune_wasm_call(E.inst, "grow", &one, 1, &r, 1, &E.err);
+    rune_status st4 = rune_wasm_call(E.inst, "table_ops", NULL, 0, &r, 1, &E.err);
+    rune_status st5 = rune_wasm_call(E.inst, "boom", NULL, 0, NULL, 0, &E.err);
+    rune_status st6 = rune_wasm_global_set(E.inst, "counter", wt_i32(1), &E.err);
+    long made = rune_alloc_fail_after(-1);
+    CHECK_OK(st1, &E.err);
+    CHECK_OK(st2, &E.err);
+    CHECK_OK(st3, &E.err);
+    CHECK_OK(st4, &E.err);
+    CHECK_STATUS(st5, RUNE_E_TRAP);
+    CHECK_OK(st6, &E.err);
+    CHECK_EQ_INT(made, 0);
+}
+
 int main(void)
 {
     long live = rune_alloc_live();
@@ -252,6 +276,7 @@ int main(void)
     RUN(traps);
     RUN(tables);
     RUN(api_errors);
+    RUN(no_allocation_after_instantiation);
     wt_close(&E);
     if (rune_alloc_live() != live) {
         fprintf(stderr, "leak: %ld allocations live\n", rune_alloc_live() - live);
