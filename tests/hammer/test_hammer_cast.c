@@ -256,6 +256,20 @@ TEST(test_cli)
     CHECK_CONTAINS(out, "blink");
     CHECK_EQ_INT(run_hmr(out, sizeof out, "targets logs -t b --config %s --json", cfg), 0);
     CHECK_CONTAINS(out, "\"entries\":[");
+    CHECK_CONTAINS(out, "confirmed: blink 2.0"); /* the agent's notice of this cast */
+    /* the latest 2 entries only, then everything from 0 (the first one is the agent's start) */
+    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets logs -t b --config %s --max 2", cfg), 0);
+    CHECK(!strstr(out, " up; active rune"));
+    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets logs -t b --config %s --since 0", cfg), 0);
+    CHECK_CONTAINS(out, "dev-b (linux:x86_64) up; active rune");
+    /* --follow prints what happens meanwhile, as JSON lines */
+    CHECK_EQ_INT(run_hmr(out, sizeof out,
+                         "targets logs -t b --config %s --follow --for 600 --json & sleep 0.2; "
+                         "%s targets stop -t b --config %s >/dev/null; wait",
+                         cfg, HMR_PATH, cfg),
+                 0);
+    CHECK_CONTAINS(out, "\"msg\":\"stop: blink\"}\n");
+    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets start -t b --config %s", cfg), 0);
     CHECK_EQ_INT(run_hmr(out, sizeof out, "targets rollback -t b --config %s --json", cfg), 0);
     CHECK_CONTAINS(out, "\"active\":\"blink\"");
     CHECK_EQ_INT(run_hmr(out, sizeof out, "targets stop -t 127.0.0.1:%u", agents[1].port), 0);

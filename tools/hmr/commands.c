@@ -3,18 +3,27 @@
  * answer as a table or as JSON (--json). Workload: one command per process.
  */
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hmr_cmd.h"
 #include "rune/alloc.h"
 #include "rune/container.h"
 
+static uint64_t hmr_cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 typedef struct opts {
-    bool json, force, no_wait, no_serial, prometheus, probe_serial;
+    bool json, force, no_wait, no_serial, prometheus, probe_serial, follow, since_given;
     const char *target, *config, *file, *name;
-    int timeout_ms, resumes, probe_ms;
+    int timeout_ms, resumes, probe_ms, follow_ms;
     long since, max;
     const char *probes[64];
     int nprobes;
@@ -44,8 +53,10 @@ static void cmd_help(const char *cmd, FILE *f)
                 "  --no-wait   do not wait for the device to confirm the rune\n"
                 "  --resumes N resume a broken upload up to N times within this cast (def. 3)\n");
     else if (strcmp(cmd, "logs") == 0)
-        fprintf(f,
-                "usage: hmr targets logs -t ID [--since SEQ] [--max N] [--name RUNE] [--json]\n");
+        fprintf(f, "usage: hmr targets logs -t ID [--since SEQ] [--max N] [--name RUNE] "
+                   "[--follow [--for MS]] [--json]\n"
+                   "The latest N entries (default 100), or those from SEQ on; --follow keeps\n"
+                   "printing new ones (JSON lines with --json) until Ctrl-C or MS have passed.\n");
     else if (strcmp(cmd, "metrics") == 0)
         fprintf(f, "usage: hmr targets metrics -t ID [--name RUNE] [--prometheus] [--json]\n");
     else
@@ -78,6 +89,8 @@ static int parse(const char *cmd, int argc, char **argv, opts *o)
             o->prometheus = true;
         else if (strcmp(a, "--probe-serial") == 0)
             o->probe_serial = true;
+        else if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0)
+            o->follow = true;
         else if (a[0] == '-' && a[1]) {
             if (!v) {
                 fprintf(stderr, "hmr: %s needs a value\n", a);
@@ -105,8 +118,11 @@ static int parse(const char *cmd, int argc, char **argv, opts *o)
                 o->probe_ms = (int)(n > 60000 ? 60000 : n);
             else if (num && strcmp(a, "--resumes") == 0)
                 o->resumes = (int)(n > 1000 ? 1000 : n);
-            else if (num && strcmp(a, "--since") == 0)
+            else if (num && strcmp(a, "--since") == 0) {
                 o->since = n;
+                o->since_given = true;
+            } else if (num && strcmp(a, "--for") == 0)
+                o->follow_ms = (int)(n > 86400000 ? 86400000 : n);
             else if (num && strcmp(a, "--max") == 0)
                 o->max = n > 1000 ? 1000 : n;
             else {
@@ -351,34 +367,82 @@ static void print_log(void *ud, const rune_smp_log_entry *e)
            e->level < 4 ? lv[e->level] : "?", (int)e->rune_len, e->rune, (int)e->msg_len, e->msg);
 }
 
+/* Entries from since on, a page at a time (at most left of them); *since moves on. */
+static rune_status logs_pages(const opts *o, rune_hmr_conn *c, cJSON *a, uint64_t *since, long left,
+                              uint64_t *dropped, rune_error *err)
+{
+    while (left > 0) {
+        uint64_t before = *since, next = 0;
+        rune_status st = rune_smp_rune_logs(&c->c, *since, (uint32_t)(left < 32 ? left : 32),
+                                            o->name, print_log, a, &next, dropped, err);
+        if (st != RUNE_OK) return st;
+        if (next <= before) break;
+        left -= (long)(next - before);
+        *since = next;
+    }
+    return RUNE_OK;
+}
+
+static void skip_log(void *ud, const rune_smp_log_entry *e)
+{
+    (void)ud;
+    (void)e;
+}
+
+static volatile sig_atomic_t follow_stop;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    follow_stop = 1;
+}
+
 static int cmd_logs(const opts *o, rune_hmr_conn *c)
 {
     rune_error err;
-    cJSON *a = o->json ? cJSON_CreateArray() : NULL;
-    uint64_t since = (uint64_t)o->since, next = 0, dropped = 0, total_dropped = 0;
-    long left = o->max;
-    /* page through the ring: the device sends what fits in one message */
-    while (left > 0) {
-        uint64_t before = since;
-        if (rune_smp_rune_logs(&c->c, since, (uint32_t)(left < 32 ? left : 32), o->name, print_log,
-                               a, &next, &dropped, &err) != RUNE_OK) {
-            cJSON_Delete(a);
+    uint64_t since = (uint64_t)o->since, dropped = 0;
+    if (!o->since_given) {
+        /* the latest max entries: ask where the ring ends, then start max before it */
+        uint64_t next = 0;
+        if (rune_smp_rune_logs(&c->c, UINT64_C(1) << 62, 1, o->name, skip_log, NULL, &next,
+                               &dropped, &err) != RUNE_OK)
             return fail(o, &err);
+        since = next > (uint64_t)o->max ? next - (uint64_t)o->max : 0;
+    }
+    if (o->follow) {
+        /* one entry a line (JSON lines with --json) until Ctrl-C or --for MS */
+        signal(SIGINT, on_sigint);
+        uint64_t end = o->follow_ms ? hmr_cli_now_ms() + (uint64_t)o->follow_ms : 0;
+        while (!follow_stop && (!end || hmr_cli_now_ms() < end)) {
+            cJSON *a = o->json ? cJSON_CreateArray() : NULL;
+            rune_status st = logs_pages(o, c, a, &since, 1000, &dropped, &err);
+            cJSON *e;
+            cJSON_ArrayForEach(e, a)
+            {
+                char *line = cJSON_PrintUnformatted(e);
+                if (line) puts(line);
+                cJSON_free(line);
+            }
+            cJSON_Delete(a);
+            fflush(stdout);
+            if (st != RUNE_OK && st != RUNE_E_TIMEOUT) return fail(o, &err);
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
         }
-        total_dropped = dropped;
-        if (next <= before) break;
-        left -= (long)(next - before);
-        since = next;
+        return 0;
+    }
+    cJSON *a = o->json ? cJSON_CreateArray() : NULL;
+    if (logs_pages(o, c, a, &since, o->max, &dropped, &err) != RUNE_OK) {
+        cJSON_Delete(a);
+        return fail(o, &err);
     }
     if (a) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "next", (double)since);
-        cJSON_AddNumberToObject(j, "dropped", (double)total_dropped);
+        cJSON_AddNumberToObject(j, "dropped", (double)dropped);
         cJSON_AddItemToObject(j, "entries", a);
         print_json(j);
-    } else if (total_dropped) {
-        printf("(%llu older entries were dropped by the ring)\n",
-               (unsigned long long)total_dropped);
+    } else if (dropped) {
+        printf("(%llu older entries were dropped by the ring)\n", (unsigned long long)dropped);
     }
     return 0;
 }
