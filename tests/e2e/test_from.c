@@ -431,14 +431,14 @@ int main(void)
     setenv("TMPDIR", t, 1); /* where composition extracts the base's models */
     RUN(base_is_built_and_stored);
     RUN(derived_rune_swaps_the_labels);
-    RUN(derived_rune_adds_stages_after_the_base_pipeline);
-    RUN(from_by_digest_and_two_levels);
     RUN(missing_base_is_a_clear_error);
     RUN(cycles_are_clear_errors);
     RUN(derived_errors_point_at_the_derived_runefile);
     RUN(base_must_pass_the_trust_policy_when_given);
     RUN(hostile_base_manifests_cannot_add_directives);
     RUN(composition_survives_allocation_failures);
+    RUN(from_by_digest_and_two_levels);
+    RUN(derived_rune_adds_stages_after_the_base_pipeline);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
