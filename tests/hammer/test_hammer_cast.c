@@ -169,6 +169,45 @@ TEST(test_capability_refusal)
     rune_hmr_disconnect(&c);
 }
 
+/* Allocation failures anywhere in connect + cast: NOMEM with a message, nothing leaked, and the
+ * device still runs its rune. */
+TEST(test_cast_nomem)
+{
+    int nomem = 0, ok = 0;
+    for (long n = 0; n < 64 && !ok; n++) {
+        long live = rune_alloc_live();
+        rune_error err;
+        rune_hmr_conn c;
+        rune_alloc_fail_after(n);
+        rune_status st = rune_hmr_connect(&targets[0], 1000, &c, &err);
+        if (st == RUNE_OK) {
+            rune_hmr_cast_opts o = {NULL, NULL, false, 0, 8000};
+            rune_hmr_cast_result r;
+            st = rune_hmr_cast(&c, v1, v1_len, &o, &r, &err);
+            rune_hmr_disconnect(&c);
+        }
+        rune_alloc_fail_after(-1);
+        if (st == RUNE_E_NOMEM) {
+            nomem++;
+            CHECK_CONTAINS(err.msg, "memory");
+        } else if (st == RUNE_E_MALFORMED && strstr(err.msg, "manifest: not valid JSON")) {
+            /* the container's manifest reader (cJSON through rune_malloc) cannot tell an
+             * allocation failure from bad JSON: reported to its owner */
+            nomem++;
+        } else {
+            CHECK_OK(st, &err);
+            ok = 1;
+        }
+        CHECK_EQ_INT(rune_alloc_live(), live);
+    }
+    CHECK(nomem >= 2 && ok);
+    rune_hmr_conn c;
+    if (hx_connect(&targets[0], 1000, &c)) {
+        CHECK(hx_wait_state(&c, "blink", "running", 3000));
+        rune_hmr_disconnect(&c);
+    }
+}
+
 /* ---- the command line ---- */
 
 static int run_hmr(char *out, size_t cap, const char *fmt, ...)
@@ -301,6 +340,7 @@ int main(void)
         RUN(test_cast_all_devices);
         RUN(test_upgrade_rollback_stop_start);
         RUN(test_capability_refusal);
+        RUN(test_cast_nomem);
         RUN(test_cli);
     }
     teardown();
