@@ -165,7 +165,8 @@ typedef struct rune_agent_options {
      * install returns RUNE_E_IO "fault injected at step k" and touches nothing more). */
     int (*fault)(void *ud, int step);
     void *fault_ud;
-    FILE *echo;         /* also write log lines here (runicosd --foreground: stderr); NULL = no */
+    FILE *echo;      /* also write the agent's own log lines here (runicosd: stderr); NULL = no */
+    bool echo_runes; /* and the runes' logs and output lines (runicosd --foreground) */
     size_t log_entries; /* LibSaga log ring (default 256) */
 } rune_agent_options;
 

@@ -53,7 +53,7 @@ static void emit(line_cookie *c)
     int level = c->level;
     const char *msg = c->prefix[0] ? c->line : parse_level(c->line, &level);
     rune_saga_log(a->saga, a->saga_id, level, "%s%s", c->prefix, msg);
-    if (a->opt.echo)
+    if (a->opt.echo && a->opt.echo_runes)
         fprintf(a->opt.echo, "runicosd: [%s] %s%s\n", a->st.active.name, c->prefix, msg);
     c->n = 0;
 }

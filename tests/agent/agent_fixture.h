@@ -153,7 +153,10 @@ static inline bool fx_srv_start(fx_srv *s, const rune_agent_profile *prof,
     rune_error err;
     rune_agent_options o = {0};
     if (opt) o = *opt;
-    if (getenv("AGENT_ECHO")) o.echo = stderr;
+    if (getenv("AGENT_ECHO")) {
+        o.echo = stderr;
+        o.echo_runes = true;
+    }
     rune_status st = rune_agent_create(&p, &o, &s->a, &err);
     CHECK_OK(st, &err);
     if (st != RUNE_OK) return false;

@@ -6,6 +6,7 @@
  * while creating the agent leak nothing.
  */
 #include "agent_fixture.h"
+#include "rune/sign.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -504,6 +505,56 @@ TEST(aot_engine_runs_the_rune)
     fx_rmtree(d.dir);
 }
 
+/* A trust policy file: signatures required, one key trusted, another revoked. */
+TEST(trust_policy_file_with_revocation)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-trust");
+    rune_error err;
+    rune_sign_key good, gone;
+    CHECK_OK(rune_sign_keygen(&good, &err), &err);
+    CHECK_OK(rune_sign_keygen(&gone, &err), &err);
+    char *pk_good = NULL, *pk_gone = NULL;
+    CHECK_OK(rune_sign_key_format(&good, 0, &pk_good, &err), &err);
+    CHECK_OK(rune_sign_key_format(&gone, 0, &pk_gone, &err), &err);
+    /* the "key <base64>" line of a public key file */
+    const char *b64_good = pk_good ? strstr(pk_good, "\nkey ") : NULL;
+    const char *b64_gone = pk_gone ? strstr(pk_gone, "\nkey ") : NULL;
+    char policy[1024];
+    snprintf(policy, sizeof policy,
+             "require-signature yes\ntrust %s %.*s\ntrust %s %.*s\nrevoke %s\n", good.id,
+             b64_good ? (int)strcspn(b64_good + 5, "\n") : 0, b64_good ? b64_good + 5 : "", gone.id,
+             b64_gone ? (int)strcspn(b64_gone + 5, "\n") : 0, b64_gone ? b64_gone + 5 : "",
+             gone.id);
+    snprintf(d.prof.trust_policy, sizeof d.prof.trust_policy, "%s/trust.txt", d.dir);
+    fx_write(d.prof.trust_policy, policy, strlen(policy));
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    size_t len = 0, l1 = 0, l2 = 0;
+    uint8_t *r = fx_hostile("1.0.0", &len), *by_good = NULL, *by_gone = NULL;
+    CHECK_OK(rune_sign_rune(r, len, &good, &by_good, &l1, &err), &err);
+    CHECK_OK(rune_sign_rune(r, len, &gone, &by_gone, &l2, &err), &err);
+    if (a) {
+        CHECK_STATUS(rune_agent_install(a, r, len, &err), RUNE_E_DENIED);
+        CHECK_CONTAINS(err.msg, "signature");
+        CHECK_STATUS(rune_agent_install(a, by_gone, l2, &err), RUNE_E_DENIED);
+        CHECK_CONTAINS(err.msg, "revoked");
+        rune_agent_info in;
+        rune_agent_get_info(a, &in);
+        CHECK(!in.has_active);
+        CHECK_OK(rune_agent_install(a, by_good, l1, &err), &err);
+        rune_agent_get_info(a, &in);
+        CHECK(in.has_active);
+    }
+    rune_agent_destroy(a);
+    rune_free(pk_good);
+    rune_free(pk_gone);
+    rune_free(r);
+    rune_free(by_good);
+    rune_free(by_gone);
+    fx_rmtree(d.dir);
+}
+
 TEST(bad_arguments)
 {
     rune_error err;
@@ -534,6 +585,7 @@ int main(void)
     RUN(install_refusals_leave_the_store_untouched);
     RUN(call_period_from_profile_or_capability);
     RUN(aot_engine_runs_the_rune);
+    RUN(trust_policy_file_with_revocation);
     RUN(bad_arguments);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live);

@@ -5,8 +5,9 @@
  *   runicosd --profile FILE [--udp ADDR:PORT] [--serial /dev/pts/N] [--baud N] [--store DIR]
  *            [--port-file FILE] [--metrics-port N] [--foreground]
  *
- * Logs go to stderr (--foreground also echoes the rune's output and logs there). --udp with port 0
- * binds any free port; --port-file writes the bound port there (for tests that start many agents).
+ * The agent's notices go to stderr (--foreground adds the rune's logs and output). --udp with port
+ * 0 binds any free port; --port-file writes the bound port there (for tests that start many
+ * agents).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static void usage(FILE *f)
                "  --store DIR         rune store directory (overrides the profile)\n"
                "  --port-file FILE    write the bound UDP port to FILE\n"
                "  --metrics-port N    serve Prometheus text at http://127.0.0.1:N/metrics\n"
-               "  --foreground        echo logs and the rune's output to stderr\n"
+               "  --foreground        also echo the rune's logs and output to stderr\n"
                "  --help              this text\n");
 }
 
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 
     rune_agent_options opt = {0};
     opt.echo = stderr;
-    (void)foreground; /* logs always go to stderr; --foreground is accepted for scripts */
+    opt.echo_runes = foreground != 0;
     rune_agent *agent = NULL;
     if (rune_agent_create(&p, &opt, &agent, &err) != RUNE_OK ||
         rune_agent_open_transports(agent, &err) != RUNE_OK ||
