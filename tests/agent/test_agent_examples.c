@@ -118,7 +118,14 @@ static void microspeech_on(const char *wav, const char *signal, const char *want
     if (!fx_srv_start(&srv, &d.prof, NULL)) return;
     fx_cli c;
     if (!fx_cli_open(&c, srv.port)) return;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CHECK_OK(fx_upload(&c, rune, len, &err), &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    /* informational: upload + checks + install of a real rune over UDP loopback */
+    printf("microspeech cast: %zu bytes in %.1f ms (%.1f MB/s incl. verify and install)\n", len,
+           secs * 1e3, (double)len / secs / 1e6);
     CHECK(fx_wait_state(&c, "microspeech", "running", 3000));
     heard h = {0, 0, want};
     uint64_t next = 0, dropped = 0;
