@@ -1192,6 +1192,27 @@ static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
     centry a;
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
+    if (!c->dead && opc == RWOP_i32_load && a.kind == K_LOCAL && c->last_start != NONE &&
+        c->last_end == c->ncells && (c->last_op == RWOP_i32_add || c->last_op == RWOP_i32_add_i) &&
+        c->cells[c->last_start + 1].u == a.local) {
+        /* p = x + y kept in a local (local.tee) and loaded from at once: one instruction that
+         * does both, as clang writes pointer walks that reuse the pointer. */
+        int fused = c->last_op == RWOP_i32_add ? RWOP_i32_load_tadd : RWOP_i32_load_taddi;
+        rw_cell x = c->cells[c->last_start + 2], y = c->cells[c->last_start + 3];
+        c->ncells = c->last_start;
+        c->npos--;
+        size_t at = op(c, fused, 5);
+        if (at != NONE) {
+            SET(at, 0, SLOT(c, hh));
+            SET(at, 1, a.local);
+            c->cells[at + 2] = x;
+            c->cells[at + 3] = y;
+            SET(at, 4, off);
+        }
+        CHK(push(c, type));
+        c->last_dst = at;
+        return RUNE_OK;
+    }
     if (!c->dead) {
         uint32_t imm, sh;
         uint32_t sa = addr_src(c, &a, hh, &imm, &sh, &opc);

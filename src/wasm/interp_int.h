@@ -95,7 +95,7 @@ typedef union rw_cell {
     X(i64_xor_i) X(i64_shl_i) X(i64_shr_s_i) X(i64_shr_u_i) \
     X(sel_eq) X(sel_ne) X(sel_lt_s) X(sel_lt_u) X(sel_gt_s) X(sel_gt_u) X(sel_le_s) X(sel_le_u) \
     X(sel_ge_s) X(sel_ge_u) X(sel_eq_i) X(sel_ne_i) X(sel_lt_s_i) X(sel_lt_u_i) X(sel_gt_s_i) \
-    X(sel_gt_u_i) X(sel_le_s_i) X(sel_le_u_i) X(sel_ge_s_i) X(sel_ge_u_i)
+    X(sel_gt_u_i) X(sel_le_s_i) X(sel_le_u_i) X(sel_ge_s_i) X(sel_ge_u_i) X(i32_load_tadd) X(i32_load_taddi)
 // clang-format on
 
 enum rw_op {

@@ -614,6 +614,30 @@ dispatch:
         ip += 5;
         NEXT();
     }
+    OP(i32_load_tadd) /* [d][t][x][y][off]: fp[t] = fp[x] + fp[y]; fp[d] = load(fp[t] + off) */
+    {
+        uint32_t t_ = fp[ip[2].u].i32 + fp[ip[3].u].i32;
+        fp[ip[1].u].i32 = t_;
+        uint64_t ea = (uint64_t)t_ + ip[4].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v_;
+        memcpy(&v_, mem + ea, 4);
+        D.i32 = v_;
+        ip += 5;
+        NEXT();
+    }
+    OP(i32_load_taddi) /* [d][t][x][imm][off] */
+    {
+        uint32_t t_ = fp[ip[2].u].i32 + ip[3].u;
+        fp[ip[1].u].i32 = t_;
+        uint64_t ea = (uint64_t)t_ + ip[4].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v_;
+        memcpy(&v_, mem + ea, 4);
+        D.i32 = v_;
+        ip += 5;
+        NEXT();
+    }
     LOAD(i32_load, uint32_t, i32, v_)
     LOAD(i64_load, uint64_t, i64, v_)
     LOAD(i32_load8_s, int8_t, i32, (uint32_t)(int32_t)v_)

@@ -174,6 +174,11 @@
     (select (local.get 0) (local.get 1) (i32.lt_u (local.get 0) (local.get 1))))
   (func (export "pick64") (param i32 i32 f64 f64) (result f64)
     (select (local.get 2) (local.get 3) (i32.ge_s (local.get 0) (local.get 1))))
+  ;; pointer kept in a local and loaded from at once (tee + load)
+  (func (export "tee-load") (param i32 i32) (result i32) (local i32)
+    (i32.add
+      (i32.load offset=1 (local.tee 2 (i32.add (local.get 0) (local.get 1))))
+      (i32.add (i32.load (local.tee 2 (i32.add (local.get 2) (i32.const 2)))) (local.get 2))))
   (func (export "f32-lt-imm") (param f32) (result i32) (f32.lt (local.get 0) (f32.const 1.5)))
 )
 
@@ -241,3 +246,5 @@
 (assert_return (invoke "umin" (i32.const 3) (i32.const 7)) (i32.const 3))
 (assert_return (invoke "pick64" (i32.const -1) (i32.const 0) (f64.const 1.5) (f64.const -0.25)) (f64.const -0.25))
 (assert_return (invoke "pick64" (i32.const 2) (i32.const 2) (f64.const 1.5) (f64.const -0.25)) (f64.const 1.5))
+(assert_return (invoke "tee-load" (i32.const 8) (i32.const 1)) (i32.const 0xeceae8f0))
+(assert_trap (invoke "tee-load" (i32.const 65530) (i32.const 2)) "out of bounds memory access")
