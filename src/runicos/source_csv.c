@@ -72,6 +72,7 @@ rune_status rune_csv_parse(const char *text, size_t len, rune_csv *out, rune_err
                           bad);
             goto fail;
         }
+        if (n == 0) continue; /* only separators: as blank */
         if ((size_t)n > sizeof tmp / sizeof tmp[0]) {
             st = RUNE_ERR(err, RUNE_E_LIMIT, "csv: line %zu has more than 256 columns", line_no);
             goto fail;
