@@ -6,7 +6,9 @@
  * Workload: one process per device, one thread; a poll round waits on the transports in turn for
  * at most the time until the next rune call (a few ms per transport when there are several).
  */
+#include <errno.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,20 @@ static rune_status load_policy(rune_agent *a, rune_error *err)
     return RUNE_OK;
 }
 
+/* One AOT engine for every start of a rune, its compiled objects cached in <store>/aot (made
+ * after the store itself), so a restart after a trap loads the cached object instead of compiling.
+ */
+static rune_status open_aot(rune_agent *a, rune_error *err)
+{
+    snprintf(a->aot_dir, sizeof a->aot_dir, "%s/aot", a->prof.store);
+    if ((mkdir(a->prof.store, 0755) != 0 && errno != EEXIST) ||
+        (mkdir(a->aot_dir, 0755) != 0 && errno != EEXIST))
+        return RUNE_ERR(err, RUNE_E_IO, "store: mkdir %s: %s", a->aot_dir, strerror(errno));
+    rune_wasm_engine_config ec = {0};
+    ec.aot_cache_dir = a->aot_dir;
+    return rune_wasm_engine_new(RUNE_WASM_AOT, &ec, &a->aot, err);
+}
+
 rune_status rune_agent_create(const rune_agent_profile *p, const rune_agent_options *opt,
                               rune_agent **out, rune_error *err)
 {
@@ -82,6 +98,7 @@ rune_status rune_agent_create(const rune_agent_profile *p, const rune_agent_opti
         a->nproviders++;
     }
     if (st == RUNE_OK) st = load_policy(a, err);
+    if (st == RUNE_OK && p->engine == RUNE_WASM_AOT) st = open_aot(a, err);
     if (st == RUNE_OK) st = rune_smp_server_create(&a->srv, err);
     if (st == RUNE_OK) st = agent_smp_register(a, err);
     if (st == RUNE_OK) st = agent_store_recover(a, err);
@@ -110,6 +127,7 @@ void rune_agent_destroy(rune_agent *a)
     for (size_t i = 0; i < a->nproviders; i++)
         rune_cap_provider_free(a->providers[i]);
     rune_trust_policy_clear(&a->trust);
+    rune_wasm_engine_free(a->aot);
     agent_logs_close(a);
     rune_saga_destroy(a->saga);
     rune_free(a);

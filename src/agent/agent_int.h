@@ -69,6 +69,8 @@ struct rune_agent {
     FILE *log_file, *serial_file; /* cookies that feed the log ring */
 
     /* supervisor */
+    rune_wasm_engine *aot; /* engine "aot": shared, cache under the store */
+    char aot_dir[RUNE_AGENT_PATH_MAX + 16];
     agent_run_state run;
     uint8_t *bytes; /* the active rune's file */
     size_t len;

@@ -17,6 +17,7 @@ void agent_host_config(rune_agent *a, rune_host_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->engine = a->prof.engine;
+    if (a->aot && a->prof.engine == RUNE_WASM_AOT) cfg->shared_engine = a->aot;
     cfg->limits.max_memory_pages = a->prof.memory_pages;
     cfg->fuel_per_call = a->prof.fuel_per_call;
     cfg->limits.fuel = a->prof.fuel_per_call; /* also bounds the module's start function */
@@ -100,6 +101,7 @@ rune_status agent_check_rune(rune_agent *a, const uint8_t *bytes, size_t len, ag
     rune_host_config cfg;
     agent_host_config(a, &cfg);
     cfg.engine = RUNE_WASM_INTERP; /* a trial: no AOT compile on the upload path */
+    cfg.shared_engine = NULL;
     cfg.quiet = 1;
     st = rune_host_open(bytes, len, &cfg, &h, err);
     if (st != RUNE_OK) {

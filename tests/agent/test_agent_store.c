@@ -501,6 +501,16 @@ TEST(aot_engine_runs_the_rune)
     CHECK_STR(in.state, "running");
     CHECK(in.good_calls >= 4 && in.confirmed);
     rune_agent_destroy(a);
+    /* the compiled object is cached under the store */
+    char aot[256];
+    snprintf(aot, sizeof aot, "%s/store/aot", d.dir);
+    DIR *dir = opendir(aot);
+    int n = 0;
+    struct dirent *de;
+    while (dir && (de = readdir(dir)) != NULL)
+        n += de->d_name[0] != '.';
+    if (dir) closedir(dir);
+    CHECK(n >= 1);
     rune_free(h);
     fx_rmtree(d.dir);
 }
