@@ -349,16 +349,23 @@ static rune_status compile_wasm(const rune_build_options *o, const char *tmpdir,
     return rune_file_read_max(wpath, 256u << 20, wasm, wasm_len, err);
 }
 
+/* -t takes NAME[:TAG]: checked before anything is built. */
+static rune_status check_tag(const char *tag, rune_oci_ref *ref, rune_error *err)
+{
+    rune_status st = rune_oci_ref_parse(tag, ref, err);
+    if (st != RUNE_OK) return rune_error_prefix(err, "-t %s", tag);
+    if (ref->host[0] || ref->digest[0])
+        st = RUNE_ERR(err, RUNE_E_ARG, "-t %s: give NAME[:TAG] (no registry host, no digest)", tag);
+    return st;
+}
+
 /* -t: put the rune into the local store under the tag. */
 static rune_status store_tagged(const rune_build_options *o, const uint8_t *rune, size_t len,
                                 rune_build_result *res, rune_error *err)
 {
     rune_oci_store *s = NULL;
     rune_oci_ref ref;
-    rune_status st = rune_oci_ref_parse(o->tag, &ref, err);
-    if (st == RUNE_OK && (ref.host[0] || ref.digest[0]))
-        st = RUNE_ERR(err, RUNE_E_ARG, "-t %s: give NAME[:TAG] (no registry host, no digest)",
-                      o->tag);
+    rune_status st = check_tag(o->tag, &ref, err);
     if (st == RUNE_OK) st = rune_oci_store_open(o->store_dir, &s, err);
     char digest[RUNE_DIGEST_STR_LEN] = "";
     rune_oci_ref_local(&ref, res->ref, sizeof res->ref);
@@ -387,6 +394,9 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
     memset(res, 0, sizeof *res);
     double t0 = now_s();
     if (sodium_init() < 0) return RUNE_ERR(err, RUNE_E_INTERNAL, "libsodium failed to start");
+    rune_oci_ref tag_ref;
+    rune_status tst = o->tag ? check_tag(o->tag, &tag_ref, err) : RUNE_OK;
+    if (tst != RUNE_OK) return tst;
     rune_runefile *g = NULL;
     inputs in;
     memset(&in, 0, sizeof in);

@@ -226,6 +226,13 @@ TEST(missing_base_is_a_clear_error)
     st = build_text("badref", "FROM Not_A_Ref!\n", NULL, &r, &err);
     CHECK_STATUS(st, RUNE_E_INVALID);
     CHECK_CONTAINS(err.msg, "Runefile:1:6: FROM Not_A_Ref!");
+    /* A bad -t is refused before anything is built. */
+    st = build_text("badtag", "FROM ms-base:1\n", "Bad:Tag", &r, &err);
+    CHECK_STATUS(st, RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "-t Bad:Tag: reference 'Bad:Tag': bad name");
+    char out[300];
+    snprintf(out, sizeof out, "%s/badtag.rune", tmpdir);
+    CHECK(access(out, F_OK) != 0);
     CHECK_EQ_INT(rune_alloc_live(), live);
 }
 
