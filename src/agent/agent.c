@@ -7,6 +7,7 @@
  * at most the time until the next rune call (a few ms per transport when there are several).
  */
 #include <errno.h>
+#include <poll.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -190,6 +191,7 @@ rune_status rune_agent_open_transports(rune_agent *a, rune_error *err)
         st = rune_smp_serial_open(a->prof.serial, a->prof.baud, 0, &t, err);
         if (st == RUNE_OK) st = rune_agent_add_transport(a, t, err);
         if (st != RUNE_OK) return st;
+        a->serial_t = t;
         agent_log(a, RUNE_SAGA_INFO, "listening on serial %s at %d baud", a->prof.serial,
                   a->prof.baud);
     }
@@ -202,6 +204,40 @@ uint16_t rune_agent_udp_port(const rune_agent *a)
         if (a->tr[i]->name && strncmp(a->tr[i]->name, "udp", 3) == 0)
             return rune_smp_udp_bound_port(a->tr[i]);
     return 0;
+}
+
+/* The profile's serial line hung up or failed (a USB adapter unplugged, the far end of a pty
+ * gone): close it so it stops waking the loop, and try to open it again every second. */
+static void serial_check(rune_agent *a, uint64_t now)
+{
+    if (a->serial_t && a->serial_t->pollfd) {
+        bool buffered = false;
+        struct pollfd pfd = {.fd = a->serial_t->pollfd(a->serial_t, &buffered), .events = POLLIN};
+        if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 &&
+            (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))) {
+            size_t k = 0;
+            for (size_t i = 0; i < a->ntr; i++)
+                if (a->tr[i] != a->serial_t) a->tr[k++] = a->tr[i];
+            a->ntr = k;
+            rune_smp_transport_close(a->serial_t);
+            a->serial_t = NULL;
+            a->serial_down = true;
+            a->serial_retry_ms = now + 1000;
+            agent_log(a, RUNE_SAGA_WARN, "serial %s lost; reopening it every second",
+                      a->prof.serial);
+        }
+    }
+    if (a->serial_down && now >= a->serial_retry_ms) {
+        rune_smp_transport *t = NULL;
+        rune_error e;
+        a->serial_retry_ms = now + 1000;
+        if (rune_smp_serial_open(a->prof.serial, a->prof.baud, 0, &t, &e) == RUNE_OK &&
+            rune_agent_add_transport(a, t, &e) == RUNE_OK) {
+            a->serial_t = t;
+            a->serial_down = false;
+            agent_log(a, RUNE_SAGA_INFO, "serial %s back", a->prof.serial);
+        }
+    }
 }
 
 /* OS reset: drop what runs and start again from the store, as after a reboot. */
@@ -226,11 +262,13 @@ rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err)
         if (st == RUNE_E_IO && !a->io_failing) /* once per outage, not at every round */
             agent_log(a, RUNE_SAGA_ERROR, "transport: %s", e.msg);
         a->io_failing = st == RUNE_E_IO;
+        if (st == RUNE_E_IO) serial_check(a, agent_now_ms());
         if (st == RUNE_E_IO && wait > 0) { /* a dead line must not turn the loop into a spin */
             struct timespec ts = {0, 10 * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
+    if (a->serial_down) serial_check(a, agent_now_ms());
     agent_http_poll(a);
     if (a->ntr == 0 && wait > 0) {
         struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};

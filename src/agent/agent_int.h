@@ -57,6 +57,9 @@ struct rune_agent {
     rune_smp_server *srv;
     rune_smp_transport *tr[AGENT_MAX_TRANSPORTS];
     size_t ntr;
+    rune_smp_transport *serial_t; /* the profile's serial line while open */
+    bool serial_down;             /* lost: reopened every second (a USB adapter unplugged) */
+    uint64_t serial_retry_ms;
     rune_smp_img_recv recv;
     FILE *staging;   /* upload.part while an upload is open */
     bool io_failing; /* a transport failed in the last round (logged once) */

@@ -4,6 +4,7 @@
  * serial mtu; line noise on the serial link is skipped.
  */
 #include "agent_fixture.h"
+#include "rune/saga.h"
 
 #include <fcntl.h>
 
@@ -77,10 +78,86 @@ TEST(cast_over_a_pty_watch_over_udp)
     fx_rmtree(d.dir);
 }
 
+/* A new pty; its slave's path in out. -1 on failure. */
+static int new_pty(char *out, size_t cap)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0) return -1;
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || !ptsname(m)) {
+        close(m);
+        return -1;
+    }
+    snprintf(out, cap, "%s", ptsname(m));
+    return m;
+}
+
+static bool find_back(void *ud, const rune_saga_log_entry *e)
+{
+    int *n = ud;
+    if (strstr(e->msg, "lost; reopening")) *n |= 1;
+    if (strstr(e->msg, " back")) *n |= 2;
+    return true;
+}
+
+/* The agent's serial line (a path, as in a profile) goes away - the far end hangs up, as when a USB
+ * adapter is unplugged - and comes back at the same path: the agent reopens it by itself. */
+TEST(serial_line_lost_and_back)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-replug");
+    rune_error err;
+    char slave[128], link[128];
+    int m = new_pty(slave, sizeof slave);
+    CHECK(m >= 0);
+    if (m < 0) return;
+    snprintf(link, sizeof link, "%s/tty", d.dir);
+    CHECK(symlink(slave, link) == 0);
+    rune_agent_profile p = d.prof;
+    snprintf(p.serial, sizeof p.serial, "%s", link);
+    rune_agent *a = NULL;
+    CHECK_OK(rune_agent_create(&p, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_open_transports(a, &err), &err);
+    fx_srv srv;
+    memset(&srv, 0, sizeof srv);
+    srv.a = a;
+    pthread_create(&srv.th, NULL, fx_srv_main, &srv);
+
+    for (int round = 0; round < 2; round++) {
+        rune_smp_transport *ct = NULL;
+        CHECK_OK(rune_smp_serial_fdopen(m, true, true, 115200, 0, &ct, &err), &err);
+        rune_smp_client c;
+        CHECK_OK(rune_smp_client_init(&c, ct, &err), &err);
+        c.timeout_ms = 1000;
+        c.retries = 4;
+        char out[32];
+        CHECK_OK(rune_smp_echo(&c, round ? "back again" : "hello", out, sizeof out, &err), &err);
+        CHECK_STR(out, round ? "back again" : "hello");
+        rune_smp_client_free(&c);
+        rune_smp_transport_close(ct); /* hang up: closes the master, the slave is gone */
+        if (round == 0) {
+            m = new_pty(slave, sizeof slave);
+            CHECK(m >= 0);
+            if (m < 0) break;
+            unlink(link);
+            CHECK(symlink(slave, link) == 0);
+        }
+    }
+    srv.stop = 1;
+    pthread_join(srv.th, NULL);
+    int seen = 0;
+    uint64_t next = 0, dropped = 0;
+    rune_saga_logs_read(rune_agent_saga(a), 0, 1000, NULL, find_back, &seen, &next, &dropped);
+    CHECK_EQ_INT(seen, 3);
+    rune_agent_destroy(a);
+    fx_rmtree(d.dir);
+}
+
 int main(void)
 {
     long live = rune_alloc_live();
     RUN(cast_over_a_pty_watch_over_udp);
+    RUN(serial_line_lost_and_back);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live);
     return test_report();
