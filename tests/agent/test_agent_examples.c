@@ -24,6 +24,18 @@ static void out_cb(void *ud, const rune_smp_log_entry *e)
     if (d && fabs(atof(d + 8)) <= 1.1) o->good++;
 }
 
+typedef struct stats_of {
+    int n;
+    rune_saga_stats st;
+} stats_of;
+
+static void stats_cb(void *ud, const rune_saga_stats *st)
+{
+    stats_of *s = ud;
+    s->st = *st;
+    s->n++;
+}
+
 TEST(sine_built_cast_run_and_measured)
 {
     fx_dev d;
@@ -52,12 +64,25 @@ TEST(sine_built_cast_run_and_measured)
     CHECK_OK(fx_upload(&c, rune, len, &err), &err);
     CHECK(fx_wait_state(&c, "sine", "running", 3000));
     fx_sleep_ms(300);
-    CHECK_OK(rune_smp_rune_cmd(&c.c, RUNE_SMP_RUNE_METRICS, "sine", &err), &err);
     outs ou = {0, 0};
     uint64_t next = 0, dropped = 0;
     CHECK_OK(rune_smp_rune_logs(&c.c, 0, 64, "sine", out_cb, &ou, &next, &dropped, &err), &err);
     CHECK(ou.n >= 3);
     CHECK_EQ_INT(ou.good, ou.n);
+    /* metrics read after the logs: at least one inference per output line seen, each with a
+     * latency, one capability read (RAND) each, a model arena and linear memory counted */
+    CHECK_OK(rune_smp_rune_cmd(&c.c, RUNE_SMP_RUNE_METRICS, "sine", &err), &err);
+    stats_of sm = {0};
+    uint64_t up = 0;
+    CHECK_OK(rune_saga_metrics_parse(&c.c.rsp->doc, &up, stats_cb, &sm, &err), &err);
+    CHECK_EQ_INT(sm.n, 1);
+    CHECK(sm.st.inferences >= (uint64_t)ou.n);
+    CHECK_EQ_INT(sm.st.lat_count, sm.st.inferences);
+    CHECK(sm.st.p50 > 0 && sm.st.p50 <= sm.st.p90 && sm.st.p90 <= sm.st.p99);
+    CHECK(sm.st.cap_reads >= sm.st.inferences);
+    CHECK_EQ_INT(sm.st.traps, 0);
+    CHECK(sm.st.mem_bytes > 65536);
+    CHECK(up > 0);
     rune_smp_image_slot sl[2];
     size_t n = 0;
     CHECK_OK(rune_smp_image_state(&c.c, NULL, 0, false, sl, 2, &n, &err), &err);
