@@ -2,7 +2,7 @@
  * aot_instrument.c - edit wasm2c's C output before it is compiled.
  *
  * Textual edits, each on a construct wasm2c 1.0.32 always emits the same way:
- *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(w); goto w2c_L<n>;}"
+ *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(w, s); goto w2c_L<n>;}"
  *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_enter();"
  *   "FUNC_EPILOGUE;"   every return path                -> "... rw_fuel += rw_budget;"
  *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
@@ -17,10 +17,11 @@
  * counted), and every run is bounded since a wasm program can only run long through a loop or a
  * call. Each activation takes a slice of units from the object's counter into a local (kept in a
  * register: a global counter would put a store-to-load chain on every loop iteration): 256 at
- * entry, 16384 more whenever its loops use up what it holds; it gives back what is left when it
- * returns. A call that runs out of fuel may therefore stop early by what the active frames still
- * hold (at most 256 per frame, plus 16384 per frame whose loops ran); a call that returns leaves
- * exactly the units it did not use. Workload: a linear scan of the C text.
+ * entry, and s = max(16384, 4096 w) more whenever a loop of weight w uses up what it holds; it
+ * gives back what is left when it returns. A call that runs out of fuel may therefore stop early
+ * by what the active frames still hold (256 per frame, plus about 4096 iterations' worth per frame
+ * whose loops ran); a call that returns leaves exactly the units it did not use.
+ * Workload: a linear scan of the C text.
  */
 #include <stdio.h>
 #include <string.h>
@@ -95,8 +96,9 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
             const char *after;
             unsigned long n = parse_num(p + 10, end, &after);
             char tick[64];
-            int k =
-                snprintf(tick, sizeof tick, "{RW_FUEL_TICK(%zu); ", loop_weight(&lab, n, semis));
+            size_t w = loop_weight(&lab, n, semis);
+            size_t slice = w * 4096 > 16384 ? w * 4096 : 16384;
+            int k = snprintf(tick, sizeof tick, "{RW_FUEL_TICK(%zu, %zu); ", w, slice);
             rw_aot_buf_put(out, copied, (size_t)(p - copied));
             rw_aot_buf_put(out, tick, (size_t)k);
             rw_aot_buf_put(out, p, (size_t)(semi + 1 - p));

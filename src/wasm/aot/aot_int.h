@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 9
+#define RW_AOT_ABI_VERSION 10
 
 /* Trap codes passed to host->trap beyond the rune_wasm_trap kinds. */
 #define RW_AOT_CODE_PENDING                                                                        \

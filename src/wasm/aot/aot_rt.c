@@ -14,10 +14,10 @@
  * Bounds: on 64-bit hosts (no sanitizer, no address-space limit below 8 GiB, RUNE_AOT_BOUNDS not
  * "explicit") a linear memory is an 8 GiB PROT_NONE reservation with its current pages read-write,
  * so generated code needs no bounds checks: any i32 address plus offset lands in the reservation. A
- * SIGSEGV/SIGBUS handler, installed once and chained to the previous handler for every fault that is
- * not ours, turns a fault inside a reservation, on a thread inside a boundary, into a memory trap.
- * Otherwise generated code checks each access. The choice is process-wide (rw_aot_guard_mode) and
- * part of the cache key.
+ * SIGSEGV/SIGBUS handler, installed once and chained to the previous handler for every fault that
+ * is not ours, turns a fault inside a reservation, on a thread inside a boundary, into a memory
+ * trap. Otherwise generated code checks each access. The choice is process-wide (rw_aot_guard_mode)
+ * and part of the cache key.
  *
  * Workload: a boundary costs one setjmp per call from the API; loops and calls inside generated
  * code cost only the fuel and depth counters.
