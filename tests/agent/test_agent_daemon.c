@@ -23,7 +23,7 @@ static pid_t spawn(const char *profile, const char *port_file, const char *err_f
 
 static uint16_t wait_port(const char *port_file)
 {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 500; i++) { /* 5 s: a loaded machine, a sanitizer build */
         size_t n = 0;
         unsigned char *b = test_read_file(port_file, &n);
         if (b && n > 0) {
