@@ -198,11 +198,12 @@ rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err);
 /* Poll until *stop becomes nonzero (a signal handler may set it). */
 rune_status rune_agent_run(rune_agent *a, volatile sig_atomic_t *stop, rune_error *err);
 
-/* Check and install a rune as the upload's last chunk does (same checks, same refusals, rsn gets
- * the reason); for tests and local installs. */
+/* Check and install a rune as the upload's last chunk does (same checks, same refusals, with the
+ * reason in err); for tests and local installs. bytes stay the caller's. */
 rune_status rune_agent_install(rune_agent *a, const uint8_t *bytes, size_t len, rune_error *err);
 
-/* What the agent is doing now. */
+/* What the agent is doing now. Like every call here, from the thread that polls the agent (or
+ * while nobody polls it). */
 typedef struct rune_agent_info {
     bool has_active, has_previous, confirmed, previous_bad, stopped;
     char state[16]; /* as in the status answer; "none" without a rune */
