@@ -565,6 +565,51 @@ TEST(trust_policy_file_with_revocation)
     fx_rmtree(d.dir);
 }
 
+/* A confirmed rune that traps on every call is restarted with backoff for ever (never rolled back),
+ * and the restarts leak nothing. The confirm goes through the agent's SMP server directly. */
+TEST(confirmed_rune_that_traps_is_restarted_without_leaks)
+{
+    fx_dev d;
+    fx_dev_init(&d, "dev-restart");
+    d.prof.auto_confirm = false;
+    d.prof.backoff_min_ms = 1;
+    d.prof.backoff_max_ms = 2;
+    rune_error err;
+    rune_agent *a = NULL;
+    size_t lt = 0;
+    uint8_t *rt = fx_rune("trap", "trapper", "1.0.0", NULL, NULL, &lt);
+    CHECK_OK(rune_agent_create(&d.prof, NULL, &a, &err), &err);
+    if (!a) return;
+    CHECK_OK(rune_agent_install(a, rt, lt, &err), &err);
+    /* image state write {"confirm": true} */
+    static const uint8_t req[] = {0x0a, 0,   0,   10,  0,   1,   1,   0,   0xa1,
+                                  0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf5};
+    static uint8_t rsp[1024];
+    size_t n = 0;
+    CHECK_OK(
+        rune_smp_server_handle(rune_agent_server(a), req, sizeof req, rsp, sizeof rsp, &n, &err),
+        &err);
+    rune_agent_info in;
+    rune_agent_get_info(a, &in);
+    CHECK(in.confirmed);
+    for (int i = 0; i < 40; i++)
+        rune_agent_poll(a, 3, NULL);
+    long live = rune_alloc_live();
+    rune_agent_get_info(a, &in);
+    uint64_t before = in.restarts;
+    for (int i = 0; i < 200; i++)
+        rune_agent_poll(a, 3, NULL);
+    rune_agent_get_info(a, &in);
+    CHECK(in.restarts >= before + 20);
+    CHECK_EQ_INT(in.rollbacks, 0);
+    CHECK_EQ_INT(in.good_calls, 0);
+    CHECK(strcmp(in.state, "backoff") == 0 || strcmp(in.state, "running") == 0);
+    CHECK_EQ_INT(rune_alloc_live(), live);
+    rune_agent_destroy(a);
+    rune_free(rt);
+    fx_rmtree(d.dir);
+}
+
 TEST(bad_arguments)
 {
     rune_error err;
@@ -596,6 +641,7 @@ int main(void)
     RUN(call_period_from_profile_or_capability);
     RUN(aot_engine_runs_the_rune);
     RUN(trust_policy_file_with_revocation);
+    RUN(confirmed_rune_that_traps_is_restarted_without_leaks);
     RUN(bad_arguments);
     test_current_ = "leaks";
     CHECK_EQ_INT(rune_alloc_live(), live);
