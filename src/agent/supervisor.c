@@ -71,7 +71,7 @@ static uint64_t period_from_manifest(const uint8_t *bytes, size_t len)
         }
         if (hz && atof(hz) > 0 && n > 0) {
             double p = 1000.0 * n / atof(hz);
-            period = p < 1 ? 1 : (uint64_t)p;
+            period = p < 1 ? 1 : p < 86400000.0 ? (uint64_t)p : 86400000u; /* at most daily */
             break;
         }
     }
@@ -117,8 +117,12 @@ void agent_sup_reload(rune_agent *a)
         return;
     }
     saga_switch(a, a->st.active.name);
-    a->period_ms = a->prof.rate_hz > 0 ? (uint64_t)(1000.0 / a->prof.rate_hz)
-                                       : period_from_manifest(a->bytes, a->len);
+    if (a->prof.rate_hz > 0) {
+        double p = 1000.0 / a->prof.rate_hz;
+        a->period_ms = p < 86400000.0 ? (uint64_t)p : 86400000u; /* at most daily */
+    } else {
+        a->period_ms = period_from_manifest(a->bytes, a->len);
+    }
     a->started_ms = agent_now_ms();
     a->next_due_ms = a->started_ms;
     a->run = a->st.stopped ? AGENT_STOPPED : AGENT_RUNNING;
