@@ -6,6 +6,9 @@
  * Probation survives a restart of the agent (its counts start again), as the store keeps
  * "confirmed": false until the rune earns it.
  *
+ * Also: Prometheus text over HTTP on loopback (rune_agent_metrics_listen); a serial line that
+ * hangs up is reopened at its path every second; every call runs on a fuel budget.
+ *
  * The device is described by a profile (JSON, see docs/device-profile.md): name, provider, the
  * capabilities it offers and their sources, memory limit, engine, run rate, policy, store
  * directory, transports. The agent is single-threaded: rune_agent_poll serves SMP requests and runs
@@ -40,15 +43,18 @@
  *     Then it installs the image atomically and makes it the active rune ON PROBATION (slot 0:
  *     active, pending, not confirmed); the old active becomes the previous (slot 1). The answer to
  *     the last chunk is sent after the install: {"rc": 0, "off": len, "match": true}.
- *     An image equal to the active one is accepted and changes nothing.
+ *     An image equal to the active one is accepted and changes nothing. An image larger than the
+ *     profile's max_rune_bytes is refused at its first packet (rc ENOMEM, "exceeds N"). The
+ *     session ends with the last chunk: casting the same image again uploads and installs it again.
  *   state R {} -> {"images": [...]} with slot 0 = the active rune (active, bootable, confirmed or
  *     pending = on probation), slot 1 = the previous one (bootable unless it failed its probation).
  *     version = the rune's manifest version; hash = SHA-256 of the file (32 bytes).
  *   state W {"hash": H, "confirm": false} (test): H = the active rune: nothing changes; H = the
  *     previous rune: it becomes the active rune on probation (the old active becomes previous).
  *   state W {"confirm": true} (no hash, or H = active): confirm the active rune (ends probation);
- *     {"hash": previous, "confirm": true}: switch to the previous rune, confirmed (manual
- * rollback). An unknown H is rc ENOENT; {"hash"} with a length other than 32 is EINVAL.
+ *     {"hash": previous, "confirm": true}: switch to the previous rune, confirmed (a manual
+ *     rollback). An unknown H is rc ENOENT; a "hash" of another length than 32, or a test
+ *     without a hash, is EINVAL.
  *
  * RUNE group (64)
  *   start W {"name"?} -> {"state"}: runs the active rune again (after stop or failure); ENOENT when
@@ -62,7 +68,7 @@
  *   metrics, logs: LibSaga's answers (saga.h). Guest logs, the rune's SERIAL output lines and the
  *     agent's own notices (install, trap, restart, rollback with the reason) are in the log ring.
  *   caps R {} -> {"caps": [{kind, name, allowed}], "device", "provider"}: name = the source
- *     ("file:yes.wav", "seed:42").
+ *     ("file:yes.wav", "seed:42", "signal:sine 440 Hz").
  *   prometheus (6) R {"off"?: uint} -> {"text": tstr, "off": uint (next offset), "len": uint
  *     (whole text)}: LibSaga's Prometheus text, paged to fit the link's mtu.
  */
