@@ -143,6 +143,33 @@ static rune_status open_registry(const rune_build_options *o, const char *host, 
     return rune_registry_open(host, &ro, out, err);
 }
 
+/* NAME@DIGEST may also name the rune digest (what `rune build` prints) instead of the OCI manifest
+ * digest: look for a stored NAME:* whose manifest carries that rune digest. */
+static int find_by_rune_digest(rune_oci_store *store, const rune_oci_ref *ref,
+                               char digest[RUNE_DIGEST_STR_LEN])
+{
+    rune_oci_entry *e = NULL;
+    size_t n = 0, nl = strlen(ref->name);
+    int found = 0;
+    if (!ref->digest[0] || rune_oci_store_list(store, &e, &n, NULL) != RUNE_OK) return 0;
+    for (size_t i = 0; i < n && !found; i++) {
+        if (strncmp(e[i].ref, ref->name, nl) != 0 || e[i].ref[nl] != ':') continue;
+        uint8_t *blob = NULL;
+        size_t blen = 0;
+        rune_oci_manifest *m = NULL;
+        if (rune_oci_store_get_blob(store, e[i].digest, &blob, &blen, NULL) == RUNE_OK &&
+            rune_oci_manifest_parse((const char *)blob, blen, &m, NULL) == RUNE_OK &&
+            m->rune_digest && !strcmp(m->rune_digest, ref->digest)) {
+            memcpy(digest, e[i].digest, RUNE_DIGEST_STR_LEN);
+            found = 1;
+        }
+        rune_oci_manifest_free(m);
+        rune_free(blob);
+    }
+    rune_free(e);
+    return found;
+}
+
 /* Resolve the FROM reference to an OCI manifest digest in the store, pulling it when missing. */
 static rune_status resolve_base(const rune_build_options *o, rune_oci_store *store,
                                 const rune_runefile *g, const rune_oci_ref *ref,
@@ -155,6 +182,9 @@ static rune_status resolve_base(const rune_build_options *o, rune_oci_store *sto
         rune_oci_ref_local(ref, local, sizeof local);
     rune_error e2;
     rune_error_clear(&e2);
+    /* First as a rune digest: the store resolves NAME@DIGEST for any blob it holds, and an
+     * unsigned rune's digest is also its layer's. */
+    if (find_by_rune_digest(store, ref, digest)) return RUNE_OK;
     rune_status st = rune_oci_store_resolve(store, local, digest, &e2);
     if (st == RUNE_OK) return RUNE_OK;
     if (st != RUNE_E_NOT_FOUND)

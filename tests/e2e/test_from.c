@@ -126,6 +126,8 @@ TEST(base_is_built_and_stored)
     have_base = d[0] != '\0';
 }
 
+static char swapped_digest[RUNE_DIGEST_STR_LEN]; /* its rune digest */
+
 TEST(derived_rune_swaps_the_labels)
 {
     if (!have_base) return;
@@ -138,6 +140,7 @@ TEST(derived_rune_swaps_the_labels)
                    "PROC_BLOCK label runicos/label --labels quiet,other,affirmative,negative\n",
                    "swapped:1", &r, &err),
         &err);
+    snprintf(swapped_digest, sizeof swapped_digest, "%s", r.digest);
     char d[RUNE_DIGEST_STR_LEN], want[200];
     stored_digest("ms-base:1", d);
     snprintf(want, sizeof want, "ms-base:1@%s", d);
@@ -212,6 +215,11 @@ TEST(from_by_digest_and_two_levels)
     char out[1024];
     CHECK_OK(run_wav("twolevel", "yes", out, sizeof out, &err), &err);
     CHECK_CONTAINS(out, "[\"affirmative\"]"); /* the middle rune's labels came along */
+    /* The rune digest `rune build` prints names the same base. */
+    rune_build_result r2;
+    snprintf(text, sizeof text, "FROM swapped@%s\nOUT tensor raw\nRUN model raw\n", swapped_digest);
+    CHECK_OK(build_text("byrunedigest", text, NULL, &r2, &err), &err);
+    CHECK_STR(r2.base, want);
 }
 
 TEST(missing_base_is_a_clear_error)
