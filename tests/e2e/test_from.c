@@ -10,6 +10,7 @@
 #include "rune/alloc.h"
 #include "rune/compiler.h"
 #include "rune/container.h"
+#include "rune/nn_writer.h"
 #include "rune/registry.h"
 #include "rune/runicos.h"
 #include "rune/sign.h"
@@ -44,7 +45,8 @@ static rune_status build_text(const char *name, const char *text, const char *ta
     return rune_build(&o, r, err);
 }
 
-/* Run tmpdir/NAME.rune once on a recording; serial output into buf. */
+/* Run tmpdir/NAME.rune once on a recording (wav "rand": random numbers, seed 42); serial output
+ * into buf. */
 static rune_status run_wav(const char *name, const char *wav, char *buf, size_t cap,
                            rune_error *err)
 {
@@ -55,7 +57,10 @@ static rune_status run_wav(const char *name, const char *wav, char *buf, size_t 
     size_t len = 0;
     rune_cap_provider *p = NULL;
     rune_status st = rune_file_read_max(path, 0, &bytes, &len, err);
-    if (st == RUNE_OK) st = rune_cap_sound_file(SHARED(rel), 0, &p, err);
+    if (st == RUNE_OK && !strcmp(wav, "rand"))
+        st = rune_cap_random(42, &p, err);
+    else if (st == RUNE_OK)
+        st = rune_cap_sound_file(SHARED(rel), 0, &p, err);
     FILE *ser = tmpfile();
     rune_host_config cfg = {0};
     cfg.engine = RUNE_WASM_INTERP;
@@ -197,6 +202,87 @@ TEST(derived_rune_adds_stages_after_the_base_pipeline)
         CHECK_NEAR(v[0] + v[1] + v[2] + v[3], 1.0, 1e-3);
         CHECK(v[2] > v[0] && v[2] > v[1] && v[2] > v[3]);
     }
+}
+
+/* The first number of the "data" of the tensor record of stage name in out, or NAN. */
+static double tensor_value(const char *out, const char *name)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"name\":\"%s\"", name);
+    const char *p = strstr(out, pat);
+    const char *d = p ? strstr(p, "\"data\":[") : NULL;
+    double v = NAN;
+    if (d && sscanf(d, "\"data\":[%lf", &v) != 1) v = NAN;
+    return v;
+}
+
+/* The base's model swapped for another file: y = 2x + 1 (FULLY_CONNECTED written here) in place of
+ * the sine model, and the value fed to it shown through an added output. */
+TEST(derived_rune_replaces_a_model)
+{
+    char rf[512], out[300];
+    snprintf(rf, sizeof rf, "%s/examples/sine/Runefile", RUNE_SOURCE_DIR);
+    snprintf(out, sizeof out, "%s/sine-base.rune", tmpdir);
+    rune_build_options o = {0};
+    o.runefile = rf;
+    o.output = out;
+    o.cache_dir = cache;
+    o.store_dir = store;
+    o.tag = "sine-base:1";
+    rune_build_result r;
+    rune_error err;
+    CHECK_OK(rune_build(&o, &r, &err), &err);
+    /* The replacement model. */
+    rune_nnw *w = NULL;
+    CHECK_OK(rune_nnw_new(&w, &err), &err);
+    if (!w) return;
+    static const int32_t s11[] = {1, 1}, s1[] = {1};
+    static const float weight[] = {2.0f}, bias[] = {1.0f};
+    int in = rune_nnw_add_tensor(
+        w, &(rune_nnw_tensor){.name = "x", .type = RUNE_NNW_FLOAT32, .rank = 2, .shape = s11});
+    int wt = rune_nnw_add_tensor(w, &(rune_nnw_tensor){.name = "w",
+                                                       .type = RUNE_NNW_FLOAT32,
+                                                       .rank = 2,
+                                                       .shape = s11,
+                                                       .data = weight,
+                                                       .data_len = sizeof weight});
+    int bt = rune_nnw_add_tensor(w, &(rune_nnw_tensor){.name = "b",
+                                                       .type = RUNE_NNW_FLOAT32,
+                                                       .rank = 1,
+                                                       .shape = s1,
+                                                       .data = bias,
+                                                       .data_len = sizeof bias});
+    int ot = rune_nnw_add_tensor(
+        w, &(rune_nnw_tensor){.name = "y", .type = RUNE_NNW_FLOAT32, .rank = 2, .shape = s11});
+    rune_nnw_options fc = rune_nnw_opts_fc(RUNE_NNW_ACT_NONE);
+    rune_nnw_add_op(w, RUNE_NNW_OP_FULLY_CONNECTED, (int[]){in, wt, bt}, 3, (int[]){ot}, 1, &fc);
+    rune_nnw_set_io(w, (int[]){in}, 1, (int[]){ot}, 1);
+    uint8_t *model = NULL;
+    size_t mlen = 0;
+    CHECK_OK(rune_nnw_finish(w, &model, &mlen, &err), &err);
+    rune_nnw_free(w);
+    char dir[200], mp[300];
+    snprintf(dir, sizeof dir, "%s/line", tmpdir);
+    mkdir(dir, 0755);
+    snprintf(mp, sizeof mp, "%s/line.tflite", dir);
+    if (model) CHECK_OK(rune_file_write_atomic(mp, model, mlen, &err), &err);
+    rune_free(model);
+    CHECK_OK(build_text("line",
+                        "FROM sine-base:1\n"
+                        "MODEL sine ./line.tflite   # same name: replaces the base's model\n"
+                        "OUT serial xs\n"
+                        "RUN mod xs\n",
+                        NULL, &r, &err),
+             &err);
+    char buf[1024];
+    CHECK_OK(run_wav("line", "rand", buf, sizeof buf, &err), &err);
+    double x = tensor_value(buf, "mod"), y = tensor_value(buf, "sine");
+    CHECK_MSG_(x >= 0 && x < 6.2832 && fabs(y - (2 * x + 1)) < 1e-4, "x %g y %g in %s", x, y, buf);
+    CHECK_OK(run_wav("sine-base", "rand", buf, sizeof buf, &err), &err);
+    CHECK_NEAR(tensor_value(buf, "sine"), sin(x), 0.1); /* the base still predicts sin(x) */
+    rune_manifest *m = manifest_of("line");
+    CHECK(m && m->nmodels == 1 && m->models[0].size == mlen);
+    rune_manifest_free(m);
 }
 
 TEST(from_by_digest_and_two_levels)
@@ -454,6 +540,7 @@ int main(void)
     RUN(composition_survives_allocation_failures);
     RUN(from_by_digest_and_two_levels);
     RUN(derived_rune_adds_stages_after_the_base_pipeline);
+    RUN(derived_rune_replaces_a_model);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
