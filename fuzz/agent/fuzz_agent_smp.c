@@ -3,6 +3,8 @@
  * upload and state, rune group, OS, LibSaga), then a poll round: no crash, no leak, and the agent
  * still answers an echo afterwards. The agent's store lives in a temporary directory for the run.
  */
+#define _GNU_SOURCE
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +14,22 @@
 #include "rune/agent.h"
 
 static rune_agent *agent;
+static char dir[64] = "/tmp/fuzz-agent-XXXXXX";
 static uint8_t rsp[RUNE_SMP_MAX_MSG];
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
 
 static void cleanup(void)
 {
     rune_agent_destroy(agent); /* the log streams' cookies are not visible to LeakSanitizer */
     agent = NULL;
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -27,7 +39,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    static char dir[64] = "/tmp/fuzz-agent-XXXXXX";
     if (!mkdtemp(dir)) abort();
     rune_agent_profile p;
     rune_agent_profile_defaults(&p);
