@@ -520,9 +520,9 @@ static size_t emit_cond_branch(comp *c, const centry *cond, uint32_t cslot, int 
         c->cells[c->last_start + 1].u == cslot)
         fused = fused_branch(c->last_op, negate);
     if (fused >= 0) {
-        rw_cell a = c->cells[c->last_start + 2];
-        rw_cell b = c->cells[c->last_start + 3];
         int unary = c->last_op == RWOP_i32_eqz;
+        rw_cell a = c->cells[c->last_start + 2];
+        rw_cell b = unary ? a : c->cells[c->last_start + 3]; /* eqz has one operand cell */
         c->ncells = c->last_start;
         c->npos--;
         if (unary || fused == RWOP_br_if) {
