@@ -34,8 +34,13 @@ const char *rune_status_name(rune_status st)
 
 void rune_error_clear(rune_error *err)
 {
+    /* Field by field, not memset: engines clear an error record on every host call. */
     if (!err) return;
-    memset(err, 0, sizeof *err);
+    err->status = RUNE_OK;
+    err->code = 0;
+    err->msg[0] = '\0';
+    err->origin_file = NULL;
+    err->origin_line = 0;
 }
 
 rune_status rune_error_vset_at(rune_error *err, rune_status st, const char *file, int line,
