@@ -496,6 +496,8 @@ static rune_status parse_doc(yml_parser *yp)
                               "unsupported Runefile.yml version: expected `version: 1`");
             have_version = 1;
         } else if (rf_streq_nocase(ks, klen, "image")) {
+            if (yp->b.g->image)
+                return rf_err(yp->err, RUNE_E_MALFORMED, kl, "`image` is given twice");
             if ((st = want(yp, v, kl, 1, 0, 0, "an image name such as runicos/base"))) return st;
             const char *vs = scalar(v, &vlen);
             if (!vlen) return rf_err(yp->err, RUNE_E_MALFORMED, kl, "empty image name");
@@ -503,9 +505,12 @@ static rune_status parse_doc(yml_parser *yp)
             if (!yp->b.g->image) return NOMEM(yp->err);
             yp->b.g->image_loc = node_loc(yp, v, kl);
         } else if (rf_streq_nocase(ks, klen, "pipeline")) {
+            if (pipeline) return rf_err(yp->err, RUNE_E_MALFORMED, kl, "`pipeline` is given twice");
             pipeline = v;
             pipeline_loc = kl;
         } else if (rf_streq_nocase(ks, klen, "resources")) {
+            if (resources)
+                return rf_err(yp->err, RUNE_E_MALFORMED, kl, "`resources` is given twice");
             resources = v;
             resources_loc = kl;
         } else {

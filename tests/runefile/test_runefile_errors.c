@@ -139,6 +139,9 @@ static const bad_case yaml_cases[] = {
      "Runefile.yml:5:3: ", "duplicate stage name 'a'; first declared at Runefile.yml:4:3"},
     {"version: 1\nimage: x\nimage: y\npipeline: {}\n", RUNE_E_MALFORMED,
      "Runefile.yml:3:1: ", "duplicate key 'image'; first at Runefile.yml:2:1"},
+    /* the same key in another case: leaked the first image name (found by fuzz_runefile_yml) */
+    {"version: 1\nimage: x\niMage: y\npipeline: {}\n", RUNE_E_MALFORMED, "Runefile.yml:3:1: ",
+     "`image` is given twice"},
     {"version: 1\nimage: x\npipeline:\n  a: {capability: RAW, args: {k: 1, k: 2}}\n",
      RUNE_E_INVALID,
      "Runefile.yml:4:37: ", "argument 'k' given twice to 'a'; first at Runefile.yml:4:31"},
