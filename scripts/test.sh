@@ -3,6 +3,8 @@
 # UndefinedBehaviorSanitizer, the 32-bit build of the portable core, and every fuzzer for a bounded time.
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=N             seconds per fuzzer (default 60 in CI, 20 otherwise)
+#   FUZZ_SEED=N                libFuzzer seed (default 1: a CI run explores what a local run with the
+#                              same seed explored; set another to search further)
 #   SKIP_ASAN=1 SKIP_FUZZ=1 SKIP_M32=1   skip a stage
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +50,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
     seeds=()
     [ -d "$corpus" ] && seeds=("$corpus")
     echo "fuzz: $name for ${secs}s"
-    "$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
+    "$f" -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
       "$work" "${seeds[@]}" > "$work.log" 2>&1 || { tail -50 "$work.log"; echo "fuzz: $name FAILED"; exit 1; }
     grep -E '^#[0-9]+ *DONE' "$work.log" | tail -1 || true
     rm -rf "$work" "$work.log"
