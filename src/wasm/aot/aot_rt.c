@@ -472,10 +472,12 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     *info->max_depth = prev_max;
     g_limit_pages = prev_limit;
     g_jb = prev_jb;
-    rune_error pending = g_pending;
+    if (code == 0) {
+        rw_aot_unlock();
+        return RUNE_OK;
+    }
+    rune_error pending = g_pending; /* copied under the lock, and only when a host call failed */
     rw_aot_unlock();
-
-    if (code == 0) return RUNE_OK;
     if (code == RW_AOT_CODE_PENDING) {
         if (err) *err = pending;
         return pending.status;
