@@ -103,7 +103,9 @@ static const char *cc_of(const rune_wasm_engine *eng)
 
 static const char *cflags_of(const rune_wasm_engine *eng)
 {
-    return eng->aot_cflags ? eng->aot_cflags : "-O2";
+    if (eng->aot_cflags) return eng->aot_cflags;
+    const char *e = getenv("RUNE_AOT_CFLAGS");
+    return e && *e ? e : "-O2";
 }
 
 static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const rw_aot_buf *glue,
