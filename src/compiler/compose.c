@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #define MAX_CHAIN 32
-#define STUB_NAME "rune_compose_stub_"
+#define FEEDER_NAME "rune_compose_feeder_"
 
 /* ---- the derived text ------------------------------------------------------------------------ */
 
@@ -416,18 +416,18 @@ static rune_status load_yaml(const char *path, rune_runefile **out, rune_error *
     return st;
 }
 
-/* Pass 1: the derived Runefile's own declarations, its RUN lines blanked; a stub capability feeds
+/* Pass 1: the derived Runefile's own declarations, its RUN lines blanked; a placeholder capability feeds
  * its OUTs (the paper's rule needs a RUN line). *nrun gets the number of RUN lines. */
 static rune_status load_decl(const char *path, const char *text, size_t len, rune_runefile **decl,
                              size_t *nrun, rune_error *err)
 {
-    static const char stub[] = "\nCAPABILITY<U8[1]> " STUB_NAME " RAW\nRUN " STUB_NAME "\n";
-    char *p1 = rune_malloc(len + sizeof stub);
+    static const char feeder[] = "\nCAPABILITY<U8[1]> " FEEDER_NAME " RAW\nRUN " FEEDER_NAME "\n";
+    char *p1 = rune_malloc(len + sizeof feeder);
     if (!p1) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     memcpy(p1, text, len);
-    memcpy(p1 + len, stub, sizeof stub);
+    memcpy(p1 + len, feeder, sizeof feeder);
     *nrun = blank_run_lines(p1, len);
-    rune_status st = rune_runefile_parse_text(p1, len + sizeof stub - 1, path, decl, err);
+    rune_status st = rune_runefile_parse_text(p1, len + sizeof feeder - 1, path, decl, err);
     rune_free(p1);
     return st;
 }

@@ -748,7 +748,7 @@ static rune_status do_br_table(comp *c)
         if (at == NONE) return c->st;
         SET(at, 0, islot);
         SET(at, 1, n);
-        /* Second pass: offsets, with stubs for labels whose values must move. */
+        /* Second pass: offsets, with trampolines for labels whose values must move. */
         const uint8_t *save = c->p;
         c->p = labels;
         for (uint32_t i = 0; i <= n; i++) {
@@ -759,9 +759,9 @@ static rune_status do_br_table(comp *c)
                 SLOT(c, f->height) == SLOT(c, c->h - arity)) {
                 branch_cell_(c, f, cell, 0);
             } else {
-                size_t stub = c->ncells;
+                size_t trampoline = c->ncells; /* the branch emitted next, reached through cell */
                 emit_branch(c, f);
-                set_offset(c, cell, stub);
+                set_offset(c, cell, trampoline);
             }
         }
         c->p = save;
