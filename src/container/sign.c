@@ -25,6 +25,20 @@ static void sig_message(const char *digest, uint8_t *msg, size_t *len)
     *len = c + 71;
 }
 
+/* The signature section's one accepted form: written by signing, and compared byte for byte on
+ * verification so that no byte of a signed rune, not even in its signature section, can change
+ * unnoticed (JSON allows many spellings of the same object; base64 too). */
+static size_t sig_payload(const char *digest, const char *key_id, const uint8_t sig[64], char *out,
+                          size_t cap)
+{
+    char b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, sig, 64, sodium_base64_VARIANT_ORIGINAL);
+    int n = snprintf(out, cap,
+                     "{\"alg\":\"ed25519\",\"digest\":\"%s\",\"key_id\":\"%s\",\"sig\":\"%s\"}",
+                     digest, key_id, b64);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 rune_status rune_sign_rune(const uint8_t *rune, size_t len, const rune_sign_key *key, uint8_t **out,
                            size_t *out_len, rune_error *err)
 {
@@ -40,12 +54,8 @@ rune_status rune_sign_rune(const uint8_t *rune, size_t len, const rune_sign_key 
     size_t mlen;
     sig_message(c->digest, msg, &mlen);
     crypto_sign_ed25519_detached(sig, NULL, msg, mlen, key->sk);
-    char b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)];
-    sodium_bin2base64(b64, sizeof b64, sig, 64, sodium_base64_VARIANT_ORIGINAL);
     char payload[256];
-    int n = snprintf(payload, sizeof payload,
-                     "{\"alg\":\"ed25519\",\"digest\":\"%s\",\"key_id\":\"%s\",\"sig\":\"%s\"}",
-                     c->digest, key->id, b64);
+    size_t n = sig_payload(c->digest, key->id, sig, payload, sizeof payload);
     rune_container_free(c);
     return rune_container_replace_signature(rune, len, (const uint8_t *)payload, (size_t)n, out,
                                             out_len, err);
@@ -123,6 +133,17 @@ rune_status rune_sign_verify(const uint8_t *rune, size_t len, const rune_trust_p
     if (!parse_sig(pay, plen, digest, res->key_id, sig))
         return outcome(res, RUNE_VERIFY_MALFORMED, RUNE_E_MALFORMED, err,
                        "signature section is not a valid ed25519 rune signature");
+    char canon[256];
+    size_t clen = sig_payload(digest, res->key_id, sig, canon, sizeof canon);
+    if (clen != plen || memcmp(canon, pay, plen) != 0)
+        return outcome(res, RUNE_VERIFY_MALFORMED, RUNE_E_VERIFY, err,
+                       "signature section was modified after signing (it is not in the form "
+                       "`rune sign` writes)");
+    if (strcmp(digest, res->digest) != 0)
+        return outcome(res, RUNE_VERIFY_MODIFIED, RUNE_E_VERIFY, err,
+                       "signature does not match: the rune was modified after signing (signed "
+                       "%.19s..., now %.19s...)",
+                       digest, res->digest);
     const rune_sign_key *k = NULL;
     for (size_t i = 0; i < p->ntrusted && !k; i++)
         if (strcmp(p->trusted[i].id, res->key_id) == 0) k = &p->trusted[i];
@@ -139,11 +160,6 @@ rune_status rune_sign_verify(const uint8_t *rune, size_t len, const rune_trust_p
     if (crypto_sign_ed25519_verify_detached(sig, msg, mlen, k->pk) == 0)
         return outcome(res, RUNE_VERIFY_SIGNED, RUNE_OK, err, "signed by trusted key %s",
                        res->key_id);
-    if (strcmp(digest, res->digest) != 0)
-        return outcome(res, RUNE_VERIFY_MODIFIED, RUNE_E_VERIFY, err,
-                       "signature does not match: the rune was modified after signing (signed "
-                       "%.19s..., now %.19s...)",
-                       digest, res->digest);
     return outcome(res, RUNE_VERIFY_BAD_SIGNATURE, RUNE_E_VERIFY, err,
                    "signature does not match: the signature bytes are not key %s's signature of "
                    "this rune",

@@ -188,6 +188,7 @@ TEST(a_changed_byte_anywhere_is_refused)
     for (size_t i = 0; i + 7 <= c->signature_len && !sig; i++)
         if (!memcmp(c->signature + i, "\"sig\":\"", 7))
             sig = (size_t)(c->signature - signed_a) + i + 7 + 20;
+    size_t sig_start = (size_t)(c->signature - signed_a), sig_end = sig_start + c->signature_len;
     size_t code = code_offset(signed_a, a_len);
     rune_container_free(c);
     rune_trust_policy p;
@@ -198,6 +199,10 @@ TEST(a_changed_byte_anywhere_is_refused)
     expect_refused(signed_a, a_len, man, "manifest", "modified after signing", &p);
     expect_refused(signed_a, a_len, model, "model", "modified after signing", &p);
     if (sig) expect_refused(signed_a, a_len, sig, "signature", "signature", &p);
+    /* Every byte of the signature section: its JSON names the digest and key it signs, and a
+     * changed hex digit there is still a well-formed digest, so each one must be caught. */
+    for (size_t off = sig_start; off < sig_end; off++)
+        expect_refused(signed_a, a_len, off, "signature section", NULL, &p);
     /* And a sweep: every 97th byte of the whole file, each tampering alone. */
     for (size_t off = 0; off < a_len; off += 97)
         expect_refused(signed_a, a_len, off, "sweep", NULL, &p);
