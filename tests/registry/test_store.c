@@ -128,6 +128,15 @@ TEST(store_add_tag_list_get_remove)
     rune_oci_manifest *om = NULL;
     CHECK_OK(rune_oci_manifest_parse((const char *)mj, mjl, &om, &err), &err);
     CHECK(om && om->rune_manifest && strstr(om->rune_manifest, "\"name\":\"hw\""));
+    /* A layer's digest is a blob of the store but names no image. */
+    if (om && om->nlayers > 0) {
+        snprintf(byd, sizeof byd, "hw@%s", om->layers[0].digest);
+        CHECK_STATUS(rune_oci_store_resolve(s, byd, res, &err), RUNE_E_NOT_FOUND);
+        CHECK_CONTAINS(err.msg, "not an image manifest");
+        snprintf(byd, sizeof byd, "hw@%s", om->config.digest);
+        CHECK_STATUS(rune_oci_store_resolve(s, byd, res, &err), RUNE_E_NOT_FOUND);
+        CHECK_CONTAINS(err.msg, "not an image manifest");
+    }
     CHECK(om && om->nlayers == 1 && om->layers[0].size == len);
     CHECK_STR(om ? om->config.media_type : NULL, RUNE_WASM_CONFIG_TYPE);
     CHECK_STR(om ? om->layers[0].media_type : NULL, RUNE_WASM_LAYER_TYPE);
