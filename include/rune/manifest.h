@@ -75,6 +75,8 @@ typedef enum rune_dtype {
     RUNE_DTYPE_F32,
     RUNE_DTYPE_F64,
     RUNE_DTYPE_UTF8,
+    RUNE_DTYPE_U16, /* appended: the values above keep their numbers */
+    RUNE_DTYPE_U32,
     RUNE_DTYPE_COUNT
 } rune_dtype;
 

@@ -217,7 +217,10 @@ static rune_status add_types(rune_manifest_stage *ms, const rune_rf_type *t, siz
         rune_tensor_type tt;
         memset(&tt, 0, sizeof tt);
         int d = rc_rf_to_dtype(t[i].elem);
-        tt.dtype = d < 0 ? RUNE_DTYPE_U8 : (rune_dtype)d;
+        if (d < 0) /* type checking resolves every edge; a generic type here is our bug */
+            return RUNE_ERR(err, RUNE_E_INTERNAL, "build: stage %s: %s %zu has no concrete type",
+                            ms->name, output ? "output" : "input", i);
+        tt.dtype = (rune_dtype)d;
         tt.ndims = t[i].rank < 0 ? 0 : (uint32_t)t[i].rank;
         for (uint32_t k = 0; k < tt.ndims && k < RUNE_TENSOR_MAX_DIMS; k++)
             tt.dims[k] = t[i].dims[k];

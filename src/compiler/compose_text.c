@@ -83,7 +83,8 @@ static void sb_append(sbuf *b, const char *s, size_t n)
 
 /* ---- the base as Runefile text --------------------------------------------------------------- */
 
-static const char *const dtype_rf[] = {"U8", "I8", "I16", "I32", NULL, "F32", "F64", "UTF8"};
+static const char *const dtype_rf[RUNE_DTYPE_COUNT] = {"U8",  "I8",  "I16",  "I32", NULL,
+                                                       "F32", "F64", "UTF8", "U16", "U32"};
 
 static int type_text(const rune_tensor_type *t, char *buf, size_t cap)
 {

@@ -59,7 +59,9 @@ int rc_rf_to_dtype(rune_rf_elem e)
     switch (e) {
     case RUNE_RF_U8: return RUNE_DTYPE_U8;
     case RUNE_RF_I8: return RUNE_DTYPE_I8;
+    case RUNE_RF_U16: return RUNE_DTYPE_U16;
     case RUNE_RF_I16: return RUNE_DTYPE_I16;
+    case RUNE_RF_U32: return RUNE_DTYPE_U32;
     case RUNE_RF_I32: return RUNE_DTYPE_I32;
     case RUNE_RF_F32: return RUNE_DTYPE_F32;
     case RUNE_RF_F64: return RUNE_DTYPE_F64;
@@ -87,8 +89,7 @@ int rc_is_custom_block(const rune_rf_stage *s)
     return n > 2 && strcmp(s->source + n - 2, ".c") == 0;
 }
 
-size_t rc_block_args(const rune_rf_stage *s, rune_pb_arg *args, char (*storage)[2][256],
-                     size_t cap)
+size_t rc_block_args(const rune_rf_stage *s, rune_pb_arg *args, char (*storage)[2][256], size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_args && n < cap; i++) {
@@ -117,7 +118,8 @@ static void rf_to_catalog(const rune_rf_type *t, rune_catalog_type *c)
     c->elem = rc_rf_to_abi(t->elem);
     c->text = t->elem == RUNE_RF_UTF8;
     c->rank = t->rank < 0 ? 0 : (uint32_t)t->rank;
-    for (uint32_t i = 0; i < c->rank && i < RUNE_ABI_MAX_RANK; i++) c->dims[i] = t->dims[i];
+    for (uint32_t i = 0; i < c->rank && i < RUNE_ABI_MAX_RANK; i++)
+        c->dims[i] = t->dims[i];
 }
 
 static void catalog_to_rf(const rune_catalog_type *c, rune_rf_type *t)
@@ -130,7 +132,8 @@ static void catalog_to_rf(const rune_catalog_type *c, rune_rf_type *t)
     }
     t->elem = rc_abi_to_rf(c->elem);
     t->rank = (int)c->rank;
-    for (uint32_t i = 0; i < c->rank; i++) t->dims[i] = c->dynamic ? 0 : c->dims[i];
+    for (uint32_t i = 0; i < c->rank; i++)
+        t->dims[i] = c->dynamic ? 0 : c->dims[i];
 }
 
 rune_status rc_block_out(const rune_rf_stage *s, const rune_rf_type *in, rune_catalog_type *out,
@@ -182,7 +185,8 @@ static rune_status resolve_model(void *ud, const rune_rf_stage *st, rune_rf_sig 
                 goto done;
             }
             t->rank = info.ndims;
-            for (int d = 0; d < info.ndims; d++) t->dims[d] = (uint32_t)(info.dims[d] < 1 ? 1 : info.dims[d]);
+            for (int d = 0; d < info.ndims; d++)
+                t->dims[d] = (uint32_t)(info.dims[d] < 1 ? 1 : info.dims[d]);
         }
     }
     sig->n_in = (size_t)nin;
@@ -212,8 +216,8 @@ static rune_status resolve_block(void *ud, const rune_rf_stage *st, const rune_r
     if (!rune_catalog_find(st->source))
         return RUNE_ERR(err, RUNE_E_NOT_FOUND, "unknown proc block '%s'", st->source);
     if (n_in != 1)
-        return RUNE_ERR(err, RUNE_E_INVALID, "proc block %s takes one input, %zu given",
-                        st->source, n_in);
+        return RUNE_ERR(err, RUNE_E_INVALID, "proc block %s takes one input, %zu given", st->source,
+                        n_in);
     rune_catalog_type out;
     rune_status s = rc_block_out(st, &in[0], &out, err);
     if (s != RUNE_OK) return s;

@@ -9,8 +9,8 @@
 #include "rune/alloc.h"
 #include "rune/manifest.h"
 
-static const char *const dtype_names[RUNE_DTYPE_COUNT] = {"u8",  "i8",  "i16", "i32",
-                                                          "i64", "f32", "f64", "utf8"};
+static const char *const dtype_names[RUNE_DTYPE_COUNT] = {"u8",  "i8",  "i16",  "i32", "i64",
+                                                          "f32", "f64", "utf8", "u16", "u32"};
 
 const char *rune_dtype_name(rune_dtype t)
 {

@@ -278,20 +278,23 @@ rune_status rune_oci_store_resolve(rune_oci_store *s, const char *ref,
     if (r.digest[0]) {
         if (!rune_oci_store_has_blob(s, r.digest))
             return RUNE_ERR(err, RUNE_E_NOT_FOUND, "store: no image %s@%.19s...", r.name, r.digest);
-        /* A digest names an image only if that blob is an image manifest, not a layer or config. */
-        uint8_t *m = NULL;
-        size_t mlen = 0;
-        rune_oci_manifest *om = NULL;
-        st = rune_oci_store_get_blob(s, r.digest, &m, &mlen, err);
-        if (st == RUNE_OK && rune_oci_manifest_parse((const char *)m, mlen, &om, NULL) != RUNE_OK)
-            st = RUNE_ERR(err, RUNE_E_NOT_FOUND,
-                          "store: %s@%.19s... is a blob of the store but not an image manifest "
-                          "(a layer or config digest?)",
-                          r.name, r.digest);
-        rune_oci_manifest_free(om);
-        rune_free(m);
-        if (st == RUNE_OK) memcpy(digest_out, r.digest, RUNE_DIGEST_STR_LEN);
-        return st;
+        /* A digest names an image only if the index lists it: every stored image has an index
+         * entry (a manifest without one is garbage to collect), and layer or config blobs never
+         * do. */
+        rune_oci_desc *d;
+        size_t n;
+        if ((st = rune_store_read_index(s, &d, &n, err)) != RUNE_OK) return st;
+        int found = 0;
+        for (size_t i = 0; i < n && !found; i++)
+            found = strcmp(d[i].digest, r.digest) == 0;
+        rune_oci_descs_free(d, n);
+        if (!found)
+            return RUNE_ERR(err, RUNE_E_NOT_FOUND,
+                            "store: %s@%.19s... is a blob of the store but not an image in it (a "
+                            "layer or config digest?)",
+                            r.name, r.digest);
+        memcpy(digest_out, r.digest, RUNE_DIGEST_STR_LEN);
+        return RUNE_OK;
     }
     char name[400];
     snprintf(name, sizeof name, "%s:%s", r.name, r.tag);

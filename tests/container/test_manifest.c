@@ -33,6 +33,36 @@ TEST(manifest_round_trip_is_canonical)
     rune_manifest_free(d);
 }
 
+/* Every element type a Runefile can name survives the manifest: u16 and u32 were once written as
+ * u8. */
+TEST(manifest_keeps_every_element_type)
+{
+    static const rune_dtype all[] = {RUNE_DTYPE_U8,  RUNE_DTYPE_I8,  RUNE_DTYPE_U16, RUNE_DTYPE_I16,
+                                     RUNE_DTYPE_U32, RUNE_DTYPE_I32, RUNE_DTYPE_I64, RUNE_DTYPE_F32,
+                                     RUNE_DTYPE_F64, RUNE_DTYPE_UTF8};
+    static const char *const names[] = {"u8",  "i8",  "u16", "i16", "u32",
+                                        "i32", "i64", "f32", "f64", "utf8"};
+    rune_error err;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        rune_manifest *m = fixture_manifest("speech", "0.1.0"), *d = NULL;
+        if (!m) return;
+        m->models[0].inputs[0].dtype = all[i];
+        char *a = NULL;
+        size_t alen = 0;
+        CHECK_OK(rune_manifest_encode(m, &a, &alen, &err), &err);
+        char want[64];
+        snprintf(want, sizeof want, "\"type\":\"%s\"", names[i]);
+        CHECK_CONTAINS(a, want);
+        CHECK_STR(rune_dtype_name(all[i]), names[i]);
+        CHECK_EQ_INT(rune_dtype_parse(names[i]), (int)all[i]);
+        CHECK_OK(rune_manifest_decode(a, alen, &d, &err), &err);
+        CHECK(d && d->models[0].inputs[0].dtype == all[i]);
+        rune_free(a);
+        rune_manifest_free(m);
+        rune_manifest_free(d);
+    }
+}
+
 /* The same document with keys reordered, spaces, args out of order and numbers as arg values
  * encodes to the same bytes. */
 TEST(manifest_canonical_whatever_the_input_order)
@@ -194,6 +224,7 @@ TEST(manifest_limits)
 int main(void)
 {
     RUN(manifest_round_trip_is_canonical);
+    RUN(manifest_keeps_every_element_type);
     RUN(manifest_canonical_whatever_the_input_order);
     RUN(manifest_wrong_types_name_their_path);
     RUN(manifest_unknown_fields_ignored);

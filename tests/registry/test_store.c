@@ -132,10 +132,10 @@ TEST(store_add_tag_list_get_remove)
     if (om && om->nlayers > 0) {
         snprintf(byd, sizeof byd, "hw@%s", om->layers[0].digest);
         CHECK_STATUS(rune_oci_store_resolve(s, byd, res, &err), RUNE_E_NOT_FOUND);
-        CHECK_CONTAINS(err.msg, "not an image manifest");
+        CHECK_CONTAINS(err.msg, "not an image in it");
         snprintf(byd, sizeof byd, "hw@%s", om->config.digest);
         CHECK_STATUS(rune_oci_store_resolve(s, byd, res, &err), RUNE_E_NOT_FOUND);
-        CHECK_CONTAINS(err.msg, "not an image manifest");
+        CHECK_CONTAINS(err.msg, "not an image in it");
     }
     CHECK(om && om->nlayers == 1 && om->layers[0].size == len);
     CHECK_STR(om ? om->config.media_type : NULL, RUNE_WASM_CONFIG_TYPE);
