@@ -118,3 +118,28 @@ rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, con
     }
     return RUNE_OK;
 }
+
+rune_status nn_conv_check_types(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
+                                const nn_tensor *bias, const nn_tensor *out, int act,
+                                int quant_axis, nn_conv_params *p, rune_error *err)
+{
+    rune_status st;
+    if (in->type == RUNE_NN_FLOAT32) {
+        if ((st = nn_check_type(filter, "filter", RUNE_NN_FLOAT32, err)) ||
+            (st = nn_check_type(out, "output", RUNE_NN_FLOAT32, err)) ||
+            (st = nn_check_bias(bias, RUNE_NN_FLOAT32, p->out_c, err)))
+            return st;
+        return nn_act_range_f32(act, &p->f_min, &p->f_max, err);
+    }
+    if (in->type == RUNE_NN_INT8) {
+        p->is_int8 = 1;
+        if ((st = nn_check_type(filter, "filter", RUNE_NN_INT8, err)) ||
+            (st = nn_check_type(out, "output", RUNE_NN_INT8, err)) ||
+            (st = nn_check_bias(bias, RUNE_NN_INT32, p->out_c, err)) ||
+            (st = nn_conv_multipliers(m, in, filter, out, p->out_c, quant_axis, p, err)))
+            return st;
+        return nn_act_range_int8(act, out->scale, out->zero_point, &p->act_min, &p->act_max, err);
+    }
+    return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "input type %s is not supported",
+                    rune_nn_type_name(in->type));
+}

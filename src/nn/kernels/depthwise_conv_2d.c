@@ -42,29 +42,12 @@ static rune_status dw_prepare(nn_model *m, nn_graph *g, nn_op *op, rune_error *e
         return RUNE_ERR(err, RUNE_E_INVALID, "output has %d channels, filter makes %d",
                         (int)out->dims[3], p->out_c);
     op->macs = (uint64_t)p->batches * p->out_h * p->out_w * p->out_c * p->k_h * p->k_w;
-    if (in->type == RUNE_NN_FLOAT32) {
-        if ((st = nn_check_type(w, "filter", RUNE_NN_FLOAT32, err)) ||
-            (st = nn_check_type(out, "output", RUNE_NN_FLOAT32, err)) ||
-            (st = nn_check_bias(bias, RUNE_NN_FLOAT32, p->out_c, err)) ||
-            (st = nn_act_range_f32(act, &p->f_min, &p->f_max, err)))
-            return st;
-        if (!m->opts.reference) op->scratch_bytes = (size_t)p->out_c * sizeof(float);
-    } else if (in->type == RUNE_NN_INT8) {
-        p->is_int8 = 1;
-        if ((st = nn_check_type(w, "filter", RUNE_NN_INT8, err)) ||
-            (st = nn_check_type(out, "output", RUNE_NN_INT8, err)) ||
-            (st = nn_check_bias(bias, RUNE_NN_INT32, p->out_c, err)) ||
-            (st = nn_conv_multipliers(m, in, w, out, p->out_c, 3, p, err)) ||
-            (st = nn_act_range_int8(act, out->scale, out->zero_point, &p->act_min, &p->act_max,
-                                    err)))
-            return st;
-        if (!m->opts.reference) {
-            if ((st = nn_dwconv_pack(m, p, w->data, err))) return st;
-            op->scratch_bytes = nn_dwconv_fast_scratch(p);
-        }
-    } else {
-        return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "input type %s is not supported",
-                        rune_nn_type_name(in->type));
+    if ((st = nn_conv_check_types(m, in, w, bias, out, act, 3, p, err))) return st;
+    if (!m->opts.reference && !p->is_int8) {
+        op->scratch_bytes = (size_t)p->out_c * sizeof(float);
+    } else if (!m->opts.reference) {
+        if ((st = nn_dwconv_pack(m, p, w->data, err))) return st;
+        op->scratch_bytes = nn_dwconv_fast_scratch(p);
     }
     op->params = p;
     return RUNE_OK;

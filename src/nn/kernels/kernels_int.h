@@ -54,6 +54,13 @@ typedef struct nn_conv_params {
 rune_status nn_conv_multipliers(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
                                 const nn_tensor *out, int n_ch, int axis, nn_conv_params *p,
                                 rune_error *err);
+/* The type checks every convolution-shaped op (CONV_2D, DEPTHWISE_CONV_2D) makes once its geometry
+ * is known: float32 in, filter, bias and out with the activation's float range; or int8 in, filter
+ * and out, int32 bias, per-channel multipliers along the filter's axis `quant_axis` and the
+ * activation's int8 range (sets p->is_int8). Any other input type is RUNE_E_UNSUPPORTED. */
+rune_status nn_conv_check_types(nn_model *m, const nn_tensor *in, const nn_tensor *filter,
+                                const nn_tensor *bias, const nn_tensor *out, int act,
+                                int quant_axis, nn_conv_params *p, rune_error *err);
 /* Window geometry (conv_2d.c) from NHWC input, window kh x kw, padding, strides and dilations;
  * checks the output's first three dims. */
 rune_status nn_window_geometry(nn_conv_params *p, const nn_tensor *in, const nn_tensor *out, int kh,
