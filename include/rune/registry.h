@@ -162,6 +162,10 @@ typedef struct rune_registry_opts {
     int insecure_tls;     /* do not verify TLS certificates */
     size_t chunk_size;    /* PATCH chunk size; 0 = 1 MiB */
     long timeout_seconds; /* per request; 0 = 60 */
+    /* Called as blob bytes move (push: after each chunk; pull: as bytes arrive), with the blob's
+     * digest, the bytes moved so far and its size; done == total once per blob. NULL: none. */
+    void (*progress)(void *user, const char *digest, uint64_t done, uint64_t total);
+    void *progress_user;
 } rune_registry_opts;
 
 typedef struct rune_registry rune_registry;

@@ -47,6 +47,8 @@ rune_status rune_registry_open(const char *host, const rune_registry_opts *opts,
     r->http.insecure = opts ? opts->insecure_tls : 0;
     r->http.timeout = opts && opts->timeout_seconds ? opts->timeout_seconds : 60;
     r->chunk = opts && opts->chunk_size ? opts->chunk_size : (size_t)1 << 20;
+    r->progress = opts ? opts->progress : NULL;
+    r->progress_user = opts ? opts->progress_user : NULL;
     snprintf(r->base, sizeof r->base, "%s://%s", opts && opts->plain_http ? "http" : "https", host);
     *out = r;
     return RUNE_OK;
@@ -97,6 +99,7 @@ rune_status rune_reg_push_blob(rune_registry *r, const char *name, const char *d
     if (st == RUNE_OK && !resp.location[0])
         st = RUNE_ERR(err, RUNE_E_PROTOCOL, "registry: upload started without a Location");
     size_t off = 0;
+    if (st == RUNE_OK && r->progress) r->progress(r->progress_user, digest, 0, len);
     while (st == RUNE_OK && off < len) {
         size_t n = len - off < r->chunk ? len - off : r->chunk;
         char range[80], clen[64];
@@ -109,6 +112,7 @@ rune_status rune_reg_push_blob(rune_registry *r, const char *name, const char *d
         if (st == RUNE_OK && !resp.location[0])
             st = RUNE_ERR(err, RUNE_E_PROTOCOL, "registry: PATCH answered without a Location");
         off += n;
+        if (st == RUNE_OK && r->progress) r->progress(r->progress_user, digest, off, len);
     }
     if (st == RUNE_OK) {
         char loc[2600], edig[128];
@@ -208,6 +212,17 @@ rune_status rune_reg_get_manifest(rune_registry *r, const char *name, const char
     return st;
 }
 
+typedef struct blob_xfer {
+    rune_registry *r;
+    const rune_oci_desc *d;
+} blob_xfer;
+
+static void on_blob_bytes(void *user, uint64_t now)
+{
+    const blob_xfer *x = user;
+    if (now < x->d->size) x->r->progress(x->r->progress_user, x->d->digest, now, x->d->size);
+}
+
 static rune_status fetch_blob(rune_registry *r, rune_oci_store *store, const char *name,
                               const rune_oci_desc *d, rune_error *err)
 {
@@ -221,8 +236,17 @@ static rune_status fetch_blob(rune_registry *r, rune_oci_store *store, const cha
     char url[1024], got[RUNE_DIGEST_STR_LEN];
     snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", r->base, name, d->digest);
     rune_http_resp resp = {0};
+    blob_xfer x = {r, d};
+    if (r->progress) {
+        r->http.xfer = on_blob_bytes;
+        r->http.xfer_user = &x;
+        r->progress(r->progress_user, d->digest, 0, d->size);
+    }
     rune_status st = rune_http_do(&r->http, "GET", url, NULL, NULL, 0, &resp, err);
+    r->http.xfer = NULL;
+    r->http.xfer_user = NULL;
     if (st == RUNE_OK && resp.status != 200) st = rune_http_error(&resp, "GET", url, err);
+    if (st == RUNE_OK && r->progress) r->progress(r->progress_user, d->digest, d->size, d->size);
     if (st == RUNE_OK) {
         rune_digest_str(resp.body ? resp.body : (const uint8_t *)"", resp.len, got);
         if (strcmp(got, d->digest) != 0 || resp.len != d->size)

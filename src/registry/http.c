@@ -205,6 +205,15 @@ static rune_status fetch_token(rune_http *h, const char *realm, const char *serv
     return st;
 }
 
+static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                   curl_off_t ulnow)
+{
+    (void)dltotal, (void)ultotal, (void)ulnow;
+    const rune_http *h = ud;
+    if (dlnow > 0) h->xfer(h->xfer_user, (uint64_t)dlnow);
+    return 0;
+}
+
 rune_status rune_http_raw(rune_http *h, const char *method, const char *url,
                           const char *const *headers, const uint8_t *body, size_t body_len,
                           int head_only, int basic, rune_http_resp *resp, rune_error *err)
@@ -250,6 +259,11 @@ rune_status rune_http_raw(rune_http *h, const char *method, const char *url,
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    if (h->xfer && strcmp(method, "GET") == 0) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     }
     CURLcode cc = curl_easy_perform(c);
     curl_slist_free_all(hl);

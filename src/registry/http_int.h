@@ -16,6 +16,9 @@ typedef struct rune_http {
     int insecure;
     long timeout;
     char auth[4096]; /* "Bearer TOKEN" once a token was fetched */
+    /* Download progress of the next GETs while set: xfer(xfer_user, bytes so far). */
+    void (*xfer)(void *user, uint64_t now);
+    void *xfer_user;
 } rune_http;
 
 typedef struct rune_http_resp {

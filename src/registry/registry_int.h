@@ -22,6 +22,8 @@ struct rune_registry {
     char base[300]; /* scheme://host */
     size_t chunk;
     char *username, *password;
+    void (*progress)(void *user, const char *digest, uint64_t done, uint64_t total);
+    void *progress_user;
 };
 
 struct rune_oci_store {

@@ -115,6 +115,68 @@ TEST(push_delete_pull_round_trip)
     drop_store(b, db);
 }
 
+/* Progress as a CLI draws it: per blob, from 0 up to its size, never backwards. */
+typedef struct progress_log {
+    int calls, finished, backwards;
+    uint64_t bytes_finished, last;
+    char digest[RUNE_DIGEST_STR_LEN];
+} progress_log;
+
+static void record_progress(void *user, const char *digest, uint64_t done, uint64_t total)
+{
+    progress_log *l = user;
+    l->calls++;
+    if (strcmp(digest, l->digest) != 0) { /* a new blob */
+        snprintf(l->digest, sizeof l->digest, "%s", digest);
+        l->last = 0;
+    }
+    if (done < l->last || done > total) l->backwards++;
+    l->last = done;
+    if (done == total) {
+        l->finished++;
+        l->bytes_finished += total;
+    }
+}
+
+TEST(push_and_pull_report_progress_per_blob)
+{
+    char da[64], db[64];
+    rune_oci_store *a = temp_store(da), *b = temp_store(db);
+    size_t len;
+    uint8_t *rune = fixture_rune(MODEL, "progress", &len, NULL, NULL);
+    progress_log up = {0}, down = {0};
+    rune_registry_opts o = {0};
+    o.plain_http = 1;
+    o.chunk_size = 4096;
+    o.timeout_seconds = 20;
+    o.progress = record_progress;
+    o.progress_user = &up;
+    rune_registry *r = NULL;
+    rune_error err;
+    CHECK_OK(rune_registry_open(host, &o, &r, &err), &err);
+    CHECK(a && b && r && rune);
+    if (!a || !b || !r || !rune) return;
+    char d[RUNE_DIGEST_STR_LEN];
+    CHECK_OK(rune_oci_store_add_rune(a, rune, len, "progress:1", d, &err), &err);
+    CHECK_OK(rune_registry_push(r, a, "progress:1", "runes/progress", "1", d, &err), &err);
+    /* two blobs sent (the rune in 4 KiB chunks, and its config); the manifest is not a blob */
+    CHECK_EQ_INT(up.finished, 2);
+    CHECK(up.calls >= 2 + (int)(len / 4096));
+    CHECK(up.bytes_finished > len);
+    CHECK_EQ_INT(up.backwards, 0);
+    rune_registry_close(r);
+    o.progress_user = &down;
+    CHECK_OK(rune_registry_open(host, &o, &r, &err), &err);
+    CHECK_OK(rune_registry_pull(r, b, "runes/progress", "1", NULL, d, &err), &err);
+    CHECK_EQ_INT(down.finished, 2);
+    CHECK_EQ_INT(down.bytes_finished, up.bytes_finished);
+    CHECK_EQ_INT(down.backwards, 0);
+    rune_free(rune);
+    rune_registry_close(r);
+    drop_store(a, da);
+    drop_store(b, db);
+}
+
 /* Find the blob's data file inside the registry's storage. */
 static void registry_blob_path(const char *digest, char *out, size_t cap)
 {
@@ -341,6 +403,7 @@ int main(void)
     }
     snprintf(host, sizeof host, "127.0.0.1:%d", port);
     RUN(push_delete_pull_round_trip);
+    RUN(push_and_pull_report_progress_per_blob);
     RUN(corrupted_blob_in_registry_is_refused);
     RUN(forged_annotations_refused);
     RUN(signature_as_referrer);

@@ -4,6 +4,7 @@
 #include "cli_common.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 int cli_parse(int argc, char **argv, cli_opts *o, cli_extra_fn extra, void *ud)
@@ -60,10 +61,26 @@ rune_status cli_open_store(const cli_opts *o, rune_oci_store **s, rune_error *er
     return rune_oci_store_open(o->store, s, err);
 }
 
+/* A bar on stderr per blob, redrawn in place, when stdout is a terminal and the answer isn't
+ * JSON: "  sha256:1a2b3c4d5e6f  [##########..........]  52%   1.3 MiB / 2.5 MiB". */
+static void draw_progress(void *user, const char *digest, uint64_t done, uint64_t total)
+{
+    (void)user;
+    char b[21];
+    int pct = total ? (int)(done * 100 / total) : 100;
+    for (int i = 0; i < 20; i++)
+        b[i] = i < pct / 5 ? '#' : '.';
+    b[20] = 0;
+    fprintf(stderr, "\r  %.19s  [%s] %3d%%  %7.1f KiB / %.1f KiB%s", digest, b, pct,
+            (double)done / 1024, (double)total / 1024, done == total ? "\n" : "");
+    fflush(stderr);
+}
+
 rune_status cli_open_registry(const cli_opts *o, const char *host, rune_registry **r,
                               rune_error *err)
 {
     rune_registry_opts ro = {0};
+    if (!o->json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) ro.progress = draw_progress;
     ro.plain_http = o->plain_http;
     ro.insecure_tls = o->insecure;
     ro.username = o->user ? o->user : getenv("RUNE_REGISTRY_USER");
