@@ -57,7 +57,8 @@ int main(int argc, char **argv)
     FILE *devnull = fopen("/dev/null", "w");
     long ns[MAX_ROWS];
     int rows = 0;
-    for (long n = 1000; n <= max && rows < MAX_ROWS; n *= 10) ns[rows++] = n;
+    for (long n = 1000; n <= max && rows < MAX_ROWS; n *= 10)
+        ns[rows++] = n;
     double t[3][MAX_ROWS]; /* native, interp, aot */
 
     /* Each size is measured REPS times, native and both engines interleaved, and the best time of
@@ -102,6 +103,17 @@ int main(int argc, char **argv)
             }
         }
     }
+    /* Guest work per inference: the interpreter's fuel (about one unit per wasm instruction) spent
+     * by one _call. */
+    rune_wasm_instance *inst = rune_host_instance(hosts[0]);
+    const uint64_t tank = (uint64_t)1 << 40;
+    rune_wasm_set_fuel(inst, tank);
+    if (rune_host_call(hosts[0], &err) != RUNE_OK) {
+        fprintf(stderr, "bench_overhead: %s\n", err.msg);
+        return 1;
+    }
+    const uint64_t fuel = tank - rune_wasm_fuel_left(inst);
+    rune_wasm_set_fuel(inst, 0);
     for (int e = 0; e < 2; e++) {
         rune_host_free(hosts[e]);
         rune_cap_provider_free(prov[e]);
@@ -112,17 +124,19 @@ int main(int argc, char **argv)
         printf("[");
         for (int r = 0; r < rows; r++)
             printf("%s{\"inferences\":%ld,\"native_s\":%.6f,\"interp_s\":%.6f,\"aot_s\":%.6f,"
-                   "\"interp_overhead\":%.4f,\"aot_overhead\":%.4f}",
+                   "\"interp_overhead\":%.4f,\"aot_overhead\":%.4f,\"guest_fuel_per_call\":%llu}",
                    r ? "," : "", ns[r], t[0][r], t[1][r], t[2][r], (t[1][r] - t[0][r]) / t[0][r],
-                   (t[2][r] - t[0][r]) / t[0][r]);
+                   (t[2][r] - t[0][r]) / t[0][r], (unsigned long long)fuel);
         printf("]\n");
     } else {
         printf("sine pipeline: rune vs native (same model engine and proc blocks)\n");
         printf("%12s %12s %12s %12s %10s %10s\n", "inferences", "native s", "interp s", "aot s",
                "interp", "aot");
         for (int r = 0; r < rows; r++)
-            printf("%12ld %12.4f %12.4f %12.4f %9.1f%% %9.1f%%\n", ns[r], t[0][r], t[1][r],
-                   t[2][r], 100 * (t[1][r] - t[0][r]) / t[0][r], 100 * (t[2][r] - t[0][r]) / t[0][r]);
+            printf("%12ld %12.4f %12.4f %12.4f %9.1f%% %9.1f%%\n", ns[r], t[0][r], t[1][r], t[2][r],
+                   100 * (t[1][r] - t[0][r]) / t[0][r], 100 * (t[2][r] - t[0][r]) / t[0][r]);
+        printf("guest work: %llu fuel (about wasm instructions) per _call\n",
+               (unsigned long long)fuel);
         printf("targets: aot < 5%%, interpreter < 25%% (the paper measured 28%% to 45%%)\n");
     }
     /* The plot, when gnuplot is there. */
@@ -133,14 +147,15 @@ int main(int argc, char **argv)
                     100 * (t[2][r] - t[0][r]) / t[0][r]);
         fclose(dat);
         char cmd[1024];
-        snprintf(cmd, sizeof cmd,
-                 "gnuplot -e \"set terminal png size 800,480; set output '%s'; set logscale x; "
-                 "set xlabel 'inferences'; set ylabel 'overhead vs native (%%)'; set key top right; "
-                 "set title 'Rune overhead, sine pipeline'; set grid; "
-                 "plot 'overhead.dat' using 1:2 with linespoints title 'interpreter', "
-                 "'' using 1:3 with linespoints title 'AOT (wasm2c)', 28 title 'paper min' dt 2, "
-                 "45 title 'paper max' dt 2\" 2>/dev/null",
-                 png);
+        snprintf(
+            cmd, sizeof cmd,
+            "gnuplot -e \"set terminal png size 800,480; set output '%s'; set logscale x; "
+            "set xlabel 'inferences'; set ylabel 'overhead vs native (%%)'; set key top right; "
+            "set title 'Rune overhead, sine pipeline'; set grid; "
+            "plot 'overhead.dat' using 1:2 with linespoints title 'interpreter', "
+            "'' using 1:3 with linespoints title 'AOT (wasm2c)', 28 title 'paper min' dt 2, "
+            "45 title 'paper max' dt 2\" 2>/dev/null",
+            png);
         if (system(cmd) == 0 && !json) printf("plot: %s\n", png);
     }
     fclose(devnull);

@@ -157,6 +157,25 @@ rune_status rune_nn_compute(uint32_t ctx, rune_error *err);
  * host must write exactly t->len bytes. */
 rune_status rune_nn_get_output(uint32_t ctx, uint32_t index, rune_tensor *t, rune_error *err);
 
+/* ---- the generated pipeline's per-inference fast path -------------------------------------------
+ * When every tensor has the shape the Runefile declared, the generated _call calls the raw imports
+ * directly with arguments prepared once in _manifest (WASI-NN tensor descriptors, TENSOR record
+ * headers in front of the data they describe), and only on a failure one of these, which build the
+ * very rune_error the typed wrappers above would (they are those wrappers' own error paths):
+ *   r = runic_capability_read(h, buf, n);   if (r != n) -> rune_capability_read_error(r, n, err)
+ *   r = runic_output_write(h, rec, n);      if (r != n) -> rune_output_write_error(r, n, err)
+ *   e = rune_nn_raw_set_input / compute(..) if (e)      -> rune_nn_error(e, "set_input", err)
+ *   e = rune_nn_raw_get_output(.., &w);     if (e || w != n) -> rune_nn_get_output_error(..) */
+rune_status rune_capability_read_error(int32_t r, size_t want, rune_error *err);
+rune_status rune_output_write_error(int32_t r, size_t len, rune_error *err);
+/* what: the import's name ("compute"), for the message "wasi-nn compute: runtime error (5)". */
+rune_status rune_nn_error(int32_t e, const char *what, rune_error *err);
+rune_status rune_nn_get_output_error(int32_t e, uint32_t index, uint32_t written, size_t want,
+                                     rune_error *err);
+/* Write t's TENSOR record header (u32 elem, u32 rank, u32 dims[rank], little-endian) at p; returns
+ * its length, 8 + 4 * rank. The data (t->len bytes) follows it in a record. */
+size_t rune_tensor_record_header(const rune_tensor *t, uint8_t *p);
+
 /* ---- glue for _manifest / _call ------------------------------------------------------------ */
 /* Map a runic status (negative) to rune_status and a message naming the call. */
 rune_status rune_guest_status(int32_t abi, const char *what, rune_error *err);

@@ -56,10 +56,22 @@ static inline double pb_get(const rune_tensor *t, size_t i)
     }
 }
 
-/* A well-formed input tensor of any known element type with at least one element. */
+/* A well-formed input tensor of any known element type with at least one element. Every
+ * inference checks this, so the common case (a consistent tensor under 4 GiB) is tested inline and
+ * only anything else goes through rune_tensor_expect for its message. */
 static inline rune_status pb_input(const char *block, const rune_tensor *in, size_t *n,
                                    rune_error *err)
 {
+    if (in && in->data && in->rank <= RUNE_ABI_MAX_RANK) {
+        const size_t es = rune_abi_elem_size(in->elem);
+        uint64_t count = 1;
+        for (uint32_t i = 0; i < in->rank && count <= UINT32_MAX; i++)
+            count *= in->dims[i];
+        if (es && count && count <= UINT32_MAX && (uint64_t)in->len == count * es) {
+            *n = (size_t)count;
+            return RUNE_OK;
+        }
+    }
     if (!in) return RUNE_ERR(err, RUNE_E_ARG, "%s: missing input tensor", block);
     PB_TRY(rune_tensor_expect(in, in->elem, block, err));
     *n = in->len / rune_abi_elem_size(in->elem);
@@ -79,10 +91,16 @@ static inline rune_status pb_output(const char *block, rune_tensor *out, int32_t
     if (need && (!out->data || out->len < need))
         return RUNE_ERR(err, RUNE_E_LIMIT, "%s: output needs %zu bytes, buffer has %zu", block,
                         need, out->data ? out->len : (size_t)0);
+    /* dims past rank are 0 (rune_tensor_init makes them so): only those the new rank uncovers
+     * need clearing, so this runs over max(rank, old rank) entries, not all eight. (One loop with
+     * a select: a separate copy or zeroing loop would become a call to memmove / memset on wasm32.)
+     * dims may be out->dims itself: each entry is read before it is written. */
+    const uint32_t old = out->rank < RUNE_ABI_MAX_RANK ? out->rank : RUNE_ABI_MAX_RANK;
+    const uint32_t upto = rank > old ? rank : old;
+    for (uint32_t i = 0; i < upto; i++)
+        out->dims[i] = i < rank ? dims[i] : 0;
     out->elem = elem;
     out->rank = rank;
-    for (uint32_t i = 0; i < RUNE_ABI_MAX_RANK; i++)
-        out->dims[i] = i < rank ? dims[i] : 0;
     out->len = need;
     return RUNE_OK;
 }

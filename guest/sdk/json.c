@@ -202,6 +202,16 @@ static void put_u32le(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+size_t rune_tensor_record_header(const rune_tensor *t, uint8_t *p)
+{
+    const uint32_t rank = t->rank <= RUNE_ABI_MAX_RANK ? t->rank : RUNE_ABI_MAX_RANK;
+    put_u32le(p, (uint32_t)t->elem);
+    put_u32le(p + 4, rank);
+    for (uint32_t i = 0; i < rank; i++)
+        put_u32le(p + 8 + 4 * i, t->dims[i]);
+    return 8 + 4 * (size_t)rank;
+}
+
 rune_status rune_output_tensor(int32_t handle, const rune_tensor *t, rune_error *err)
 {
     rune_status st = rune_tensor_expect(t, t ? t->elem : 0, "tensor output", err);
@@ -211,10 +221,7 @@ rune_status rune_output_tensor(int32_t handle, const rune_tensor *t, rune_error 
         return RUNE_ERR(err, RUNE_E_LIMIT, "tensor output: %zu bytes is above the %zu-byte record",
                         t->len, sizeof out_buf - head);
     uint8_t *p = (uint8_t *)out_buf;
-    put_u32le(p, (uint32_t)t->elem);
-    put_u32le(p + 4, t->rank);
-    for (uint32_t i = 0; i < t->rank; i++)
-        put_u32le(p + 8 + 4 * i, t->dims[i]);
+    rune_tensor_record_header(t, p);
     /* Element data goes as little-endian, which both wasm32 and our hosts are. */
     if (t->len) memcpy(p + head, t->data, t->len);
     return rune_output_write(handle, out_buf, head + t->len, err);

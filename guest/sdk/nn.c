@@ -24,7 +24,7 @@ static const char *nn_errno_name(int32_t e)
     }
 }
 
-static rune_status nn_status(int32_t e, const char *what, rune_error *err)
+rune_status rune_nn_error(int32_t e, const char *what, rune_error *err)
 {
     rune_status st = e == RUNE_NN_NOT_FOUND               ? RUNE_E_NOT_FOUND
                      : e == RUNE_NN_INVALID_ARGUMENT      ? RUNE_E_ARG
@@ -44,7 +44,7 @@ rune_status rune_nn_load(const uint8_t *model, size_t len, uint32_t *graph, rune
     if (len > 0x7fffffff) return RUNE_ERR(err, RUNE_E_ARG, "wasi-nn load: model too large");
     rune_nn_graph_builder b = {model, (uint32_t)len};
     int32_t e = rune_nn_raw_load(&b, 1, RUNE_NN_ENCODING_TENSORFLOWLITE, RUNE_NN_TARGET_CPU, graph);
-    return e ? nn_status(e, "load", err) : RUNE_OK;
+    return e ? rune_nn_error(e, "load", err) : RUNE_OK;
 }
 
 rune_status rune_nn_load_by_name(const char *name, uint32_t *graph, rune_error *err)
@@ -53,7 +53,7 @@ rune_status rune_nn_load_by_name(const char *name, uint32_t *graph, rune_error *
         return RUNE_ERR(err, RUNE_E_ARG, "wasi-nn load_by_name: no name");
     int32_t e = rune_nn_raw_load_by_name(name, (int32_t)strlen(name), graph);
     if (!e) return RUNE_OK;
-    rune_status st = nn_status(e, "load_by_name", err);
+    rune_status st = rune_nn_error(e, "load_by_name", err);
     rune_error_prefix(err, "model \"%s\"", name);
     return st;
 }
@@ -62,7 +62,7 @@ rune_status rune_nn_init_context(uint32_t graph, uint32_t *ctx, rune_error *err)
 {
     if (!ctx) return RUNE_ERR(err, RUNE_E_ARG, "wasi-nn init_execution_context: no out pointer");
     int32_t e = rune_nn_raw_init_execution_context(graph, ctx);
-    return e ? nn_status(e, "init_execution_context", err) : RUNE_OK;
+    return e ? rune_nn_error(e, "init_execution_context", err) : RUNE_OK;
 }
 
 rune_status rune_nn_set_input(uint32_t ctx, uint32_t index, const rune_tensor *t, rune_error *err)
@@ -84,13 +84,13 @@ rune_status rune_nn_set_input(uint32_t ctx, uint32_t index, const rune_tensor *t
     if (st != RUNE_OK) return st;
     rune_nn_tensor nt = {t->dims, t->rank, type, (const uint8_t *)t->data, (uint32_t)t->len};
     int32_t e = rune_nn_raw_set_input(ctx, index, &nt);
-    return e ? nn_status(e, "set_input", err) : RUNE_OK;
+    return e ? rune_nn_error(e, "set_input", err) : RUNE_OK;
 }
 
 rune_status rune_nn_compute(uint32_t ctx, rune_error *err)
 {
     int32_t e = rune_nn_raw_compute(ctx);
-    return e ? nn_status(e, "compute", err) : RUNE_OK;
+    return e ? rune_nn_error(e, "compute", err) : RUNE_OK;
 }
 
 rune_status rune_nn_get_output(uint32_t ctx, uint32_t index, rune_tensor *t, rune_error *err)
@@ -99,10 +99,15 @@ rune_status rune_nn_get_output(uint32_t ctx, uint32_t index, rune_tensor *t, run
         return RUNE_ERR(err, RUNE_E_ARG, "wasi-nn get_output: no buffer");
     uint32_t written = 0;
     int32_t e = rune_nn_raw_get_output(ctx, index, t->data, (uint32_t)t->len, &written);
-    if (e) return nn_status(e, "get_output", err);
-    if (written != t->len)
-        return RUNE_ERR(err, RUNE_E_INVALID,
-                        "wasi-nn get_output: output %u has %u bytes, the pipeline expects %zu",
-                        (unsigned)index, (unsigned)written, t->len);
-    return RUNE_OK;
+    return e || written != t->len ? rune_nn_get_output_error(e, index, written, t->len, err)
+                                  : RUNE_OK;
+}
+
+rune_status rune_nn_get_output_error(int32_t e, uint32_t index, uint32_t written, size_t want,
+                                     rune_error *err)
+{
+    if (e) return rune_nn_error(e, "get_output", err);
+    return RUNE_ERR(err, RUNE_E_INVALID,
+                    "wasi-nn get_output: output %u has %u bytes, the pipeline expects %zu",
+                    (unsigned)index, (unsigned)written, want);
 }

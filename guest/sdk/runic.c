@@ -87,12 +87,19 @@ rune_status rune_capability_read(int32_t handle, void *buf, size_t cap, size_t *
     if (!buf && cap) return RUNE_ERR(err, RUNE_E_ARG, "capability_read: no buffer");
     if (!fits_i32(cap)) return RUNE_ERR(err, RUNE_E_ARG, "capability_read: buffer too large");
     int32_t r = runic_capability_read(handle, buf, (int32_t)cap);
-    if (r < 0) return rune_guest_status(r, "capability_read", err);
-    if ((size_t)r > cap)
-        return RUNE_ERR(err, RUNE_E_PROTOCOL, "capability_read: host claims %d bytes of %zu",
-                        (int)r, cap);
+    if (r < 0 || (size_t)r > cap) return rune_capability_read_error(r, cap, err);
     if (n) *n = (size_t)r;
     return RUNE_OK;
+}
+
+rune_status rune_capability_read_error(int32_t r, size_t want, rune_error *err)
+{
+    if (r < 0) return rune_guest_status(r, "capability_read", err);
+    if ((size_t)r > want)
+        return RUNE_ERR(err, RUNE_E_PROTOCOL, "capability_read: host claims %d bytes of %zu",
+                        (int)r, want);
+    return RUNE_ERR(err, RUNE_E_IO, "capability_read: got %zu bytes, the declared shape needs %zu",
+                    (size_t)r, want);
 }
 
 rune_status rune_capability_read_tensor(int32_t handle, rune_tensor *t, rune_error *err)
@@ -101,10 +108,7 @@ rune_status rune_capability_read_tensor(int32_t handle, rune_tensor *t, rune_err
     if (!t) return RUNE_ERR(err, RUNE_E_ARG, "capability_read: no tensor");
     rune_status st = rune_capability_read(handle, t->data, t->len, &n, err);
     if (st != RUNE_OK) return st;
-    if (n != t->len)
-        return RUNE_ERR(err, RUNE_E_IO,
-                        "capability_read: got %zu bytes, the declared shape needs %zu", n, t->len);
-    return RUNE_OK;
+    return n == t->len ? RUNE_OK : rune_capability_read_error((int32_t)n, t->len, err);
 }
 
 rune_status rune_capability_close(int32_t handle, rune_error *err)
@@ -119,10 +123,13 @@ rune_status rune_output_write(int32_t handle, const void *data, size_t len, rune
     if (!fits_i32(len))
         return RUNE_ERR(err, RUNE_E_ARG, "output_write: %zu bytes is too long", len);
     int32_t r = runic_output_write(handle, data, (int32_t)len);
+    return r >= 0 && (size_t)r == len ? RUNE_OK : rune_output_write_error(r, len, err);
+}
+
+rune_status rune_output_write_error(int32_t r, size_t len, rune_error *err)
+{
     if (r < 0) return rune_guest_status(r, "output_write", err);
-    if ((size_t)r != len)
-        return RUNE_ERR(err, RUNE_E_IO, "output_write: host took %d of %zu bytes", (int)r, len);
-    return RUNE_OK;
+    return RUNE_ERR(err, RUNE_E_IO, "output_write: host took %d of %zu bytes", (int)r, len);
 }
 
 rune_status rune_resource_size(const char *name, size_t *size, rune_error *err)

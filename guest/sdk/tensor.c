@@ -12,11 +12,10 @@ size_t rune_tensor_count(const rune_tensor *t, int *overflow)
     size_t n = 1;
     if (overflow) *overflow = 0;
     for (uint32_t i = 0; i < t->rank && i < RUNE_ABI_MAX_RANK; i++) {
-        if (t->dims[i] != 0 && n > (size_t)-1 / t->dims[i]) {
+        if (__builtin_mul_overflow(n, (size_t)t->dims[i], &n)) {
             if (overflow) *overflow = 1;
             return 0;
         }
-        n *= t->dims[i];
     }
     return n;
 }
@@ -80,13 +79,13 @@ rune_status rune_tensor_expect(const rune_tensor *t, int32_t elem, const char *w
         return RUNE_ERR(err, RUNE_E_ARG, "%s: expected %s elements, got %s", what,
                         rune_abi_elem_name(elem), got ? got : "an unknown type");
     }
-    if (rune_abi_elem_size(t->elem) == 0)
+    const size_t es = rune_abi_elem_size(elem);
+    if (es == 0)
         return RUNE_ERR(err, RUNE_E_ARG, "%s: unknown element type %d", what, (int)t->elem);
     if (t->rank > RUNE_ABI_MAX_RANK) return RUNE_ERR(err, RUNE_E_ARG, "%s: rank too large", what);
     int ovf = 0;
-    size_t n = rune_tensor_count(t, &ovf);
-    size_t es = rune_abi_elem_size(elem);
-    if (ovf || n > (size_t)-1 / es || n * es != t->len) {
+    size_t n = rune_tensor_count(t, &ovf), bytes = 0;
+    if (ovf || __builtin_mul_overflow(n, es, &bytes) || bytes != t->len) {
         char s[96];
         return RUNE_ERR(err, RUNE_E_ARG, "%s: shape %s does not match %zu bytes", what,
                         rune_tensor_shape_str(t->elem, t->rank, t->dims, s, sizeof s), t->len);

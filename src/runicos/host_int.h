@@ -35,9 +35,19 @@ typedef struct rh_graph {
     uint8_t *owned;       /* model bytes copied out of guest memory (load); NULL for load_by_name */
 } rh_graph;
 
+/* A model input or output as the per-inference path needs it, looked up once per context. */
+#define RH_CTX_IO 8
+typedef struct rh_io {
+    uint8_t *data; /* in the context's arena (inputs); the engine's tensor (outputs, read only) */
+    size_t bytes, n_elems;
+    int abi_type; /* the rune_abi_nn_type that carries it (inputs) */
+} rh_io;
+
 typedef struct rh_ctx {
     rune_nn_interp *interp; /* NULL: slot free */
     int graph;
+    int n_in, n_out; /* how many of in[] / out[] are filled (the rest take the general path) */
+    rh_io in[RH_CTX_IO], out[RH_CTX_IO];
 } rh_ctx;
 
 struct rune_host {

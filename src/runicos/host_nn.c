@@ -6,8 +6,10 @@
  * bytes outlive the host) or from guest memory (load; copied, since the engine keeps pointers into
  * the model bytes). Each execution context owns one interpreter with its arena allocated once at
  * init_execution_context: compute allocates nothing. Data crosses as bytes and is checked against
- * the model's tensor: type (int8 tensors take u8 bytes), element count and byte length. A failure is
- * an nn errno for the guest and a notice on the host log, never a trap.
+ * the model's tensor: type (int8 tensors take u8 bytes), element count and byte length. A failure
+ * is an nn errno for the guest and a notice on the host log, never a trap. Workload: load and
+ * init_execution_context once; set_input / compute / get_output every inference, so a context keeps
+ * its inputs' and outputs' facts (type, size, where the bytes are) and those calls look up nothing.
  */
 #include "host_int.h"
 
@@ -22,7 +24,8 @@ static uint32_t rd32(const uint8_t *p)
 }
 static void wr32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+    p[3] = (uint8_t)(v >> 24);
 }
 
 static rune_status ret(rune_wasm_val *results, int32_t v)
@@ -115,38 +118,6 @@ static rune_status nn_load_by_name(rune_wasm_instance *inst, void *user, const r
     return ret(r, e);
 }
 
-/* init_execution_context(graph, ctx_out_ptr) -> errno */
-static rune_status nn_init_ctx(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                               rune_wasm_val *r, rune_error *err)
-{
-    rune_host *h = user;
-    uint32_t g = a[0].i32;
-    uint8_t *cout = rune_wasm_memory_ptr(inst, a[1].i32, 4);
-    if (!cout || g >= RH_MAX_GRAPHS || !h->graphs[g].model)
-        return ret(r, RUNE_NN_INVALID_ARGUMENT);
-    int slot = -1;
-    for (int i = 0; i < RH_MAX_CTXS; i++)
-        if (!h->ctxs[i].interp) {
-            slot = i;
-            break;
-        }
-    if (slot < 0) return ret(r, RUNE_NN_TOO_LARGE);
-    rune_error e;
-    if (rune_nn_interp_create(h->graphs[g].model, NULL, 0, &h->ctxs[slot].interp, &e) != RUNE_OK) {
-        rh_notice(h, "wasi-nn: cannot create an execution context: %s", e.msg);
-        return ret(r, RUNE_NN_RUNTIME_ERROR);
-    }
-    h->ctxs[slot].graph = (int)g;
-    wr32(cout, (uint32_t)slot);
-    (void)err;
-    return ret(r, RUNE_NN_SUCCESS);
-}
-
-static rh_ctx *ctx_of(rune_host *h, uint32_t c)
-{
-    return c < RH_MAX_CTXS && h->ctxs[c].interp ? &h->ctxs[c] : NULL;
-}
-
 /* Which ABI tensor type carries data for a model tensor type; -1 if none does. */
 static int abi_type_for(rune_nn_type t)
 {
@@ -160,11 +131,67 @@ static int abi_type_for(rune_nn_type t)
     }
 }
 
-/* set_input(ctx, index, tensor_ptr) -> errno */
-static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                                rune_wasm_val *r, rune_error *err)
+/* What set_input / get_output check and touch, for the model's first RH_CTX_IO inputs and
+ * outputs: the per-inference path then needs no model lookups. */
+static void cache_io(rh_ctx *c, const rune_nn_model *m)
+{
+    rune_nn_tensor_info info;
+    rune_error e;
+    c->n_in = c->n_out = 0;
+    int n = rune_nn_model_input_count(m);
+    for (int i = 0; i < n && i < RH_CTX_IO; i++) {
+        size_t len = 0;
+        uint8_t *d = rune_nn_interp_input_data(c->interp, i, &len);
+        if (!d || rune_nn_model_input(m, i, &info, &e) != RUNE_OK || len != info.bytes) break;
+        c->in[i] = (rh_io){d, info.bytes, info.n_elems, abi_type_for(info.type)};
+        c->n_in = i + 1;
+    }
+    n = rune_nn_model_output_count(m);
+    for (int i = 0; i < n && i < RH_CTX_IO; i++) {
+        const void *d = NULL;
+        size_t len = 0;
+        if (rune_nn_interp_output(c->interp, i, &d, &len, &e) != RUNE_OK || (!d && len)) break;
+        c->out[i] = (rh_io){(uint8_t *)d, len, 0, -1};
+        c->n_out = i + 1;
+    }
+}
+
+/* init_execution_context(graph, ctx_out_ptr) -> errno */
+static rune_status nn_init_ctx(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                               rune_wasm_val *r, rune_error *err)
 {
     rune_host *h = user;
+    uint32_t g = a[0].i32;
+    uint8_t *cout = rune_wasm_memory_ptr(inst, a[1].i32, 4);
+    if (!cout || g >= RH_MAX_GRAPHS || !h->graphs[g].model) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    int slot = -1;
+    for (int i = 0; i < RH_MAX_CTXS; i++)
+        if (!h->ctxs[i].interp) {
+            slot = i;
+            break;
+        }
+    if (slot < 0) return ret(r, RUNE_NN_TOO_LARGE);
+    rune_error e;
+    if (rune_nn_interp_create(h->graphs[g].model, NULL, 0, &h->ctxs[slot].interp, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: cannot create an execution context: %s", e.msg);
+        return ret(r, RUNE_NN_RUNTIME_ERROR);
+    }
+    h->ctxs[slot].graph = (int)g;
+    cache_io(&h->ctxs[slot], h->graphs[g].model);
+    wr32(cout, (uint32_t)slot);
+    (void)err;
+    return ret(r, RUNE_NN_SUCCESS);
+}
+
+static rh_ctx *ctx_of(rune_host *h, uint32_t c)
+{
+    return c < RH_MAX_CTXS && h->ctxs[c].interp ? &h->ctxs[c] : NULL;
+}
+
+/* set_input(ctx, index, tensor_ptr) -> errno: the general path, which says what is wrong. */
+static rune_status set_input_checked(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a,
+                                     rune_wasm_val *r, rune_error *err)
+{
     rh_ctx *c = ctx_of(h, a[0].i32);
     const uint8_t *t = rune_wasm_memory_ptr(inst, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
     if (!c || !t) return ret(r, RUNE_NN_INVALID_ARGUMENT);
@@ -181,8 +208,8 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
     uint8_t type = t[RUNE_ABI_NN_TENSOR_TYPE];
     uint32_t data_ptr = rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR);
     uint32_t data_len = rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN);
-    const uint8_t *dims = ndims <= 16 ? rune_wasm_memory_ptr(inst, dims_ptr, (uint64_t)ndims * 4)
-                                      : NULL;
+    const uint8_t *dims =
+        ndims <= 16 ? rune_wasm_memory_ptr(inst, dims_ptr, (uint64_t)ndims * 4) : NULL;
     const uint8_t *data = rune_wasm_memory_ptr(inst, data_ptr, data_len);
     if (!dims || !data) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     if ((int)type != abi_type_for(info.type)) {
@@ -191,7 +218,8 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
         return ret(r, RUNE_NN_INVALID_ARGUMENT);
     }
     uint64_t n = 1;
-    for (uint32_t i = 0; i < ndims; i++) n *= rd32(dims + 4 * i);
+    for (uint32_t i = 0; i < ndims; i++)
+        n *= rd32(dims + 4 * i);
     if (n != info.n_elems || data_len != info.bytes) {
         rh_notice(h,
                   "wasi-nn: set_input %d: the model takes %zu elements (%zu bytes) but the rune "
@@ -205,6 +233,37 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
     }
     (void)err;
     return ret(r, RUNE_NN_SUCCESS);
+}
+
+/* set_input, per inference: the same checks against the facts cache_io kept; anything that does
+ * not pass them goes to set_input_checked for its notice. */
+static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                                rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    rh_ctx *c = ctx_of(h, a[0].i32);
+    const uint32_t index = a[1].i32;
+    const uint8_t *t = rune_wasm_memory_ptr(inst, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
+    if (c && t && index < (uint32_t)c->n_in) {
+        const rh_io *io = &c->in[index];
+        const uint32_t ndims = rd32(t + RUNE_ABI_NN_TENSOR_DIMS_LEN);
+        const uint32_t data_len = rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN);
+        const uint8_t *dims =
+            ndims <= 16 ? rune_wasm_memory_ptr(inst, rd32(t + RUNE_ABI_NN_TENSOR_DIMS_PTR),
+                                               (uint64_t)ndims * 4)
+                        : NULL;
+        const uint8_t *data =
+            rune_wasm_memory_ptr(inst, rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR), data_len);
+        uint64_t n = 1;
+        for (uint32_t i = 0; dims && i < ndims; i++)
+            n *= rd32(dims + 4 * i);
+        if (dims && data && t[RUNE_ABI_NN_TENSOR_TYPE] == io->abi_type && n == io->n_elems &&
+            data_len == io->bytes) {
+            memcpy(io->data, data, data_len);
+            return ret(r, RUNE_NN_SUCCESS);
+        }
+    }
+    return set_input_checked(inst, h, a, r, err);
 }
 
 /* compute(ctx) -> errno */
@@ -237,7 +296,10 @@ static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const run
     const void *data = NULL;
     size_t len = 0;
     rune_error e;
-    if (rune_nn_interp_output(c->interp, (int)a[1].i32, &data, &len, &e) != RUNE_OK) {
+    if (a[1].i32 < (uint32_t)c->n_out) {
+        data = c->out[a[1].i32].data;
+        len = c->out[a[1].i32].bytes;
+    } else if (rune_nn_interp_output(c->interp, (int)a[1].i32, &data, &len, &e) != RUNE_OK) {
         rh_notice(h, "wasi-nn: get_output %d: %s", (int)a[1].i32, e.msg);
         return ret(r, RUNE_NN_INVALID_ARGUMENT);
     }
@@ -246,7 +308,7 @@ static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const run
                   (int)a[1].i32, len, a[3].i32);
         return ret(r, RUNE_NN_TOO_LARGE);
     }
-    memcpy(out, data, len);
+    if (len) memcpy(out, data, len);
     wr32(written, (uint32_t)len);
     (void)err;
     return ret(r, RUNE_NN_SUCCESS);
