@@ -6,7 +6,11 @@
  * output is each engine's speed as a fraction of native (native time / engine time) and the
  * geometric mean. Checksums of interp and AOT must agree (native may differ in float rounding only
  * if the compilers contract differently; it is shown). Targets: interp >= 1/12, AOT >= 0.8 of
- * native. bench_wasm [--ms N]   N = native milliseconds per kernel to aim for (default 40)
+ * native.
+ *   bench_wasm [--ms N] [--fuel F]
+ *   N = native milliseconds per kernel to aim for (default 40); F = fuel per call on both engines
+ *   (default 0 = unlimited). With fuel the AOT engine runs its fuel ticks in every loop, which
+ * keeps gcc from vectorizing them: run both ways to see what metering costs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -112,8 +116,10 @@ static double time_wasm(engine_run *r, const char *name, uint32_t reps, uint32_t
 int main(int argc, char **argv)
 {
     double target = 0.040;
+    uint64_t fuel = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--ms") == 0 && i + 1 < argc) target = atof(argv[++i]) / 1000.0;
+        if (strcmp(argv[i], "--fuel") == 0 && i + 1 < argc) fuel = strtoull(argv[++i], NULL, 10);
     }
     size_t n = 0;
     unsigned char *bytes = read_all(RUNE_BENCH_KERNELS_WASM, &n);
@@ -123,6 +129,9 @@ int main(int argc, char **argv)
     }
     engine_run in = {0}, ao = {0};
     if (start(&in, RUNE_WASM_INTERP, bytes, n) || start(&ao, RUNE_WASM_AOT, bytes, n)) return 1;
+    rune_wasm_set_fuel(in.inst, fuel);
+    rune_wasm_set_fuel(ao.inst, fuel);
+    if (fuel) printf("fuel per call: %llu\n", (unsigned long long)fuel);
     printf("load: interp %.1f ms, aot %.1f ms (compile on a cache miss, else dlopen)\n",
            in.load_s * 1e3, ao.load_s * 1e3);
     printf("%-10s %6s %10s %10s %10s %8s %8s  %s\n", "kernel", "reps", "native ms", "interp ms",

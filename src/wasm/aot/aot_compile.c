@@ -105,7 +105,7 @@ static const char *cflags_of(const rune_wasm_engine *eng)
 {
     if (eng->aot_cflags) return eng->aot_cflags;
     const char *e = getenv("RUNE_AOT_CFLAGS");
-    return e && *e ? e : "-O2";
+    return e && *e ? e : RW_AOT_DEFAULT_CFLAGS;
 }
 
 static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const rw_aot_buf *glue,

@@ -113,7 +113,8 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
             if (after > p + 5 && after < end && *after == ':') label_def(&lab, n, semis);
         }
         if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
-            rep = "FUNC_PROLOGUE; int64_t rw_budget = rw_enter(__func__);";
+            rep = "FUNC_PROLOGUE; const int rw_m = rw_metered; int64_t rw_budget = rw_m ? "
+                  "rw_enter(__func__) : 0;";
             skip = 14;
         } else if (*p == 'F' && starts(p, end, "FUNC_EPILOGUE;")) {
             rep = "FUNC_EPILOGUE; rw_fuel += rw_budget;";

@@ -30,7 +30,16 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 10
+#define RW_AOT_ABI_VERSION 11
+
+/* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
+ * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
+ * when fuel is unlimited (the fuel tick is behind a loop-invariant flag, see aot_instrument.c). No
+ * -march=native: objects stay runnable on any CPU of the architecture (the cache key holds the
+ * compiler and flags, not the CPU; a RUNE_AOT_CFLAGS with -march=native makes a cache valid only
+ * on the machine that filled it). The glue also turns off gcc's -ftree-partial-pre, which costs
+ * the branchy kernels (heap sort) up to 45% at -O3 (bench/wasm). */
+#define RW_AOT_DEFAULT_CFLAGS "-O3"
 
 /* Trap codes passed to host->trap beyond the rune_wasm_trap kinds. */
 #define RW_AOT_CODE_PENDING                                                                        \
@@ -71,6 +80,7 @@
         const rw_aot_ptr_fn *mems;    /* wasm_rt_memory_t* */                                     \
         const rw_aot_ptr_fn *tables;  /* wasm_rt_funcref_table_t* / wasm_rt_externref_table_t* */ \
         int64_t *fuel;                /* the object's fuel counter */                             \
+        int *metered;                 /* 0: fuel unlimited, generated code skips its fuel ticks */ \
         uint32_t *depth, *max_depth;  /* its call-depth counter and limit */                      \
     };
 /* clang-format on */

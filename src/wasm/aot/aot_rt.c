@@ -382,6 +382,7 @@ static void h_call_import(void *ctx, uint32_t k, const union rw_aot_val *args,
     rw_aot_inst *ai = ctx;
     const struct rw_aot_module_info *info = ai->obj->info;
     int64_t fuel = *info->fuel;
+    int metered = *info->metered;
     uint32_t depth = *info->depth, maxd = *info->max_depth, prev_depth = g_depth,
              prev_limit = g_limit_pages;
     g_depth = depth;
@@ -392,6 +393,7 @@ static void h_call_import(void *ctx, uint32_t k, const union rw_aot_val *args,
     g_depth = prev_depth;
     g_limit_pages = prev_limit;
     *info->fuel = fuel;
+    *info->metered = metered;
     *info->depth = depth;
     *info->max_depth = maxd;
     if (st != RUNE_OK) {
@@ -454,9 +456,11 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     rw_aot_lock();
     jmp_buf *prev_jb = g_jb;
     int64_t prev_fuel = *info->fuel;
+    int prev_metered = *info->metered;
     uint32_t prev_depth = *info->depth, prev_max = *info->max_depth, prev_limit = g_limit_pages;
     uint64_t fuel = inst->fuel;
     *info->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    *info->metered = fuel != 0;
     *info->depth = g_depth;
     *info->max_depth =
         inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
@@ -468,6 +472,7 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     int64_t left = *info->fuel;
     inst->fuel_left = fuel ? (uint64_t)(left < 0 ? 0 : left) : 0;
     *info->fuel = prev_fuel;
+    *info->metered = prev_metered;
     *info->depth = prev_depth;
     *info->max_depth = prev_max;
     g_limit_pages = prev_limit;
