@@ -19,6 +19,9 @@ static size_t model_len;
 static rune_nn_model *model;
 static rune_nn_interp *interp;
 static uint64_t rand_state;
+static uint8_t *in_data; /* the model's input 0 and output 0, found at init_execution_context */
+static size_t in_len, in_elems, out_len;
+static const void *out_data;
 static FILE *serial;
 
 void native_host_init(const uint8_t *model_data, size_t len, uint64_t seed, FILE *out)
@@ -59,7 +62,10 @@ int32_t runic_capability_read(int32_t handle, void *buf, int32_t buf_len)
     return buf_len;
 }
 
-int32_t runic_capability_close(int32_t handle) { return handle == 0 ? 0 : RUNE_ABI_E_BAD_HANDLE; }
+int32_t runic_capability_close(int32_t handle)
+{
+    return handle == 0 ? 0 : RUNE_ABI_E_BAD_HANDLE;
+}
 int32_t runic_output_open(int32_t kind, const void *params, int32_t params_len)
 {
     (void)params;
@@ -72,7 +78,10 @@ int32_t runic_output_write(int32_t handle, const void *data, int32_t len)
     (void)handle;
     return rune_host_render_serial(serial, "sine", data, (size_t)len) == 0 ? len : RUNE_ABI_E_INVAL;
 }
-int32_t runic_output_close(int32_t handle) { return handle == 0 ? 0 : RUNE_ABI_E_BAD_HANDLE; }
+int32_t runic_output_close(int32_t handle)
+{
+    return handle == 0 ? 0 : RUNE_ABI_E_BAD_HANDLE;
+}
 int32_t runic_resource_size(const void *name, int32_t name_len)
 {
     (void)name;
@@ -90,8 +99,8 @@ void runic_log(int32_t level, const void *msg, int32_t len)
     fprintf(stderr, "[native] %d: %.*s\n", level, (int)len, (const char *)msg);
 }
 
-int32_t rune_nn_raw_load(const rune_nn_graph_builder *b, int32_t n, int32_t encoding, int32_t target,
-                         uint32_t *graph_out)
+int32_t rune_nn_raw_load(const rune_nn_graph_builder *b, int32_t n, int32_t encoding,
+                         int32_t target, uint32_t *graph_out)
 {
     (void)b, (void)n, (void)encoding, (void)target, (void)graph_out;
     return RUNE_NN_UNSUPPORTED_OPERATION;
@@ -113,23 +122,33 @@ int32_t rune_nn_raw_load_by_name(const char *name, int32_t name_len, uint32_t *g
 int32_t rune_nn_raw_init_execution_context(uint32_t graph, uint32_t *ctx_out)
 {
     rune_error err;
+    rune_nn_tensor_info info;
     (void)graph;
-    if (rune_nn_interp_create(model, NULL, 0, &interp, &err) != RUNE_OK) return RUNE_NN_RUNTIME_ERROR;
+    if (rune_nn_interp_create(model, NULL, 0, &interp, &err) != RUNE_OK)
+        return RUNE_NN_RUNTIME_ERROR;
+    /* Like the host: what set_input and get_output need, looked up once. */
+    if (rune_nn_model_input(model, 0, &info, &err) != RUNE_OK) return RUNE_NN_RUNTIME_ERROR;
+    in_elems = info.n_elems;
+    in_data = rune_nn_interp_input_data(interp, 0, &in_len);
+    if (!in_data || in_len != info.bytes ||
+        rune_nn_interp_output(interp, 0, &out_data, &out_len, &err) != RUNE_OK)
+        return RUNE_NN_RUNTIME_ERROR;
     *ctx_out = 0;
     return RUNE_NN_SUCCESS;
 }
 
 int32_t rune_nn_raw_set_input(uint32_t ctx, uint32_t index, const rune_nn_tensor *t)
 {
-    /* The same checks the host makes: type and byte length against the model's tensor. */
-    rune_nn_tensor_info info;
-    rune_error err;
+    /* The same checks the host makes: type, element count and byte length against the model's
+     * tensor. */
     (void)ctx;
-    if (rune_nn_model_input(model, (int)index, &info, &err) != RUNE_OK) return RUNE_NN_INVALID_ARGUMENT;
-    if (t->type != RUNE_NN_TYPE_F32 || t->data_len != info.bytes) return RUNE_NN_INVALID_ARGUMENT;
-    return rune_nn_interp_set_input(interp, (int)index, t->data, t->data_len, &err) == RUNE_OK
-               ? RUNE_NN_SUCCESS
-               : RUNE_NN_INVALID_ARGUMENT;
+    uint64_t n = 1;
+    for (uint32_t i = 0; i < t->dims_len; i++)
+        n *= t->dims[i];
+    if (index != 0 || t->type != RUNE_NN_TYPE_F32 || n != in_elems || t->data_len != in_len)
+        return RUNE_NN_INVALID_ARGUMENT;
+    memcpy(in_data, t->data, t->data_len);
+    return RUNE_NN_SUCCESS;
 }
 
 int32_t rune_nn_raw_compute(uint32_t ctx)
@@ -142,14 +161,10 @@ int32_t rune_nn_raw_compute(uint32_t ctx)
 int32_t rune_nn_raw_get_output(uint32_t ctx, uint32_t index, void *out, uint32_t out_max,
                                uint32_t *bytes_written)
 {
-    const void *data;
-    size_t len;
-    rune_error err;
     (void)ctx;
-    if (rune_nn_interp_output(interp, (int)index, &data, &len, &err) != RUNE_OK)
-        return RUNE_NN_INVALID_ARGUMENT;
-    if (len > out_max) return RUNE_NN_TOO_LARGE;
-    memcpy(out, data, len);
-    *bytes_written = (uint32_t)len;
+    if (index != 0) return RUNE_NN_INVALID_ARGUMENT;
+    if (out_len > out_max) return RUNE_NN_TOO_LARGE;
+    memcpy(out, out_data, out_len);
+    *bytes_written = (uint32_t)out_len;
     return RUNE_NN_SUCCESS;
 }

@@ -34,6 +34,20 @@ rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, 
                                      rune_error *err)
 {
     size_t n = 0;
+    if (st && st->modulus > 0 && pb_elementwise_ok(in, RUNE_ELEM_F32, out, &n)) {
+        /* The usual case, checked in one go: f32 in, room out. */
+        const float m = (float)st->modulus;
+        const float *x = in->data;
+        float *y = out->data;
+        for (size_t i = 0; i < n; i++) {
+            /* fmodf(v, m) is v itself for 0 <= v < m (exact, -0 included): skip the library's
+             * long path for the common case of a value already in range. */
+            const float v = x[i];
+            y[i] = v >= 0 && v < m ? v : wrap_f32(v, m);
+        }
+        pb_describe(out, RUNE_ELEM_F32, in->rank, in->dims, in->len);
+        return RUNE_OK;
+    }
     if (!st || !(st->modulus > 0)) return RUNE_ERR(err, RUNE_E_ARG, "modulo: not initialized");
     PB_TRY(pb_input("modulo", in, &n, err));
     if (in->elem != RUNE_ELEM_F32 && in->elem != RUNE_ELEM_I32)

@@ -79,6 +79,23 @@ static inline rune_status pb_input(const char *block, const rune_tensor *in, siz
     return RUNE_OK;
 }
 
+/* Set out's description: elem, shape (rank, dims) and len. dims past rank are 0 (rune_tensor_init
+ * makes them so): only those the new rank uncovers need clearing, so this runs over max(rank, old
+ * rank) entries, not all eight. (One loop with a select: a separate copy or zeroing loop would
+ * become a call to memmove / memset on wasm32.) dims may be out->dims itself: each entry is read
+ * before it is written. */
+static inline void pb_describe(rune_tensor *out, int32_t elem, uint32_t rank, const uint32_t *dims,
+                               size_t len)
+{
+    const uint32_t old = out->rank < RUNE_ABI_MAX_RANK ? out->rank : RUNE_ABI_MAX_RANK;
+    const uint32_t upto = rank > old ? rank : old;
+    for (uint32_t i = 0; i < upto; i++)
+        out->dims[i] = i < rank ? dims[i] : 0;
+    out->elem = elem;
+    out->rank = rank;
+    out->len = len;
+}
+
 /* Give out the type elem and shape (rank, dims), checking the caller's buffer holds it. */
 static inline rune_status pb_output(const char *block, rune_tensor *out, int32_t elem,
                                     uint32_t rank, const uint32_t *dims, rune_error *err)
@@ -91,18 +108,26 @@ static inline rune_status pb_output(const char *block, rune_tensor *out, int32_t
     if (need && (!out->data || out->len < need))
         return RUNE_ERR(err, RUNE_E_LIMIT, "%s: output needs %zu bytes, buffer has %zu", block,
                         need, out->data ? out->len : (size_t)0);
-    /* dims past rank are 0 (rune_tensor_init makes them so): only those the new rank uncovers
-     * need clearing, so this runs over max(rank, old rank) entries, not all eight. (One loop with
-     * a select: a separate copy or zeroing loop would become a call to memmove / memset on wasm32.)
-     * dims may be out->dims itself: each entry is read before it is written. */
-    const uint32_t old = out->rank < RUNE_ABI_MAX_RANK ? out->rank : RUNE_ABI_MAX_RANK;
-    const uint32_t upto = rank > old ? rank : old;
-    for (uint32_t i = 0; i < upto; i++)
-        out->dims[i] = i < rank ? dims[i] : 0;
-    out->elem = elem;
-    out->rank = rank;
-    out->len = need;
+    pb_describe(out, elem, rank, dims, need);
     return RUNE_OK;
+}
+
+/* The per-inference fast check of an elementwise block (out takes in's type and shape): in is a
+ * consistent, non-empty tensor of elem type under 4 G elements and out has room for its bytes.
+ * *n = its element count. 0 means "take the general path", which reports what is wrong. */
+static inline int pb_elementwise_ok(const rune_tensor *in, int32_t elem, const rune_tensor *out,
+                                    size_t *n)
+{
+    if (!in || !out || in->elem != elem || !in->data || !out->data || in->rank > RUNE_ABI_MAX_RANK)
+        return 0;
+    uint64_t count = 1;
+    for (uint32_t i = 0; i < in->rank && count <= UINT32_MAX; i++)
+        count *= in->dims[i];
+    if (!count || count > UINT32_MAX || (uint64_t)in->len != count * rune_abi_elem_size(elem) ||
+        out->len < in->len)
+        return 0;
+    *n = (size_t)count;
+    return 1;
 }
 
 #endif

@@ -4,6 +4,7 @@
  * person.png against the int8 bytes of person.bmp and against the quantization formula,
  * audio_float on a WAV, modulo, normalize, binary_classification, threshold; and the refusals.
  */
+#include <math.h>
 #include <stdint.h>
 
 #include "guest/wav.h"
@@ -297,6 +298,74 @@ TEST(modulo_normalize)
     CHECK_CONTAINS(err.msg, "empty input");
 }
 
+/* modulo's fast path (a value already in [0, m) is its own remainder) gives exactly fmodf's
+ * answer, bit for bit, over values in and out of range and the special ones. */
+TEST(modulo_matches_fmodf)
+{
+    rune_error err;
+    rune_pb_modulo m;
+    static const rune_pb_arg two_pi[] = {{"modulus", "6.2831855"}};
+    CHECK_OK(rune_pb_modulo_init(&m, two_pi, 1, &err), &err);
+    const float mf = (float)m.modulus;
+    enum { N = 4096 };
+    static float x[N], y[N];
+    uint32_t z = 12345;
+    for (int i = 0; i < N; i++) {
+        z = z * 1664525u + 1013904223u;
+        x[i] = ((float)(z >> 8) / 16777216.0f) * 40.0f - 20.0f; /* [-20, 20) */
+    }
+    const float special[] = {0.0f,
+                             -0.0f,
+                             mf,
+                             -mf,
+                             nextafterf(mf, 0),
+                             nextafterf(mf, 100.0f),
+                             1e-45f,
+                             -1e-45f,
+                             INFINITY,
+                             -INFINITY,
+                             NAN,
+                             3e38f,
+                             -3e38f};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        x[i] = special[i];
+    rune_tensor in = {RUNE_ELEM_F32, 2, {64, 64}, x, sizeof x};
+    rune_tensor out = {RUNE_ELEM_F32, 3, {7, 7, 7}, y, sizeof y};
+    CHECK_OK(rune_pb_modulo_transform(&m, &in, &out, &err), &err);
+    int same = 1;
+    for (int i = 0; i < N; i++) {
+        float r = fmodf(x[i], mf);
+        if (r < 0) r += mf;
+        if (memcmp(&r, &y[i], sizeof r) != 0) {
+            same = 0;
+            fprintf(stderr, "  modulo(%a) = %a, fmodf says %a\n", x[i], y[i], r);
+        }
+    }
+    CHECK(same);
+    /* The output describes the input's shape; the dims the smaller rank uncovers are cleared. */
+    CHECK_EQ_INT(out.rank, 2);
+    CHECK(out.dims[0] == 64 && out.dims[1] == 64 && out.dims[2] == 0);
+    CHECK_EQ_INT(out.len, sizeof x);
+    /* In place (out is in) works too. */
+    CHECK_OK(rune_pb_modulo_transform(&m, &in, &in, &err), &err);
+    CHECK(memcmp(x, y, sizeof x) == 0);
+    CHECK_EQ_INT(in.rank, 2);
+    /* What the fast path does not take still fails with its message. */
+    float small[2];
+    rune_tensor tiny = {RUNE_ELEM_F32, 1, {2}, small, sizeof small};
+    CHECK_STATUS(rune_pb_modulo_transform(&m, &in, &tiny, &err), RUNE_E_LIMIT);
+    CHECK_CONTAINS(err.msg, "output needs 16384 bytes, buffer has 8");
+    rune_tensor bad = {RUNE_ELEM_F32, 1, {5}, x, 16};
+    CHECK_STATUS(rune_pb_modulo_transform(&m, &bad, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "does not match");
+    rune_tensor u8 = {RUNE_ELEM_U8, 1, {4}, x, 4};
+    CHECK_STATUS(rune_pb_modulo_transform(&m, &u8, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "expected f32 or i32 elements, got u8");
+    rune_pb_modulo unset = {0};
+    CHECK_STATUS(rune_pb_modulo_transform(&unset, &in, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "not initialized");
+}
+
 TEST(thresholds)
 {
     rune_error err;
@@ -355,6 +424,7 @@ int main(void)
     RUN(image_normalize_person);
     RUN(audio_float_wav);
     RUN(modulo_normalize);
+    RUN(modulo_matches_fmodf);
     RUN(thresholds);
     return test_report();
 }

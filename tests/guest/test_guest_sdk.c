@@ -170,6 +170,76 @@ TEST(tensor_record)
     CHECK_EQ_INT(hd.writes, 1);
 }
 
+/* The generated _call's fast path: raw calls, and on a failure the *_error functions, which must
+ * say what the typed wrappers say for the same host answer. */
+TEST(fast_path_errors_match_the_wrappers)
+{
+    rune_error a, b;
+    int32_t h;
+    host_double_reset();
+    /* capability_read: an error code, a short read, a host claiming more than asked. */
+    CHECK_STATUS(rune_capability_read_error(RUNE_ABI_E_END, 200, &a), RUNE_E_IO);
+    CHECK_CONTAINS(a.msg, "capability_read: host returned end of input");
+    CHECK_EQ_INT(a.code, RUNE_ABI_E_END);
+    CHECK_OK(rune_capability_open(RUNE_CAP_SOUND, "samples=100", &h, &b), &b);
+    int16_t few[3] = {1, 2, 3}, into[100];
+    hd.audio = few;
+    hd.audio_len = 3;
+    rune_tensor t = {RUNE_ELEM_I16, 1, {100}, into, sizeof into};
+    CHECK_STATUS(rune_capability_read_tensor(h, &t, &b), RUNE_E_IO);
+    CHECK_STATUS(rune_capability_read_error(6, 200, &a), RUNE_E_IO);
+    CHECK_STR(a.msg, b.msg);
+    CHECK_STATUS(rune_capability_read_tensor(h, &t, &b), RUNE_E_IO); /* now exhausted */
+    CHECK_STATUS(rune_capability_read_error(RUNE_ABI_E_END, 200, &a), RUNE_E_IO);
+    CHECK_STR(a.msg, b.msg);
+    CHECK_STATUS(rune_capability_read_error(300, 200, &a), RUNE_E_PROTOCOL);
+    CHECK_CONTAINS(a.msg, "host claims 300 bytes of 200");
+    /* output_write: refused, or a short write. */
+    int32_t s;
+    CHECK_OK(rune_output_open(RUNE_OUT_SERIAL, NULL, &s, &b), &b);
+    hd.short_write = 1;
+    CHECK_STATUS(rune_output_write(s, "{}", 2, &b), RUNE_E_IO);
+    CHECK_STATUS(rune_output_write_error(1, 2, &a), RUNE_E_IO);
+    CHECK_STR(a.msg, b.msg);
+    CHECK_STATUS(rune_output_write(99, "{}", 2, &b), RUNE_E_ARG);
+    CHECK_STATUS(rune_output_write_error(RUNE_ABI_E_BAD_HANDLE, 2, &a), RUNE_E_ARG);
+    CHECK_STR(a.msg, b.msg);
+    /* WASI-NN: every errno maps as the wrappers map it; get_output's short answer. */
+    CHECK_STATUS(rune_nn_compute(5, &b), RUNE_E_ARG);
+    CHECK_STATUS(rune_nn_error(RUNE_NN_INVALID_ARGUMENT, "compute", &a), RUNE_E_ARG);
+    CHECK_STR(a.msg, b.msg);
+    CHECK_EQ_INT(a.code, RUNE_NN_INVALID_ARGUMENT);
+    CHECK_STATUS(rune_nn_error(RUNE_NN_RUNTIME_ERROR, "set_input", &a), RUNE_E_INVALID);
+    CHECK_STR(a.msg, "wasi-nn set_input: runtime error (5)");
+    CHECK_STATUS(rune_nn_error(RUNE_NN_TOO_LARGE, "get_output", &a), RUNE_E_LIMIT);
+    CHECK_STATUS(rune_nn_get_output_error(RUNE_NN_TOO_LARGE, 0, 0, 4, &a), RUNE_E_LIMIT);
+    CHECK_CONTAINS(a.msg, "wasi-nn get_output: too large");
+    CHECK_STATUS(rune_nn_get_output_error(0, 1, 3, 4, &a), RUNE_E_INVALID);
+    CHECK_STR(a.msg, "wasi-nn get_output: output 1 has 3 bytes, the pipeline expects 4");
+}
+
+/* A record header written once in front of the data, as generated code keeps it, is the record
+ * rune_output_tensor builds. */
+TEST(record_header_in_place)
+{
+    rune_error err;
+    int32_t h;
+    host_double_reset();
+    CHECK_OK(rune_output_open(RUNE_OUT_TENSOR, NULL, &h, &err), &err);
+    float v[6] = {1.5f, -2.0f, 0.0f, 3.25f, 1e-3f, 7.0f};
+    rune_tensor t = {RUNE_ELEM_F32, 3, {1, 2, 3}, v, sizeof v};
+    CHECK_OK(rune_output_tensor(h, &t, &err), &err);
+    uint8_t rec[64] = {0};
+    size_t head = rune_tensor_record_header(&t, rec);
+    CHECK_EQ_INT(head, 8 + 4 * 3);
+    memcpy(rec + head, v, sizeof v);
+    CHECK_EQ_INT(hd.written_len, head + sizeof v + 1);
+    CHECK(memcmp(hd.written, rec, head + sizeof v) == 0);
+    rune_tensor scalar = {RUNE_ELEM_I32, 0, {0}, v, 4};
+    CHECK_EQ_INT(rune_tensor_record_header(&scalar, rec), 8);
+    CHECK(rec[0] == RUNE_ELEM_I32 && rec[4] == 0);
+}
+
 TEST(host_errors_reach_the_guest)
 {
     rune_error err;
@@ -266,6 +336,8 @@ int main(void)
     RUN(micro_speech_pipeline);
     RUN(json_formats);
     RUN(tensor_record);
+    RUN(fast_path_errors_match_the_wrappers);
+    RUN(record_header_in_place);
     RUN(host_errors_reach_the_guest);
     RUN(logs_and_fail);
     return test_report();
