@@ -555,6 +555,19 @@ static size_t emit_cond_branch(comp *c, const centry *cond, uint32_t cslot, int 
         c->cells[at + 1] = b;
         return at + 2;
     }
+    if (last_is(c, RWOP_i32_add_i, cslot)) {
+        /* i += k; br_if i: clang's loops that count up to zero become one step-and-branch */
+        rw_cell from = c->cells[c->last_start + 2], k = c->cells[c->last_start + 3];
+        c->ncells = c->last_start;
+        c->npos--;
+        size_t at = op(c, negate ? RWOP_bca_eq : RWOP_bca_ne, 6);
+        if (at == NONE) return NONE;
+        SET(at, 0, cslot);
+        c->cells[at + 1] = from;
+        c->cells[at + 2] = k;
+        SET(at, 3, 0);
+        return at + 4;
+    }
     size_t at = op(c, negate ? RWOP_br_ifnot : RWOP_br_if, 3);
     if (at == NONE) return NONE;
     SET(at, 0, cslot);
@@ -1021,6 +1034,33 @@ static int try_fuse_load(comp *c, const numop *n, centry *a, centry *b, uint32_t
     rw_cell addr = c->cells[c->last_start + 2], off = c->cells[c->last_start + 3],
             imm = c->cells[c->last_start + 4];
     uint32_t ld_pos = c->pos_off[c->npos - 1];
+    int pair = fused == RWOP_i32_mul_m8s   ? RWOP_i32_load8_s
+               : fused == RWOP_i32_mul_m8u ? RWOP_i32_load8_u
+                                           : -1;
+    if (pair >= 0 && other == a && a->kind == K_TEMP && c->npos >= 2) {
+        /* x[i] * w[i] on bytes, both just loaded (int8 dot products): one instruction */
+        size_t ps = c->pos_cell[c->npos - 2];
+        if (ps >= c->last_label && ps + 5 == c->last_start && c->cells[ps].h == c->H[pair] &&
+            c->cells[ps + 1].u == SLOT(c, hh)) {
+            rw_cell addr0 = c->cells[ps + 2], off0 = c->cells[ps + 3], imm0 = c->cells[ps + 4];
+            ld_pos = c->pos_off[c->npos - 2];
+            c->ncells = ps;
+            c->npos -= 2;
+            c->last_start = NONE;
+            size_t at = op(c, pair == RWOP_i32_load8_s ? RWOP_i32_mul_2m8s : RWOP_i32_mul_2m8u, 7);
+            if (at == NONE) return 1;
+            c->pos_off[c->npos - 1] = ld_pos; /* the first load's offset names a trap */
+            SET(at, 0, SLOT(c, hh));
+            c->cells[at + 1] = addr0;
+            c->cells[at + 2] = off0;
+            c->cells[at + 3] = imm0;
+            c->cells[at + 4] = addr;
+            c->cells[at + 5] = off;
+            c->cells[at + 6] = imm;
+            c->last_dst = at;
+            return 1;
+        }
+    }
     c->ncells = c->last_start;
     c->npos--;
     c->last_start = NONE;
@@ -1232,6 +1272,54 @@ static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
     return push(c, type);
 }
 
+/* x[i] += v: a store of (v + load p) to the same address p, the load just fused into the add
+ * (f32_add_m and friends), becomes one read-modify-write instruction. The address must be a local
+ * or a constant, so both accesses see the same value. Returns 1 when done. */
+static int store_rmw(comp *c, int store_op, const centry *v, const centry *a, uint32_t hh,
+                     uint32_t off)
+{
+    static const int t[][3] = {
+        {RWOP_f32_add_m, RWOP_i32_store, RWOP_f32_add_to_m},
+        {RWOP_f64_add_m, RWOP_i64_store, RWOP_f64_add_to_m},
+        {RWOP_i32_add_m, RWOP_i32_store, RWOP_i32_add_to_m},
+    };
+    if (v->kind != K_TEMP || (a->kind != K_LOCAL && a->kind != K_CONST)) return 0;
+    if (c->last_start == NONE || c->last_end != c->ncells) return 0;
+    size_t ls = c->last_start;
+    if (c->cells[ls + 1].u != SLOT(c, hh + 1)) return 0;
+    uint32_t p = a->kind == K_LOCAL ? a->local : c->zero_slot;
+    uint32_t imm = a->kind == K_LOCAL ? 0 : a->cval.i32;
+    if (c->cells[ls + 3].u != p || c->cells[ls + 4].u != off || c->cells[ls + 5].u != imm) return 0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (t[i][0] != c->last_op || t[i][1] != store_op) continue;
+        /* [h][d][a][p][off][imm] -> [h][a][p][off][imm]; the load's trap position stays (the
+         * store hits the same bytes) */
+        c->cells[ls].h = c->H[t[i][2]];
+        for (size_t k = 1; k < 5; k++)
+            c->cells[ls + k] = c->cells[ls + k + 1];
+        c->ncells = ls + 5;
+        c->last_start = NONE;
+        c->last_dst = NONE;
+        /* x[i] += a * y[i] with y[i] loaded into the multiply just before: one instruction */
+        size_t ps = c->npos >= 2 ? c->pos_cell[c->npos - 2] : NONE;
+        if (t[i][2] == RWOP_f32_add_to_m && ps != NONE && ps >= c->last_label && ps + 6 == ls &&
+            c->cells[ps].h == c->H[RWOP_f32_mul_m] && c->cells[ps + 1].u == SLOT(c, hh + 1) &&
+            c->cells[ls + 1].u == SLOT(c, hh + 1)) {
+            /* [h][d][x][q][offq][immq] [h][d][p][off][imm] -> [h][x][q][offq][immq][p][off][imm] */
+            rw_cell p4[4] = {c->cells[ls + 2], c->cells[ls + 3], c->cells[ls + 4]};
+            c->cells[ps].h = c->H[RWOP_f32_mla_to_m];
+            for (size_t k = 1; k < 5; k++)
+                c->cells[ps + k] = c->cells[ps + k + 1];
+            for (size_t k = 0; k < 3; k++)
+                c->cells[ps + 5 + k] = p4[k];
+            c->ncells = ps + 8;
+            c->npos--; /* the multiply's load is checked first: its offset names a trap */
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static rune_status do_store(comp *c, int opc, uint8_t type, uint32_t nat)
 {
     uint32_t off;
@@ -1240,6 +1328,7 @@ static rune_status do_store(comp *c, int opc, uint8_t type, uint32_t nat)
     CHK(pop(c, type, &v));
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
+    if (!c->dead && store_rmw(c, opc, &v, &a, hh, off)) return RUNE_OK;
     if (!c->dead) {
         uint32_t imm = 0, sh = 0;
         uint32_t sa = v.kind == K_TEMP && a.kind != K_CONST ? src(c, &a, hh)

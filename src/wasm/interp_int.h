@@ -15,8 +15,12 @@
  *   br_if c off cost      cells: [h][c][off][cost]     if (fp[c].i32) ip = &off_cell + off
  *   bc_lt_s a b off cost  cells: [h][a][b][off][cost]  fused i32.lt_s + br_if
  *   f32_mul_m d a p off imm  fused f32.load + f32.mul: fp[d] = fp[a] * mem[(u32)(fp[p] + imm) +
- * off] Taken branches charge `cost` fuel: nonzero only on backward branches (loops). call f base
- * cells: [h][f][base]          callee fp = fp + base
+ *                            off]
+ *   f32_add_to_m a p off imm  x[i] += v: mem[ea] = mem[ea] + fp[a], ea as above
+ *   f32_mla_to_m x q offq immq p off imm   mem[ea(p)] = fp[x] * mem[ea(q)] + mem[ea(p)]
+ *   i32_mul_2m8s d p off imm q off2 imm2   fp[d] = (s8)mem[ea(p)] * (s8)mem[ea(q)]
+ *   call f base               cells: [h][f][base]     callee fp = fp + base
+ * Taken branches charge `cost` fuel: nonzero only on backward branches (loops).
  *
  * Workload: compute kernels compiled by clang -O2 (tight loops over locals and memory).
  */
@@ -95,7 +99,9 @@ typedef union rw_cell {
     X(i64_xor_i) X(i64_shl_i) X(i64_shr_s_i) X(i64_shr_u_i) \
     X(sel_eq) X(sel_ne) X(sel_lt_s) X(sel_lt_u) X(sel_gt_s) X(sel_gt_u) X(sel_le_s) X(sel_le_u) \
     X(sel_ge_s) X(sel_ge_u) X(sel_eq_i) X(sel_ne_i) X(sel_lt_s_i) X(sel_lt_u_i) X(sel_gt_s_i) \
-    X(sel_gt_u_i) X(sel_le_s_i) X(sel_le_u_i) X(sel_ge_s_i) X(sel_ge_u_i) X(i32_load_tadd) X(i32_load_taddi)
+    X(sel_gt_u_i) X(sel_le_s_i) X(sel_le_u_i) X(sel_ge_s_i) X(sel_ge_u_i) X(i32_load_tadd) X(i32_load_taddi) \
+    X(i32_mul_2m8s) X(i32_mul_2m8u) X(f32_add_to_m) X(f64_add_to_m) X(i32_add_to_m) \
+    X(f32_mla_to_m)
 // clang-format on
 
 enum rw_op {

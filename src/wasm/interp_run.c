@@ -19,6 +19,12 @@
 
 #include "interp_int.h"
 
+/* One IEEE rounding per wasm operation: never fuse a multiply and an add into an FMA. GCC does not
+ * contract in ISO C mode (-std=c11, which the build uses). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static inline float gf(const rune_wasm_val *v)
 {
     float f;
@@ -769,6 +775,53 @@ dispatch:
         ip += 5;                                                                                   \
         NEXT();                                                                                    \
     }
+/* Read-modify-write: cells [a][p][off][imm]: mem[ea] = fp[a] + mem[ea] (same operand order as
+ * the add it replaces). */
+#define RMW(name, LT, expr)                                                                        \
+    OP(name)                                                                                       \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[1].u].i32 + ip[3].u) + ip[2].u;                   \
+        if (ea + sizeof(LT) > msize) TRAP(MEMORY_OOB);                                             \
+        LT m_;                                                                                     \
+        memcpy(&m_, mem + ea, sizeof m_);                                                          \
+        expr;                                                                                      \
+        memcpy(mem + ea, &m_, sizeof m_);                                                          \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    RMW(f32_add_to_m, float, m_ = gf(&fp[ip[0].u]) + m_)
+    RMW(f64_add_to_m, double, m_ = gd(&fp[ip[0].u]) + m_)
+    RMW(i32_add_to_m, uint32_t, m_ = fp[ip[0].u].i32 + m_)
+    /* x[i] += a * y[i]: cells [x][q][offq][immq][p][off][imm]; the product is rounded to f32 before
+     * the add, as in the two wasm instructions it replaces (FP_CONTRACT is off). */
+    OP(f32_mla_to_m)
+    {
+        uint64_t eq = (uint64_t)(uint32_t)(fp[ip[1].u].i32 + ip[3].u) + ip[2].u;
+        if (eq + 4 > msize) TRAP(MEMORY_OOB);
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[4].u].i32 + ip[6].u) + ip[5].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        float q_, p_;
+        memcpy(&q_, mem + eq, 4);
+        memcpy(&p_, mem + ea, 4);
+        float prod_ = gf(&fp[ip[0].u]) * q_;
+        p_ = prod_ + p_;
+        memcpy(mem + ea, &p_, 4);
+        ip += 7;
+        NEXT();
+    }
+/* Product of two loaded bytes: cells [d][p][off][imm][q][off2][imm2]. */
+#define MUL2M(name, T)                                                                             \
+    OP(name)                                                                                       \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[1].u].i32 + ip[3].u) + ip[2].u;                   \
+        uint64_t eb = (uint64_t)(uint32_t)(fp[ip[4].u].i32 + ip[6].u) + ip[5].u;                   \
+        if (ea >= msize || eb >= msize) TRAP(MEMORY_OOB);                                          \
+        D.i32 = (uint32_t)(int32_t)(T)mem[ea] * (uint32_t)(int32_t)(T)mem[eb];                     \
+        ip += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    MUL2M(i32_mul_2m8s, int8_t)
+    MUL2M(i32_mul_2m8u, uint8_t)
     BINM(f32_add_m, float, sf(&D, gf(&A) + m_))
     BINM(f32_sub_m, float, sf(&D, gf(&A) - m_))
     BINM(f32_mul_m, float, sf(&D, gf(&A) * m_))
