@@ -164,8 +164,9 @@ static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const 
         int n = 0;
         argv[n++] = (char *)cc_of(eng);
         split_flags(flags, argv, &n, 32);
-        const char *fixed[] = {"-fPIC",    "-shared", "-fvisibility=hidden",
-                               "-DNDEBUG", "-w",      "-fno-strict-aliasing"};
+        /* -g1: line tables only, for trap locations (aot_trap_loc.c); no effect on the code. */
+        const char *fixed[] = {"-fPIC", "-shared", "-fvisibility=hidden", "-DNDEBUG",
+                               "-w",    "-g1",     "-fno-strict-aliasing"};
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             argv[n++] = (char *)fixed[i];
         argv[n++] = idir;
@@ -252,8 +253,16 @@ static rune_status open_object(const char *path, const rw_module *m, rw_aot_obje
         dlclose(dl);
         return st;
     }
+    out->path = rune_strdup(path);
+    if (!out->path) {
+        dlclose(dl);
+        return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory");
+    }
     out->dl = dl;
     out->info = info;
+    out->dw = NULL;
+    out->dw_fd = -1;
+    out->dw_failed = 0;
     return RUNE_OK;
 }
 
@@ -312,6 +321,11 @@ done:
 void rw_aot_unload(rw_aot_object *obj)
 {
     if (!obj || !obj->dl) return;
+    rw_aot_lock();
+    rw_aot_trap_loc_close(obj);
+    rw_aot_unlock();
+    rune_free(obj->path);
+    obj->path = NULL;
     dlclose(obj->dl);
     obj->dl = NULL;
     obj->info = NULL;

@@ -81,6 +81,54 @@ static unsigned long parse_num(const char *p, const char *end, const char **afte
     return v;
 }
 
+/* The line of every top-level definition (a line at column 0 that ends in '{') and the wasm
+ * function it defines (UINT32_MAX for anything but "w2c_f<N>"), as the C array rw_fn_lines {line,
+ * func, ..., 0, 0} appended to the instrumented file. The edits above add no lines, so the numbers
+ * are lines of the compiled file: a trap's code address maps through the object's line table (-g1)
+ * to a line, and through this array to the wasm function, inlined or not (aot_trap_loc.c). */
+static void fn_lines(const char *src, size_t len, rw_aot_buf *out)
+{
+    const char *p = src, *end = src + len;
+    uint32_t line = 1;
+    rw_aot_buf_printf(out, "\nstatic const uint32_t rw_fn_lines[] = {");
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\r'))
+            t--;
+        if (t > p && t[-1] == '{' && *p != ' ' && *p != '\t' && *p != '#' && *p != '/' &&
+            *p != '}') {
+            uint32_t idx = UINT32_MAX;
+            for (const char *q = p; q + 6 < t; q++) {
+                if (memcmp(q, " w2c_f", 6) != 0) continue;
+                const char *after;
+                unsigned long n = parse_num(q + 6, t, &after);
+                if (after > q + 6 && after < t && *after == '(' && n < UINT32_MAX)
+                    idx = (uint32_t)n;
+                break;
+            }
+            rw_aot_buf_printf(out, "%u, %u, ", (unsigned)line, (unsigned)idx);
+        }
+        line++;
+        p = e + 1;
+    }
+    rw_aot_buf_printf(out, "0, 0};\n");
+}
+
+/* After wasm2c's bulk-memory and table helpers (just before "static bool s_module_initialized"):
+ * each call of a helper records the function it is called from, so that a bounds failure inside
+ * the helper names the wasm function (rw_oob in the glue). */
+#define BULK_WRAP(h) "#define " #h "(...) (rw_bulk_fn = __func__, " #h "(__VA_ARGS__))\n"
+#define BULK_WRAPPERS                                                                              \
+    BULK_WRAP(memory_fill)                                                                         \
+    BULK_WRAP(memory_copy)                                                                         \
+    BULK_WRAP(memory_init) BULK_WRAP(funcref_table_init) BULK_WRAP(externref_table_init)           \
+        BULK_WRAP(funcref_table_copy) BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get) \
+            BULK_WRAP(externref_table_get) BULK_WRAP(funcref_table_set)                            \
+                BULK_WRAP(externref_table_set) BULK_WRAP(funcref_table_fill)                       \
+                    BULK_WRAP(externref_table_fill)
+
 rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune_error *err)
 {
     const char *p = src, *end = src + len, *copied = src;
@@ -112,7 +160,11 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
             unsigned long n = parse_num(p + 5, end, &after);
             if (after > p + 5 && after < end && *after == ':') label_def(&lab, n, semis);
         }
-        if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
+        if (*p == 's' && (p == src || p[-1] == '\n') &&
+            starts(p, end, "static bool s_module_initialized")) {
+            rep = BULK_WRAPPERS "static bool s_module_initialized";
+            skip = 32;
+        } else if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
             rep = "FUNC_PROLOGUE; const int rw_m = rw_metered; int64_t rw_budget = rw_m ? "
                   "rw_enter(__func__) : 0;";
             skip = 14;
@@ -144,8 +196,13 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
         }
     }
     rw_aot_buf_put(out, copied, (size_t)(end - copied));
+    rw_aot_buf tab = {0};
+    if (!out->oom) fn_lines(out->p, out->len, &tab);
+    rw_aot_buf_put(out, tab.p, tab.len);
+    int tab_oom = tab.oom;
+    rw_aot_buf_free(&tab);
     rune_free(lab.at);
-    if (out->oom || lab.oom)
+    if (out->oom || lab.oom || tab_oom)
         return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory instrumenting C");
     return RUNE_OK;
 }

@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 11
+#define RW_AOT_ABI_VERSION 12
 
 /* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
  * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
@@ -55,6 +55,7 @@
     struct rw_aot_host {                                                                          \
         void (*trap)(int code);                                                                   \
         void (*trap_in)(int code, const char *c_func); /* in generated function c_func */         \
+        void (*trap_at)(int code, const char *c_func, const void *pc); /* c_func or code at pc */ \
         uint32_t (*register_type)(uint32_t nparams, uint32_t nresults, const int *types);         \
         void (*mem_alloc)(void *mem, uint32_t initial, uint32_t max);                             \
         uint32_t (*mem_grow)(void *mem, uint32_t delta);                                          \
@@ -82,6 +83,8 @@
         int64_t *fuel;                /* the object's fuel counter */                             \
         int *metered;                 /* 0: fuel unlimited, generated code skips its fuel ticks */ \
         uint32_t *depth, *max_depth;  /* its call-depth counter and limit */                      \
+        const uint32_t *fn_lines;     /* {line, wasm func or UINT32_MAX} per C definition, sorted */ \
+        size_t n_fn_lines;                                                                        \
     };
 /* clang-format on */
 
@@ -125,6 +128,10 @@ rune_status rw_aot_glue(const rw_module *m, const char *inc, int guard, rw_aot_b
 typedef struct rw_aot_object {
     void *dl;
     const struct rw_aot_module_info *info;
+    char *path;    /* the object file (its line table locates traps) */
+    void *dw;      /* its DWARF (libdw), opened on the first trap that needs it */
+    int dw_fd;     /* the descriptor dw reads */
+    int dw_failed; /* opening dw failed: do not retry */
 } rw_aot_object;
 
 /* Compile (or find in the cache) and load the object of module m for engine eng. */
@@ -135,6 +142,16 @@ void rw_aot_unload(rw_aot_object *obj);
 unsigned long rw_aot_compile_count(void);
 /* The engine's cache directory (resolved at engine_init). */
 const char *rw_aot_cache_dir(const rune_wasm_engine *eng);
+
+/* ---- trap locations (aot_trap_loc.c) ----------------------------------------------------------
+ */
+
+/* The instruction address in a signal handler's ucontext (NULL where not supported). */
+const void *rw_aot_fault_pc(void *ucontext);
+/* The wasm function whose generated code contains pc (a return address if is_return), or -1. Call
+ * with the AOT lock held: it opens the object's DWARF on first use. */
+long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return);
+void rw_aot_trap_loc_close(rw_aot_object *obj);
 
 /* ---- host runtime (aot_rt.c) ------------------------------------------------------------------
  */

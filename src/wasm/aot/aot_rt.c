@@ -65,9 +65,11 @@ typedef struct rt_type {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_mu;
 static int g_refs;
-static _Thread_local jmp_buf *g_jb;    /* this thread's innermost boundary */
-static _Thread_local long g_trap_func; /* function index of the last trap, -1 if unknown */
-static int g_guard = -1;               /* rw_aot_guard_mode(), decided once */
+static _Thread_local jmp_buf *g_jb;         /* this thread's innermost boundary */
+static _Thread_local long g_trap_func;      /* function index of the last trap, -1 if unknown */
+static _Thread_local const void *g_trap_pc; /* else a code address that locates it, or NULL */
+static _Thread_local int g_trap_pc_ret;     /* g_trap_pc is a return address */
+static int g_guard = -1;                    /* rw_aot_guard_mode(), decided once */
 
 /* Guard mode: every memory is a reservation of RESERVE bytes (any i32 address plus any u32 offset
  * plus the access size lands inside it); only the first `size` bytes are readable and writable. */
@@ -120,6 +122,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 {
     if (g_jb && in_reservation(si->si_addr)) {
         g_trap_func = -1;
+        g_trap_pc = rw_aot_fault_pc(uc);
+        g_trap_pc_ret = 0;
         longjmp(*g_jb, RUNE_WASM_TRAP_MEMORY_OOB);
     }
     struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
@@ -204,20 +208,36 @@ void rw_aot_set_limit_pages(uint32_t pages)
 static _Noreturn void h_trap(int code)
 {
     g_trap_func = -1;
+    g_trap_pc = NULL;
     longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
 }
 
 /* c_func is the C function the trap happened in: "w2c_f<N>" is wasm function N (the rewrite names
  * every defined function's export "f<N>" and wasm2c names functions after their export). */
-static _Noreturn void h_trap_in(int code, const char *c_func)
+static long func_of_name(const char *c_func)
 {
-    long idx = -1;
     if (c_func && strncmp(c_func, "w2c_f", 5) == 0 && c_func[5] >= '0' && c_func[5] <= '9') {
         char *end;
         long v = strtol(c_func + 5, &end, 10);
-        if (*end == '\0') idx = v;
+        if (*end == '\0') return v;
     }
-    g_trap_func = idx;
+    return -1;
+}
+
+static _Noreturn void h_trap_in(int code, const char *c_func)
+{
+    g_trap_func = func_of_name(c_func);
+    g_trap_pc = NULL;
+    longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
+}
+
+/* A trap in a helper (bounds checks of bulk memory and table operations): pc, the helper's return
+ * address, locates the wasm function when c_func does not name one. */
+static _Noreturn void h_trap_at(int code, const char *c_func, const void *pc)
+{
+    g_trap_func = func_of_name(c_func);
+    g_trap_pc = g_trap_func < 0 ? pc : NULL;
+    g_trap_pc_ret = 1;
     longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
 }
 
@@ -441,9 +461,9 @@ static void h_funcref_from(uintptr_t handle, void *out)
 }
 
 const struct rw_aot_host rw_aot_host_api = {
-    h_trap,       h_trap_in,        h_register_type, h_mem_alloc,  h_mem_grow,
-    h_mem_free,   h_table_alloc,    h_table_grow,    h_table_free, h_call_import,
-    h_import_ptr, h_funcref_handle, h_funcref_from,
+    h_trap,        h_trap_in,    h_trap_at,        h_register_type, h_mem_alloc,
+    h_mem_grow,    h_mem_free,   h_table_alloc,    h_table_grow,    h_table_free,
+    h_call_import, h_import_ptr, h_funcref_handle, h_funcref_from,
 };
 
 /* ---- boundary ---------------------------------------------------------------------------------
@@ -482,6 +502,9 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         return RUNE_OK;
     }
     rune_error pending = g_pending; /* copied under the lock, and only when a host call failed */
+    long func = g_trap_func;
+    if (func < 0 && g_trap_pc && code != RW_AOT_CODE_PENDING)
+        func = rw_aot_func_at((rw_aot_object *)ai->obj, g_trap_pc, g_trap_pc_ret);
     rw_aot_unlock();
     if (code == RW_AOT_CODE_PENDING) {
         if (err) *err = pending;
@@ -492,9 +515,9 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     rune_wasm_trap k =
         code > 0 && code < RUNE_WASM_TRAP_COUNT ? (rune_wasm_trap)code : RUNE_WASM_TRAP_UNREACHABLE;
     rune_status st;
-    if (g_trap_func >= 0)
+    if (func >= 0)
         st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
-                      "trap: %s (func %ld)", rune_wasm_trap_text(k), g_trap_func);
+                      "trap: %s (func %ld)", rune_wasm_trap_text(k), func);
     else
         st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
                       "trap: %s (func ?)", rune_wasm_trap_text(k));

@@ -1,7 +1,8 @@
 /*
  * test_wasm_diff.c - differential test: the same modules on the interpreter and on AOT, called
  * export by export with the same arguments, must give identical results (NaNs compared as NaNs),
- * identical trap kinds and identical linear memory after every call.
+ * identical trap kinds in the same wasm function (the function index in the message) and identical
+ * linear memory after every call.
  *
  * Modules: hand-written .wat (arith, memory, control) and C compiled with clang
  * --target=wasm32-wasi -O2 (bench/wasm/kernels.c, c/mixed.c). Arguments: edge values and a fixed
@@ -115,8 +116,16 @@ static int same_val(char t, rune_wasm_val a, rune_wasm_val b)
 }
 
 typedef struct stats {
-    long calls, traps, oks;
+    long calls, traps, oks, located;
 } stats;
+
+/* The function index in a trap message "... (func N...", or -1 if it has none ("func ?"). */
+static long trap_func(const char *msg)
+{
+    const char *f = strstr(msg, "(func ");
+    if (!f || f[6] < '0' || f[6] > '9') return -1;
+    return strtol(f + 6, NULL, 10);
+}
 
 static void diff_module(const char *path, int small, int ncalls, stats *total)
 {
@@ -166,6 +175,19 @@ static void diff_module(const char *path, int small, int ncalls, stats *total)
                 total->traps++;
                 CHECK_MSG_(e1.code == e2.code, "%s %s call %d: trap interp \"%s\", aot \"%s\"",
                            path, d.name, k, e1.msg, e2.msg);
+                /* Both engines name the wasm function the trap happened in, and the same one. */
+                long f1 = trap_func(e1.msg), f2 = trap_func(e2.msg);
+                CHECK_MSG_(f1 >= 0, "%s %s call %d: interp trap without a function: \"%s\"", path,
+                           d.name, k, e1.msg);
+                if (f2 >= 0) {
+                    total->located++;
+                    CHECK_MSG_(f1 == f2, "%s %s call %d: trap in func %ld on interp, %ld on aot",
+                               path, d.name, k, f1, f2);
+                }
+#ifdef RUNE_AOT_HAVE_DW
+                CHECK_MSG_(f2 >= 0, "%s %s call %d: aot trap without a function: \"%s\"", path,
+                           d.name, k, e2.msg);
+#endif
             }
             uint64_t m1 = rune_wasm_memory_size(in.inst), m2 = rune_wasm_memory_size(ao.inst);
             CHECK_MSG_(m1 == m2, "%s %s call %d: memory %llu vs %llu bytes", path, d.name, k,
@@ -184,11 +206,13 @@ static void diff_module(const char *path, int small, int ncalls, stats *total)
 
 TEST(wat_modules_agree)
 {
-    stats s = {0, 0, 0};
+    stats s = {0, 0, 0, 0};
     diff_module(WAT_DIR "/arith.wasm", 0, 40, &s);
     diff_module(WAT_DIR "/memory.wasm", 0, 40, &s);
     diff_module(WAT_DIR "/control.wasm", 0, 40, &s);
-    printf("wat modules: %ld calls compared, %ld returned, %ld trapped\n", s.calls, s.oks, s.traps);
+    diff_module(WAT_DIR "/located.wasm", 0, 40, &s);
+    printf("wat modules: %ld calls compared, %ld returned, %ld trapped (%ld located on aot)\n",
+           s.calls, s.oks, s.traps, s.located);
     /* The argument sets must reach both outcomes, or the comparison says little. */
     CHECK(s.calls > 500);
     CHECK(s.traps > 30);
@@ -197,10 +221,11 @@ TEST(wat_modules_agree)
 
 TEST(c_modules_agree)
 {
-    stats s = {0, 0, 0};
+    stats s = {0, 0, 0, 0};
     diff_module(C_DIR "/mixed.wasm", 0, 40, &s);
     diff_module(C_DIR "/kernels.wasm", 1, 4, &s);
-    printf("C modules: %ld calls compared, %ld returned, %ld trapped\n", s.calls, s.oks, s.traps);
+    printf("C modules: %ld calls compared, %ld returned, %ld trapped (%ld located on aot)\n",
+           s.calls, s.oks, s.traps, s.located);
     CHECK(s.calls > 300);
     CHECK(s.traps > 5); /* peek at random addresses */
     CHECK(s.oks > 200);

@@ -1,0 +1,110 @@
+/*
+ * aot_trap_loc.c - which wasm function an AOT trap happened in, from a code address.
+ *
+ * Most traps name their function from inside generated code (__func__ of the wasm function that
+ * raised them). The ones that cannot are out-of-bounds accesses caught by the guard pages (a
+ * SIGSEGV at some instruction) and bounds failures inside wasm2c's bulk-memory helpers: for them
+ * the host has a code address. Objects are compiled with -g1 (line tables only: no cost in the
+ * generated code, ~+60% object size), so the address maps to a line of the instrumented wasm2c
+ * file (mi.c) even inside inlined code, and aot_instrument.c's rw_fn_lines maps the line to the
+ * wasm function whose C definition contains it. Needs libdw (elfutils); without it the function is
+ * unknown ("func ?"). The code offset inside the function is not known: wasm2c keeps no offsets.
+ * Workload: only on a trap; the object's DWARF is opened on its first trap and kept until unload.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#ifdef RUNE_AOT_HAVE_DW
+#include <elfutils/libdw.h>
+#endif
+
+#include "aot_int.h"
+
+const void *rw_aot_fault_pc(void *ucontext)
+{
+    const ucontext_t *uc = ucontext;
+    if (!uc) return NULL;
+#if defined(__x86_64__)
+    return (const void *)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (const void *)uc->uc_mcontext.pc;
+#else
+    return NULL;
+#endif
+}
+
+#ifdef RUNE_AOT_HAVE_DW
+/* The line of mi.c that address addr (relative to the object's base) belongs to, or 0. */
+static uint32_t line_of(rw_aot_object *obj, uintptr_t addr)
+{
+    if (!obj->dw) {
+        if (obj->dw_failed || !obj->path) return 0;
+        int fd = open(obj->path, O_RDONLY | O_CLOEXEC);
+        Dwarf *dw = fd >= 0 ? dwarf_begin(fd, DWARF_C_READ) : NULL;
+        if (!dw) {
+            if (fd >= 0) close(fd);
+            obj->dw_failed = 1;
+            return 0;
+        }
+        obj->dw = dw;
+        obj->dw_fd = fd;
+    }
+    Dwarf_Die cu;
+    if (!dwarf_addrdie(obj->dw, (Dwarf_Addr)addr, &cu)) return 0;
+    Dwarf_Line *l = dwarf_getsrc_die(&cu, (Dwarf_Addr)addr);
+    int line = 0;
+    if (!l || dwarf_lineno(l, &line) != 0 || line <= 0) return 0;
+    const char *file = dwarf_linesrc(l, NULL, NULL);
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    const char *base = slash ? slash + 1 : file;
+    if (!base || strcmp(base, "mi.c") != 0) return 0;
+    return (uint32_t)line;
+}
+#endif
+
+long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return)
+{
+#ifdef RUNE_AOT_HAVE_DW
+    if (!obj || !obj->info || !pc) return -1;
+    Dl_info at, self;
+    if (!dladdr(pc, &at) || !dladdr(obj->info, &self) || at.dli_fbase != self.dli_fbase)
+        return -1; /* not code of this object */
+    uintptr_t addr = (uintptr_t)pc - (uintptr_t)at.dli_fbase;
+    if (is_return && addr) addr--; /* inside the call instruction, not after it */
+    uint32_t line = line_of(obj, addr);
+    if (!line) return -1;
+    const uint32_t *fl = obj->info->fn_lines;
+    size_t lo = 0, hi = obj->info->n_fn_lines; /* last definition starting at or before line */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fl[2 * mid] <= line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || fl[2 * (lo - 1) + 1] == UINT32_MAX) return -1;
+    return (long)fl[2 * (lo - 1) + 1];
+#else
+    (void)obj;
+    (void)pc;
+    (void)is_return;
+    return -1;
+#endif
+}
+
+void rw_aot_trap_loc_close(rw_aot_object *obj)
+{
+#ifdef RUNE_AOT_HAVE_DW
+    if (obj->dw) {
+        dwarf_end(obj->dw);
+        close(obj->dw_fd);
+    }
+#endif
+    obj->dw = NULL;
+    obj->dw_fd = -1;
+    obj->dw_failed = 0;
+}

@@ -1,0 +1,30 @@
+;; Differential module for trap locations: every trap happens in a small helper the exports call, so
+;; an optimizing compiler inlines it into its caller; both engines must still name the helper (its
+;; function index), not the export. Out-of-bounds loads and stores (guard-page faults on AOT),
+;; memory.fill/copy, division, conversion, table.get and unreachable.
+(module
+  (memory 1 2)
+  (table 4 funcref)
+  (func $load (param i32) (result i32) (i32.load offset=8 (local.get 0)))
+  (func $store (param i32 i32) (i64.store16 (local.get 0) (i64.extend_i32_u (local.get 1))))
+  (func $fill (param i32 i32) (memory.fill (local.get 0) (i32.const 7) (local.get 1)))
+  (func $copy (param i32 i32) (memory.copy (local.get 1) (local.get 0) (i32.const 300)))
+  (func $div (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $trunc (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
+  (func $tget (param i32) (result i32) (ref.is_null (table.get 0 (local.get 0))))
+  (func $never (param i32) (result i32)
+    (if (i32.gt_u (local.get 0) (i32.const 0x10000000)) (then (unreachable)))
+    (local.get 0))
+  (func (export "load") (param i32) (result i32)
+    (i32.add (call $load (local.get 0)) (call $load (i32.const 16))))
+  (func (export "store") (param i32 i32) (result i32)
+    (call $store (local.get 0) (local.get 1)) (i32.load (i32.const 0)))
+  (func (export "fill") (param i32 i32) (result i32)
+    (call $fill (local.get 0) (i32.and (local.get 1) (i32.const 0xffff))) (i32.load (i32.const 4)))
+  (func (export "copy") (param i32 i32) (result i32)
+    (call $copy (local.get 0) (local.get 1)) (i32.load (i32.const 8)))
+  (func (export "div") (param i32 i32) (result i32)
+    (i32.add (call $div (local.get 0) (local.get 1)) (i32.const 1)))
+  (func (export "trunc") (param f64) (result i32) (i32.mul (call $trunc (local.get 0)) (i32.const 3)))
+  (func (export "tget") (param i32) (result i32) (call $tget (local.get 0)))
+  (func (export "never") (param i32) (result i32) (i32.add (call $never (local.get 0)) (i32.const 2))))
