@@ -30,24 +30,24 @@ __attribute__((noinline)) static float wrap_f32(float v, float m)
     return r < 0 ? r + m : r;
 }
 
-rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,
-                                     rune_error *err)
+/* y = x mod m over n f32 values. */
+static void mod_f32(const float *x, float *y, size_t n, float m)
+{
+    for (size_t i = 0; i < n; i++) {
+        /* fmodf(v, m) is v itself for 0 <= v < m (exact, -0 included): skip the library's long
+         * path for the common case of a value already in range. */
+        const float v = x[i];
+        y[i] = v >= 0 && v < m ? v : wrap_f32(v, m);
+    }
+}
+
+/* Every case, with the checks that say what is wrong; out of line, so the usual case below runs
+ * without this one's stack frame and locals. */
+__attribute__((noinline)) static rune_status transform_checked(const rune_pb_modulo *st,
+                                                               const rune_tensor *in,
+                                                               rune_tensor *out, rune_error *err)
 {
     size_t n = 0;
-    if (st && st->modulus > 0 && pb_elementwise_ok(in, RUNE_ELEM_F32, out, &n)) {
-        /* The usual case, checked in one go: f32 in, room out. */
-        const float m = (float)st->modulus;
-        const float *x = in->data;
-        float *y = out->data;
-        for (size_t i = 0; i < n; i++) {
-            /* fmodf(v, m) is v itself for 0 <= v < m (exact, -0 included): skip the library's
-             * long path for the common case of a value already in range. */
-            const float v = x[i];
-            y[i] = v >= 0 && v < m ? v : wrap_f32(v, m);
-        }
-        pb_describe(out, RUNE_ELEM_F32, in->rank, in->dims, in->len);
-        return RUNE_OK;
-    }
     if (!st || !(st->modulus > 0)) return RUNE_ERR(err, RUNE_E_ARG, "modulo: not initialized");
     PB_TRY(pb_input("modulo", in, &n, err));
     if (in->elem != RUNE_ELEM_F32 && in->elem != RUNE_ELEM_I32)
@@ -62,15 +62,7 @@ rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, 
     const void *x = in->data;
     PB_TRY(pb_output("modulo", out, in->elem, in->rank, in->dims, err));
     if (out->elem == RUNE_ELEM_F32) {
-        const float m = (float)st->modulus;
-        const float *xf = x;
-        float *y = out->data;
-        for (size_t i = 0; i < n; i++) {
-            /* fmodf(v, m) is v itself for 0 <= v < m (exact, -0 included): skip the library's
-             * long path for the common case of a value already in range. */
-            const float v = xf[i];
-            y[i] = v >= 0 && v < m ? v : wrap_f32(v, m);
-        }
+        mod_f32(x, out->data, n, (float)st->modulus);
     } else {
         const int64_t m = (int64_t)st->modulus;
         const int32_t *xi = x;
@@ -81,5 +73,17 @@ rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, 
             y[i] = (int32_t)r;
         }
     }
+    return RUNE_OK;
+}
+
+rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,
+                                     rune_error *err)
+{
+    size_t n = 0;
+    if (!st || !(st->modulus > 0) || !pb_elementwise_ok(in, RUNE_ELEM_F32, out, &n))
+        return transform_checked(st, in, out, err);
+    /* The usual case, checked in one go: f32 in, room out. */
+    mod_f32(in->data, out->data, n, (float)st->modulus);
+    pb_describe(out, RUNE_ELEM_F32, in->rank, in->dims, in->len);
     return RUNE_OK;
 }
