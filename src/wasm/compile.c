@@ -427,6 +427,14 @@ static void emit_moves(comp *c, uint32_t dst_base, uint32_t n)
 static void emit_branch(comp *c, cframe *f)
 {
     uint32_t n = label_arity(f);
+    if (f->kind == F_FUNC && n == 1 && !c->dead && c->stk[c->h - 1].kind != K_CONST) {
+        /* one result: moved into slot 0 by the return itself (a single move needs no care for
+         * overlapping sources) */
+        const centry *e = &c->stk[c->h - 1];
+        size_t at = op(c, RWOP_ret1, 1);
+        if (at != NONE) SET(at, 0, e->kind == K_LOCAL ? e->local : SLOT(c, c->h - 1));
+        return;
+    }
     if (f->kind == F_FUNC) {
         materialize_range(c, c->h - n, c->h);
         emit_moves(c, 0, n);
@@ -1525,6 +1533,45 @@ static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
     c->last_dst = NONE;
 }
 
+/* global.set of an i32 just computed as x + k or x - k, or the C stack pointer's prologue
+ * (g - k kept in a local and stored back: global.get g, i32.sub, local.tee x, global.set g) and
+ * epilogue (x + k stored): one instruction. Returns 1 when done. */
+static int global_set_fused(comp *c, uint32_t g, const centry *e)
+{
+    if (c->m->globals[g].type.type != RUNE_WASM_I32) return 0;
+    if (c->last_start == NONE || c->last_end != c->ncells) return 0;
+    int sub = c->last_op == RWOP_i32_sub_i;
+    if (!sub && c->last_op != RWOP_i32_add_i) return 0;
+    size_t ls = c->last_start;
+    uint32_t d = c->cells[ls + 1].u, a = c->cells[ls + 2].u, k = c->cells[ls + 3].u;
+    if (sub) k = 0u - k; /* x - k == x + (2^32 - k) */
+    if (e->kind == K_TEMP && d == SLOT(c, c->h)) {
+        /* [h][d][a][k] -> [h][g][a][k] */
+        c->cells[ls].h = c->H[RWOP_global_set_add_i];
+        SET(ls, 1, g);
+        SET(ls, 3, k);
+        c->last_start = NONE;
+        c->last_dst = NONE;
+        return 1;
+    }
+    size_t ps = c->npos >= 2 ? c->pos_cell[c->npos - 2] : NONE;
+    if (e->kind == K_LOCAL && d == e->local && a >= c->nl && ps != NONE && ps >= c->last_label &&
+        ps + 3 == ls && c->cells[ps].h == c->H[RWOP_global_get] && c->cells[ps + 1].u == a &&
+        c->cells[ps + 2].u == g) {
+        /* [h][tmp][g] [h][x][tmp][k] -> [h][g][x][k]: the temporary had no other reader */
+        c->cells[ps].h = c->H[RWOP_global_add_i];
+        SET(ps, 1, g);
+        SET(ps, 2, d);
+        SET(ps, 3, k);
+        c->ncells = ps + 4;
+        c->npos--;
+        c->last_start = NONE;
+        c->last_dst = NONE;
+        return 1;
+    }
+    return 0;
+}
+
 static rune_status instr(comp *c)
 {
     const rw_module *m = c->m;
@@ -1694,7 +1741,7 @@ static rune_status instr(comp *c)
         if (!m->globals[g].type.mut) return fail(c, RUNE_E_INVALID, "global is immutable");
         centry e;
         CHK(pop(c, m->globals[g].type.type, &e));
-        if (!c->dead) {
+        if (!c->dead && !global_set_fused(c, g, &e)) {
             uint32_t cells[2] = {g, src(c, &e, c->h)};
             emit_ops(c, RWOP_global_set, cells, 2);
         }

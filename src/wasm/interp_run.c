@@ -439,15 +439,24 @@ dispatch:
         ip += ip[0].s;
         NEXT();
     }
+#define RETURN()                                                                                   \
+    do {                                                                                           \
+        rw_frame *fr = &frames[--depth];                                                           \
+        if (!fr->ip) goto done;                                                                    \
+        ip = fr->ip;                                                                               \
+        fp = fr->fp;                                                                               \
+        cur = fr->fn;                                                                              \
+        RELOAD_MEM();                                                                              \
+        NEXT();                                                                                    \
+    } while (0)
     OP(ret)
     {
-        rw_frame *fr = &frames[--depth];
-        if (!fr->ip) goto done;
-        ip = fr->ip;
-        fp = fr->fp;
-        cur = fr->fn;
-        RELOAD_MEM();
-        NEXT();
+        RETURN();
+    }
+    OP(ret1)
+    {
+        fp[0] = fp[ip[0].u];
+        RETURN();
     }
     OP(call)
     {
@@ -581,6 +590,20 @@ dispatch:
     {
         D = *globals[ip[1].u];
         ip += 2;
+        NEXT();
+    }
+    OP(global_add_i)
+    {
+        uint32_t v_ = globals[ip[0].u]->i32 + ip[2].u;
+        globals[ip[0].u]->i32 = v_;
+        fp[ip[1].u].i32 = v_;
+        ip += 3;
+        NEXT();
+    }
+    OP(global_set_add_i)
+    {
+        globals[ip[0].u]->i32 = fp[ip[1].u].i32 + ip[2].u;
+        ip += 3;
         NEXT();
     }
     OP(global_set)

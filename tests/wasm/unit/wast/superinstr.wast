@@ -5,6 +5,8 @@
 ;;   x[i] += v                -> f32/f64/i32 _add_to_m (read-modify-write)
 ;;   x[i] += a * y[i]         -> f32_mla_to_m (product rounded before the add: no FMA)
 ;;   (s8)p[i] * (s8)q[j]      -> i32_mul_2m8s / _2m8u
+;;   sp = x = sp - k; ...; sp = x + k   -> global_add_i, global_set_add_i (C stack frames)
+;;   return of one value      -> ret1
 (module
   (memory 1)
   (data (i32.const 0) "\01\02\03\04\05\06\07\08\f0\f1\f2\f3\f4\f5\f6\f7")
@@ -69,6 +71,37 @@
         (local.set 3 (i32.sub (local.get 3) (i32.const 1)))
         (br $l)))
     (local.get 5))
+
+  ;; a C stack frame: sp -= 16, a value spilled and reloaded, sp restored; recursion nests frames
+  (global $sp (mut i32) (i32.const 1024))
+  (global $g64 (mut i64) (i64.const 0))
+  (func $frame (export "frame") (param i32) (result i32) (local i32)
+    (global.set $sp (local.tee 1 (i32.sub (global.get $sp) (i32.const 16))))
+    (i32.store offset=4 (local.get 1) (local.get 0))
+    (if (i32.gt_s (local.get 0) (i32.const 0))
+      (then (drop (call $frame (i32.sub (local.get 0) (i32.const 1))))))
+    (local.set 0 (i32.add (i32.load offset=4 (local.get 1)) (global.get $sp)))
+    (global.set $sp (i32.add (local.get 1) (i32.const 16)))
+    (local.get 0))
+  (func (export "sp") (result i32) (global.get $sp))
+  ;; near misses: the old sp kept in a local too; a subtraction stored; an i64 global
+  (func (export "sp-kept") (result i32) (local i32 i32)
+    (local.set 0 (global.get $sp))
+    (global.set $sp (local.tee 1 (i32.sub (local.get 0) (i32.const 32))))
+    (global.set $sp (i32.add (local.get 1) (i32.const 32)))
+    (i32.sub (local.get 0) (local.get 1)))
+  (func (export "sp-sub") (param i32) (result i32)
+    (global.set $sp (i32.sub (local.get 0) (i32.const 3)))
+    (global.get $sp))
+  (func (export "g64") (param i64) (result i64)
+    (global.set $g64 (i64.add (local.get 0) (i64.const 5)))
+    (global.get $g64))
+  ;; one result returned from a local, a temporary and a block
+  (func (export "ret-local") (param i32 i32) (result i32) (local.get 1))
+  (func (export "ret-temp") (param i32 i32) (result i32) (return (i32.sub (local.get 0) (local.get 1))))
+  (func (export "ret-block") (param i32) (result i32)
+    (block (result i32) (br_if 0 (i32.const 11) (local.get 0)) (drop) (i32.const 22)))
+  (func (export "ret-two") (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
 
   ;; byte products
   (func (export "mul-s8") (param i32 i32) (result i32)
@@ -135,3 +168,17 @@
 ;; the folded address add wraps around like the i32.add it replaces
 (assert_return (invoke "mul-u8" (i32.const 0) (i32.const -3)) (i32.const 3))
 (assert_trap (invoke "mul-u8" (i32.const 0) (i32.const -4)) "out of bounds memory access")
+;; frame(n) at depth d returns n + the sp seen after its callee returned: 1024 - 16 * (d + 1)
+(assert_return (invoke "frame" (i32.const 0)) (i32.const 1008))
+(assert_return (invoke "frame" (i32.const 3)) (i32.const 1011))
+(assert_return (invoke "sp") (i32.const 1024))
+(assert_return (invoke "sp-kept") (i32.const 32))
+(assert_return (invoke "sp") (i32.const 1024))
+(assert_return (invoke "sp-sub" (i32.const 2)) (i32.const -1))
+(assert_return (invoke "sp-sub" (i32.const 1027)) (i32.const 1024))
+(assert_return (invoke "g64" (i64.const 0x100000000)) (i64.const 0x100000005))
+(assert_return (invoke "ret-local" (i32.const 1) (i32.const 2)) (i32.const 2))
+(assert_return (invoke "ret-temp" (i32.const 1) (i32.const 2)) (i32.const -1))
+(assert_return (invoke "ret-block" (i32.const 1)) (i32.const 11))
+(assert_return (invoke "ret-block" (i32.const 0)) (i32.const 22))
+(assert_return (invoke "ret-two" (i32.const 1) (i32.const 2)) (i32.const 2) (i32.const 1))
