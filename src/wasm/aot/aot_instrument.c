@@ -123,8 +123,9 @@ static void fn_lines(const char *src, size_t len, rw_aot_buf *out)
 #define BULK_WRAPPERS                                                                              \
     BULK_WRAP(memory_fill)                                                                         \
     BULK_WRAP(memory_copy)                                                                         \
-    BULK_WRAP(memory_init) BULK_WRAP(funcref_table_init) BULK_WRAP(externref_table_init)           \
-        BULK_WRAP(funcref_table_copy) BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get) \
+    BULK_WRAP(memory_init)                                                                         \
+    BULK_WRAP(funcref_table_init) BULK_WRAP(externref_table_init) BULK_WRAP(funcref_table_copy)    \
+        BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get)                               \
             BULK_WRAP(externref_table_get) BULK_WRAP(funcref_table_set)                            \
                 BULK_WRAP(externref_table_set) BULK_WRAP(funcref_table_fill)                       \
                     BULK_WRAP(externref_table_fill)

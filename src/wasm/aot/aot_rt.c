@@ -62,10 +62,28 @@ typedef struct rt_type {
     int t[RUNE_WASM_SIG_MAX];
 } rt_type;
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t g_mu;
+/* The trap boundary. Unsanitized builds use the compiler's __builtin_setjmp, which saves only the
+ * frame, stack pointer and resume address (the function containing it saves the callee-saved
+ * registers itself): about 1 ns against 4 ns for setjmp, on every call. Sanitizers must see the
+ * jump (ASan unpoisons the abandoned frames in its longjmp interceptor): libc's setjmp there. The
+ * trap code travels in g_code. */
+#if RW_SANITIZED
+typedef jmp_buf rw_jmp;
+#define RW_SETJMP(jb) setjmp(jb)
+#define RW_LONGJMP(jb) longjmp(jb, 1)
+#else
+typedef void *rw_jmp[5];
+#define RW_SETJMP(jb) __builtin_setjmp(jb)
+#define RW_LONGJMP(jb) __builtin_longjmp(jb, 1)
+#endif
+
+/* One process-wide mutex; recursion (a host function calling into another AOT instance) is
+ * counted per thread, so the mutex itself is a plain one (cheaper than a recursive mutex). */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local unsigned g_held;
+static _Thread_local int g_code; /* the trap code of the jump in flight */
 static int g_refs;
-static _Thread_local jmp_buf *g_jb;         /* this thread's innermost boundary */
+static _Thread_local rw_jmp *g_jb;          /* this thread's innermost boundary */
 static _Thread_local long g_trap_func;      /* function index of the last trap, -1 if unknown */
 static _Thread_local const void *g_trap_pc; /* else a code address that locates it, or NULL */
 static _Thread_local int g_trap_pc_ret;     /* g_trap_pc is a return address */
@@ -87,24 +105,21 @@ static rt_type *g_types;
 static uint32_t g_ntypes, g_captypes;
 static fr_node *g_frs;
 
-static void init_mutex(void)
-{
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&g_mu, &a);
-    pthread_mutexattr_destroy(&a);
-}
-
 void rw_aot_lock(void)
 {
-    pthread_once(&g_once, init_mutex);
-    pthread_mutex_lock(&g_mu);
+    if (g_held++ == 0) pthread_mutex_lock(&g_mu);
 }
 
 void rw_aot_unlock(void)
 {
-    pthread_mutex_unlock(&g_mu);
+    if (--g_held == 0) pthread_mutex_unlock(&g_mu);
+}
+
+/* To the innermost boundary with trap code `code` (never returns). */
+__attribute__((noinline)) static _Noreturn void jump(int code)
+{
+    g_code = code;
+    RW_LONGJMP(*g_jb);
 }
 
 static int in_reservation(const void *addr)
@@ -124,7 +139,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         g_trap_func = -1;
         g_trap_pc = rw_aot_fault_pc(uc);
         g_trap_pc_ret = 0;
-        longjmp(*g_jb, RUNE_WASM_TRAP_MEMORY_OOB);
+        jump(RUNE_WASM_TRAP_MEMORY_OOB);
     }
     struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
     if (old->sa_flags & SA_SIGINFO) {
@@ -209,7 +224,7 @@ static _Noreturn void h_trap(int code)
 {
     g_trap_func = -1;
     g_trap_pc = NULL;
-    longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
+    jump(code ? code : RUNE_WASM_TRAP_UNREACHABLE);
 }
 
 /* c_func is the C function the trap happened in: "w2c_f<N>" is wasm function N (the rewrite names
@@ -228,7 +243,7 @@ static _Noreturn void h_trap_in(int code, const char *c_func)
 {
     g_trap_func = func_of_name(c_func);
     g_trap_pc = NULL;
-    longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
+    jump(code ? code : RUNE_WASM_TRAP_UNREACHABLE);
 }
 
 /* A trap in a helper (bounds checks of bulk memory and table operations): pc, the helper's return
@@ -238,7 +253,7 @@ static _Noreturn void h_trap_at(int code, const char *c_func, const void *pc)
     g_trap_func = func_of_name(c_func);
     g_trap_pc = g_trap_func < 0 ? pc : NULL;
     g_trap_pc_ret = 1;
-    longjmp(*g_jb, code ? code : RUNE_WASM_TRAP_UNREACHABLE);
+    jump(code ? code : RUNE_WASM_TRAP_UNREACHABLE);
 }
 
 static uint32_t h_register_type(uint32_t np, uint32_t nr, const int *types)
@@ -396,26 +411,19 @@ static void h_table_free(void *table, int ext)
     t->size = 0;
 }
 
+/* An import call from generated code. Nothing of the object's state is saved around it: a host
+ * function reaches generated code again only through rw_aot_guarded, which restores what it
+ * changes; only the call depth is handed on (g_depth), so nesting counts against the same limit. */
 static void h_call_import(void *ctx, uint32_t k, const union rw_aot_val *args,
                           union rw_aot_val *results)
 {
     rw_aot_inst *ai = ctx;
-    const struct rw_aot_module_info *info = ai->obj->info;
-    int64_t fuel = *info->fuel;
-    int metered = *info->metered;
-    uint32_t depth = *info->depth, maxd = *info->max_depth, prev_depth = g_depth,
-             prev_limit = g_limit_pages;
-    g_depth = depth;
+    uint32_t prev_depth = g_depth;
+    g_depth = *ai->obj->info->depth;
     rune_error e;
-    rune_error_clear(&e);
     rune_status st = rw_aot_call_binding(ai, k, (const rune_wasm_val *)(const void *)args,
                                          (rune_wasm_val *)(void *)results, &e);
     g_depth = prev_depth;
-    g_limit_pages = prev_limit;
-    *info->fuel = fuel;
-    *info->metered = metered;
-    *info->depth = depth;
-    *info->max_depth = maxd;
     if (st != RUNE_OK) {
         g_pending = e;
         g_pending.status = st;
@@ -474,7 +482,7 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     const struct rw_aot_module_info *info = ai->obj->info;
     rune_wasm_instance *inst = ai->pub;
     rw_aot_lock();
-    jmp_buf *prev_jb = g_jb;
+    rw_jmp *prev_jb = g_jb;
     int64_t prev_fuel = *info->fuel;
     int prev_metered = *info->metered;
     uint32_t prev_depth = *info->depth, prev_max = *info->max_depth, prev_limit = g_limit_pages;
@@ -485,10 +493,13 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     *info->max_depth =
         inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
     g_limit_pages = inst->lim.max_memory_pages;
-    jmp_buf jb;
+    rw_jmp jb;
     g_jb = &jb;
-    int code = setjmp(jb);
-    if (code == 0) fn(ai, arg);
+    int code = 0;
+    if (RW_SETJMP(jb) == 0)
+        fn(ai, arg);
+    else
+        code = g_code;
     int64_t left = *info->fuel;
     inst->fuel_left = fuel ? (uint64_t)(left < 0 ? 0 : left) : 0;
     *info->fuel = prev_fuel;
@@ -591,11 +602,14 @@ void rw_aot_table_delete(void *table)
 rune_status rw_aot_run_init(const struct rw_aot_module_info *info, rune_error *err)
 {
     rw_aot_lock();
-    jmp_buf *prev_jb = g_jb;
-    jmp_buf jb;
+    rw_jmp *prev_jb = g_jb;
+    rw_jmp jb;
     g_jb = &jb;
-    int code = setjmp(jb);
-    if (code == 0) info->init_module();
+    int code = 0;
+    if (RW_SETJMP(jb) == 0)
+        info->init_module();
+    else
+        code = g_code;
     g_jb = prev_jb;
     rw_aot_unlock();
     if (code) return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory registering function types");
