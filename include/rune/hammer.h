@@ -2,7 +2,8 @@
  * hammer.h - Hammer (hmr): find devices, cast runes onto them, watch them, undo.
  *
  * A target is a device reachable over SMP: UDP "host:port" or a serial tty. Targets come from a
- * config file (one a line: "ID udp HOST:PORT" or "ID serial PATH [BAUD]", '#' comments), from the
+ * config file (one a line: "ID udp HOST:PORT" or "ID serial PATH [BAUD] [console]", '#'
+ * comments), from the
  * serial ports of the machine (/dev/ttyUSB*, /dev/ttyACM*) and from a network probe (an OS info
  * request sent to a list of host:port addresses at once; whoever answers is a device).
  *
@@ -12,7 +13,9 @@
  *   2. verifying provider  the device answers as RunicOS (caps: device name, provider)
  *   3. capability          one check per capability the rune declares: offered and allowed
  *   4. uploading           SMP image upload; resumes from the device's acknowledged offset after a
- *                          break (also across casts: the device keeps the session)
+ *                          break (also across casts: the device keeps the session). Over serial
+ *                          the binary framing is negotiated first (unless target.console); chunks
+ *                          are pipelined (smp.h, rune_smp_upload)
  *   5. verifying rune      the device's checks of the whole image (SHA-256, container, signature,
  *                          capabilities, a trial start) and the install; its refusal is reported
  *   6. starting            the device runs the rune on probation; the cast waits until it is
@@ -48,6 +51,8 @@ typedef struct rune_hmr_target {
     rune_hmr_type type;
     char address[256]; /* "host:port" or a tty path */
     int baud;          /* serial only; 0 = 115200 */
+    bool console;      /* serial only: keep MCUmgr's console framing (casts otherwise negotiate
+                          the binary framing with the device, see smp.h) */
     char source[16];   /* "config", "serial", "network" */
     char name[64];     /* device name from the probe; "" when it did not answer */
     bool available;    /* answered the probe (network, config) / can be opened (serial ports) */
@@ -153,8 +158,10 @@ typedef struct rune_hmr_cast_result {
     unsigned long n_requests, n_resyncs, n_retries;
     unsigned long n_reuploads; /* uploads started over after a SHA-256 mismatch */
     double upload_s;           /* wall time of the upload step */
-    double finish_s;           /* of which the last chunk's round trip (the device checks and
+    double finish_s;           /* of which the wait for the last answer (the device checks and
                                   installs the image before it answers) */
+    char framing[16];          /* "udp", "console" or "binary" */
+    unsigned long n_rewinds;   /* times a lost chunk sent the pipelined upload back */
     bool installed;            /* the device took the image */
     bool confirmed;            /* ... ran it through probation */
     bool rolled_back;          /* ... and rolled it back automatically */

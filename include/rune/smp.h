@@ -38,6 +38,11 @@
  *                      "dropped": uint, "entries": [{"seq": uint, "t_ms": uint,
  *                      "level": uint, "rune": tstr, "msg": tstr}]}
  *     caps 5     R    {} -> {"caps": [{"kind": tstr, "name": tstr, "allowed": bool}]}
+ *     framing 6  W    {"framing": "bin1", "mtu": uint} -> {"framing": "bin1", "mtu": uint}: may
+ *                      the client speak the binary serial framing (below), and the largest message
+ *                      the device takes in it. ENOTSUP for another framing; a device without the
+ *                      command (any real MCUmgr device) answers ENOTSUP and the client stays on
+ *                      the console framing.
  *   An unknown name is rc ENOENT, a bad argument EINVAL (with "rsn" saying which).
  *
  * CBOR is decoded by a small bounded decoder written here rather than libcbor: libcbor's cbor_load
@@ -91,6 +96,14 @@ extern "C" {
 #define RUNE_SMP_SERIAL_MTU 1024
 /* Serial console framing: at most 127 bytes a line, marker and newline included. */
 #define RUNE_SMP_SERIAL_LINE_MAX 127
+/* Largest message in the binary serial framing (what our agent takes once it is negotiated). */
+#ifndef RUNE_SMP_SERIAL_BIN_MTU
+#define RUNE_SMP_SERIAL_BIN_MTU 4096
+#endif
+/* Bytes the binary framing adds to a message: sync 2, length 2, header check 1, CRC16 2. */
+#define RUNE_SMP_BIN_OVERHEAD 7
+/* Most upload chunks one client keeps in flight. */
+#define RUNE_SMP_UPLOAD_MAX_WINDOW 16
 
 /* ---- CBOR ----------------------------------------------------------------------------------- */
 
@@ -220,6 +233,7 @@ enum {
     RUNE_SMP_RUNE_METRICS = 3,
     RUNE_SMP_RUNE_LOGS = 4,
     RUNE_SMP_RUNE_CAPS = 5,
+    RUNE_SMP_RUNE_FRAMING = 6,
 };
 
 /* MCUmgr's MGMT_ERR_* codes as carried in "rc". */
@@ -354,6 +368,10 @@ struct rune_smp_transport {
      * *buffered whether input already read is waiting (then do not wait on the fd). */
     int (*pollfd)(rune_smp_transport *t, bool *buffered);
     void *impl;
+    /* Bytes a second the link carries each way (serial: baud / 10), 0 = unknown (fast). */
+    size_t rate;
+    /* Optional (NULL: one framing only): switch what send uses, see rune_smp_serial_framing. */
+    rune_status (*set_framing)(rune_smp_transport *t, int framing, size_t mtu, rune_error *err);
 };
 void rune_smp_transport_close(rune_smp_transport *t); /* accepts NULL */
 
@@ -380,6 +398,53 @@ size_t rune_smp_serial_frame_size(size_t msg_len);
 rune_status rune_smp_serial_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
                                   size_t *out_len, rune_error *err);
 uint16_t rune_smp_crc16(uint16_t crc, const uint8_t *p, size_t len); /* XMODEM: poly 0x1021 */
+
+/* Framings of a serial transport. A serial transport always decodes both; it sends console frames
+ * (RUNE_SMP_FRAMING_REPLY, the default) except that an answer goes out in the framing its request
+ * came in, or binary frames only (RUNE_SMP_FRAMING_BINARY: a client after the device agreed). So
+ * a device speaks binary only to a client that did, and a client only after the device's yes. */
+enum { RUNE_SMP_FRAMING_REPLY = 0, RUNE_SMP_FRAMING_BINARY = 1 };
+/* Switch t's framing (mtu: the largest message from now on, 0 = keep; for BINARY at most
+ * RUNE_SMP_SERIAL_BIN_MTU). UNSUPPORTED for a transport without framings (UDP). */
+rune_status rune_smp_serial_framing(rune_smp_transport *t, int framing, size_t mtu,
+                                    rune_error *err);
+
+/* Binary serial framing (negotiated, see the RUNE group's framing command): one message as
+ *   0xA5 0x5A | u16 BE n | CRC-8 (poly 0x07) of those 2 bytes | n bytes of message | CRC16-XMODEM
+ *   of the message, BE
+ * The header check stops a damaged length from swallowing the frames after it; after a bad frame
+ * the de-framer searches again from the byte after its sync, so a lost or garbled byte costs only
+ * the frame it hit. Bytes outside binary frames are handed back as console bytes. */
+size_t rune_smp_bin_frame_size(size_t msg_len); /* msg_len + RUNE_SMP_BIN_OVERHEAD */
+rune_status rune_smp_bin_frame(const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
+                               size_t *out_len, rune_error *err);
+uint8_t rune_smp_crc8(const uint8_t *p, size_t len); /* poly 0x07, init 0 */
+
+typedef struct rune_smp_bin_deframer {
+    uint8_t *in; /* bytes pushed and not yet taken */
+    size_t in_cap, pos, len;
+    size_t cap;     /* largest message accepted */
+    bool starved;   /* _next found a frame begun but not whole: it needs more bytes */
+    uint64_t taken; /* bytes passed over so far (identifies the frame being waited for) */
+} rune_smp_bin_deframer;
+
+rune_status rune_smp_bin_deframer_init(rune_smp_bin_deframer *d, size_t cap, rune_error *err);
+void rune_smp_bin_deframer_free(rune_smp_bin_deframer *d);
+/* Append line bytes; returns how many were taken (all, unless the buffer is full: take events
+ * with rune_smp_bin_deframer_next first). Moves earlier bytes, so pointers returned by _next are
+ * valid until the next push. */
+size_t rune_smp_bin_deframer_push(rune_smp_bin_deframer *d, const uint8_t *buf, size_t len);
+/* Give up on the frame begun at the front (a line cut mid-frame: the bytes that would finish it
+ * never come, and what comes next must not be swallowed as its rest): its sync byte is dropped
+ * and the search goes on. The serial transport does this when a frame stays incomplete longer
+ * than the line needs to carry it plus 200 ms. */
+void rune_smp_bin_deframer_skip(rune_smp_bin_deframer *d);
+/* The next event in the pushed bytes: a message (*msg, *msg_len set, RUNE_OK), a run of bytes
+ * outside binary frames (*other, *other_len set, RUNE_OK: for the console de-framer), nothing
+ * until more bytes come (RUNE_OK, both NULL), or a frame whose CRC failed (MALFORMED; dropped). */
+rune_status rune_smp_bin_deframer_next(rune_smp_bin_deframer *d, const uint8_t **msg,
+                                       size_t *msg_len, const uint8_t **other, size_t *other_len,
+                                       rune_error *err);
 
 /* De-framer: feed it the bytes read from the line; it skips console text that is not SMP. */
 typedef struct rune_smp_deframer {
@@ -415,6 +480,8 @@ typedef struct rune_smp_client {
     uint8_t version;         /* RUNE_SMP_V1 or RUNE_SMP_V2 for requests; default V2 */
     int timeout_ms;          /* per try; default 1000 */
     int retries;             /* extra tries with the same sequence number; default 3 */
+    size_t dev_mtu;          /* the device's largest message when known (framing negotiation);
+                                0 = the upload asks OS params */
     unsigned long n_retries; /* statistics: tries that timed out */
     uint8_t *tx, *rx;
     rune_smp_msg *rsp; /* the last response (decoded) */
@@ -438,6 +505,11 @@ rune_status rune_smp_os_info(rune_smp_client *c, const char *format, char *out, 
                              rune_error *err);
 rune_status rune_smp_params(rune_smp_client *c, uint64_t *buf_size, uint64_t *buf_count,
                             rune_error *err);
+/* Ask the device (in the console framing) whether it takes the binary serial framing; on its yes
+ * switch the transport to it (*binary = true, c->dev_mtu = the device's frame size). A device
+ * that does not know the command, or a transport without framings, leaves everything as it was
+ * (*binary = false, RUNE_OK). TIMEOUT / IO when the device does not answer. */
+rune_status rune_smp_negotiate_framing(rune_smp_client *c, bool *binary, rune_error *err);
 
 typedef struct rune_smp_image_slot {
     uint32_t image, slot;
@@ -498,7 +570,19 @@ rune_status rune_smp_rune_caps(rune_smp_client *c,
                                void (*fn)(void *ud, const rune_smp_cap_info *cap), void *ud,
                                rune_error *err);
 
-/* Image upload state machine. The image stays owned by the caller and must outlive the upload. */
+/* Image upload state machine. The image stays owned by the caller and must outlive the upload.
+ * Chunks are pipelined: up to `window` requests in flight, each answer matched to its chunk by
+ * sequence number, the device's "off" still the only truth (an answer short of its chunk's end
+ * means a chunk before it was lost, or, for the first packet, that the device resumes elsewhere:
+ * the client goes there and what was in flight is stale). The chunks after the first packet go
+ * out before its answer; until that answer came, errors in answers to them are not taken (no
+ * session yet) and a timeout sends the first packet again. */
+typedef struct rune_smp_upload_flight {
+    uint8_t seq;
+    bool first; /* the first packet (len, sha): its answer says where the device is */
+    size_t off, n;
+} rune_smp_upload_flight;
+
 typedef struct rune_smp_upload {
     const uint8_t *data;
     size_t len;
@@ -509,15 +593,25 @@ typedef struct rune_smp_upload {
     bool synced;  /* false: the next request is a first packet (len, sha) asking where to go on */
     bool done, match;
     unsigned long n_requests, n_resyncs;
+    unsigned window; /* chunks in flight at most (1 = stop-and-wait); from the link rate */
+    size_t next;     /* offset of the next chunk to send */
+    rune_smp_upload_flight fly[RUNE_SMP_UPLOAD_MAX_WINDOW]; /* sent, not answered, oldest first */
+    unsigned nfly;
+    uint64_t line_free_us;   /* when the link will have carried what was sent (rate known) */
+    unsigned long n_rewinds; /* times the device's answer sent the client back */
 } rune_smp_upload;
 
 /* Hash the image and size the chunks: the transport mtu, or the device's buffer when its OS params
- * command reports a smaller one (one round trip; a device without the command is fine). */
+ * command reports a smaller one (one round trip; a device without the command is fine), or
+ * c->dev_mtu when the framing negotiation told it. The window: enough chunks to keep the link
+ * busy for 50 ms beyond two chunks (at t->rate; 4 when the rate is unknown). */
 rune_status rune_smp_upload_begin(rune_smp_upload *u, rune_smp_client *c, const uint8_t *data,
                                   size_t len, uint32_t image, rune_error *err);
-/* Send one chunk and take the acknowledged offset. After any failure (a timeout past the retries,
- * a dropped link) call it again to resume: it first asks the device for its offset. VERIFY when
- * the device reports the SHA-256 did not match at the end. */
+/* Send chunks until the window is full and take one answer (its acknowledged offset). A timeout
+ * sends the newest chunk in flight again (same sequence number and bytes: the device answers it
+ * where it is, from its retry cache if it was the last request). After any failure (a timeout
+ * past the retries, a dropped link) call it again to resume: it first asks the device for its
+ * offset. VERIFY when the device reports the SHA-256 did not match at the end. */
 rune_status rune_smp_upload_step(rune_smp_upload *u, rune_smp_client *c, rune_error *err);
 /* Steps until done or an error. */
 rune_status rune_smp_upload_run(rune_smp_upload *u, rune_smp_client *c, rune_error *err);
@@ -559,6 +653,10 @@ rune_status rune_smp_img_recv_restore(rune_smp_img_recv *r, uint32_t image, size
                                       rune_error *err);
 /* Register the upload handler (IMAGE group, command 1, write) with r as its state. */
 rune_status rune_smp_img_recv_register(rune_smp_img_recv *r, rune_smp_server *s, rune_error *err);
+
+/* Register the RUNE group's framing command: the device takes binary serial frames of up to mtu
+ * bytes (the serial transports decode them always; this is what tells a client so). */
+rune_status rune_smp_server_register_framing(rune_smp_server *s, size_t mtu, rune_error *err);
 
 #ifdef __cplusplus
 }

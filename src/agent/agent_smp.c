@@ -482,5 +482,7 @@ rune_status agent_smp_register(rune_agent *a, rune_error *err)
                                       a, err);
     if (st == RUNE_OK) st = rune_saga_register_smp(a->saga, a->srv, err);
     if (st == RUNE_OK) st = agent_smp_register_os(a, RUNE_SMP_UDP_MTU, err);
+    /* the serial transports decode binary frames of this size: say so to hmr */
+    if (st == RUNE_OK) st = rune_smp_server_register_framing(a->srv, RUNE_SMP_SERIAL_BIN_MTU, err);
     return st;
 }

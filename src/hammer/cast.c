@@ -153,14 +153,23 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
     snprintf(x->detail, sizeof x->detail, "%zu bytes", len);
     emit(x, RUNE_HMR_EV_BEGIN, RUNE_HMR_STEP_UPLOAD, true, 0, len);
     uint64_t t0 = hmr_now_us();
-    rune_status st = rune_smp_upload_begin(&u, &c->c, rune, len, 0, err);
+    rune_status st = RUNE_OK;
+    snprintf(res->framing, sizeof res->framing, "%s",
+             c->target.type == RUNE_HMR_SERIAL ? "console" : "udp");
+    if (c->t->set_framing && !c->target.console && c->c.dev_mtu == 0) {
+        bool bin = false;
+        st = rune_smp_negotiate_framing(&c->c, &bin, err);
+        if (bin) snprintf(res->framing, sizeof res->framing, "binary");
+    } else if (c->c.dev_mtu) {
+        snprintf(res->framing, sizeof res->framing, "binary");
+    }
+    if (st == RUNE_OK) st = rune_smp_upload_begin(&u, &c->c, rune, len, 0, err);
     int resumes = o ? o->resumes : 0;
     bool first = true, final = false;
     while (st == RUNE_OK && !u.done) {
         uint64_t ts = hmr_now_us();
-        bool last = u.synced && u.off + u.chunk >= len;
         st = rune_smp_upload_step(&u, &c->c, err);
-        if (last && u.done) res->finish_s = (double)(hmr_now_us() - ts) / 1e6;
+        if (u.done) res->finish_s = (double)(hmr_now_us() - ts) / 1e6;
         if (st == RUNE_OK && first) {
             first = false;
             size_t fresh = len < u.chunk ? len : u.chunk;
@@ -177,6 +186,7 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
             res->n_reuploads++;
             res->n_requests += u.n_requests;
             res->n_resyncs += u.n_resyncs;
+            res->n_rewinds += u.n_rewinds;
             st = rune_smp_upload_begin(&u, &c->c, rune, len, 0, err);
         } else if (st != RUNE_E_VERIFY && resumes > 0) {
             /* a timeout, a dropped link, or an answer that makes no sense (a frame damaged on
@@ -189,6 +199,7 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
     res->upload_s = (double)(hmr_now_us() - t0) / 1e6;
     res->n_requests += u.n_requests;
     res->n_resyncs += u.n_resyncs;
+    res->n_rewinds += u.n_rewinds;
     res->n_retries = c->c.n_retries;
     if (final) {
         /* the last chunk's answer: the device's checks refused the whole image */
@@ -210,8 +221,10 @@ static rune_status do_upload(rune_hmr_conn *c, cast_ctx *x, const uint8_t *rune,
         return st;
     }
     double kbs = res->upload_s > 0 ? (double)len / 1024.0 / res->upload_s : 0;
-    snprintf(x->detail, sizeof x->detail, "%zu bytes in %.2f s (%.1f KiB/s)%s", len, res->upload_s,
-             kbs, res->resumed_from ? ", resumed" : "");
+    bool serial = strcmp(res->framing, "udp") != 0;
+    snprintf(x->detail, sizeof x->detail, "%zu bytes in %.2f s (%.1f KiB/s%s%s)%s", len,
+             res->upload_s, kbs, serial ? ", framing " : "", serial ? res->framing : "",
+             res->resumed_from ? ", resumed" : "");
     emit(x, RUNE_HMR_EV_END, RUNE_HMR_STEP_UPLOAD, true, len, len);
     return RUNE_OK;
 }

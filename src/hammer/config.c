@@ -5,6 +5,8 @@
  *     # id      type    address            [baud]
  *     kitchen   udp     192.168.1.20:1337
  *     bench     serial  /dev/ttyUSB0       921600
+ *     legacy    serial  /dev/ttyACM0       115200  console
+ * ("console": keep MCUmgr's console framing, do not negotiate the binary one).
  * A line is split on blanks; errors name the file and line. Workload: tens of lines.
  */
 #include <ctype.h>
@@ -125,13 +127,15 @@ static rune_status parse_line(char *line, const char *path, int lineno, rune_hmr
 {
     char *hash = strchr(line, '#');
     if (hash) *hash = 0;
-    char *w[4];
-    int n = split_words(line, w, 4);
+    char *w[5];
+    int n = split_words(line, w, 5);
     if (n == 0) return RUNE_OK;
+    bool console = n >= 4 && n <= 5 && strcmp(w[n - 1], "console") == 0;
+    if (console) n--;
     if (n < 3 || n > 4)
         return RUNE_ERR(err, RUNE_E_MALFORMED,
-                        "%s:%d: expected \"ID udp|serial ADDRESS [BAUD]\", got %d words", path,
-                        lineno, n > 4 ? 5 : n);
+                        "%s:%d: expected \"ID udp|serial ADDRESS [BAUD] [console]\", got %d words",
+                        path, lineno, n > 4 ? 5 : n + console);
     if (strlen(w[0]) >= sizeof ts->v->id)
         return RUNE_ERR(err, RUNE_E_INVALID, "%s:%d: id \"%s\" is too long", path, lineno, w[0]);
     if (rune_hmr_targets_find(ts, w[0]))
@@ -150,9 +154,9 @@ static rune_status parse_line(char *line, const char *path, int lineno, rune_hmr
     if (type == RUNE_HMR_UDP) {
         char host[256];
         uint16_t port;
-        if (n == 4)
-            return RUNE_ERR(err, RUNE_E_INVALID, "%s:%d: a udp target takes no baud rate", path,
-                            lineno);
+        if (n == 4 || console)
+            return RUNE_ERR(err, RUNE_E_INVALID,
+                            "%s:%d: a udp target takes no baud rate or framing", path, lineno);
         if (hmr_split_hostport(w[2], host, sizeof host, &port, err) != RUNE_OK)
             return rune_error_prefix(err, "%s:%d", path, lineno);
     } else if (n == 4) {
@@ -169,6 +173,7 @@ static rune_status parse_line(char *line, const char *path, int lineno, rune_hmr
     t->type = type;
     snprintf(t->address, sizeof t->address, "%s", w[2]);
     t->baud = baud;
+    t->console = console;
     snprintf(t->source, sizeof t->source, "config");
     return RUNE_OK;
 }

@@ -56,6 +56,25 @@ static rune_status rc_status(int rc)
     }
 }
 
+rune_status smp_rsp_status(const rune_smp_client *c, uint16_t group, uint8_t id, rune_error *err)
+{
+    char rsn[128];
+    int egroup = -1;
+    rune_status st = RUNE_OK;
+    int rc = rune_smp_msg_rc(c->rsp, &egroup, rsn, sizeof rsn);
+    if (rc != 0 && egroup >= 0 && egroup < RUNE_SMP_GROUP_RUNE) {
+        /* a standard group's own code: we do not know its meaning */
+        st = RUNE_ERR(err, RUNE_E_PROTOCOL,
+                      "device answered group %u command %u: group %d error %d%s%s", group, id,
+                      egroup, rc, rsn[0] ? ": " : "", rsn);
+    } else if (rc != 0) {
+        st = RUNE_ERR(err, rc_status(rc), "device answered group %u command %u: rc %d (%s)%s%s",
+                      group, id, rc, rune_smp_err_name(rc), rsn[0] ? ": " : "", rsn);
+    }
+    if (rc != 0 && err) err->code = rc;
+    return st;
+}
+
 rune_status rune_smp_client_request(rune_smp_client *c, uint8_t op, uint16_t group, uint8_t id,
                                     const uint8_t *body, size_t body_len, rune_error *err)
 {
@@ -89,24 +108,7 @@ rune_status rune_smp_client_request(rune_smp_client *c, uint8_t op, uint16_t gro
             if (rune_smp_msg_decode(c->rx, n, c->rsp, &derr) != RUNE_OK) continue;
             const rune_smp_hdr *r = &c->rsp->hdr;
             if (r->op != op + 1 || r->seq != h.seq || r->group != group || r->id != id) continue;
-            char rsn[128];
-            int egroup = -1;
-            int rc = rune_smp_msg_rc(c->rsp, &egroup, rsn, sizeof rsn);
-            if (rc != 0 && egroup >= 0 && egroup < RUNE_SMP_GROUP_RUNE) {
-                /* a standard group's own code: we do not know its meaning */
-                st = RUNE_ERR(err, RUNE_E_PROTOCOL,
-                              "device answered group %u command %u: group %d error %d%s%s", group,
-                              id, egroup, rc, rsn[0] ? ": " : "", rsn);
-            } else if (rc != 0) {
-                st = RUNE_ERR(err, rc_status(rc),
-                              "device answered group %u command %u: rc %d (%s)%s%s", group, id, rc,
-                              rune_smp_err_name(rc), rsn[0] ? ": " : "", rsn);
-            }
-            if (rc != 0) {
-                if (err) err->code = rc;
-                return st;
-            }
-            return RUNE_OK;
+            return smp_rsp_status(c, group, id, err);
         }
         if (attempt < c->retries) c->n_retries++;
     }
@@ -172,6 +174,37 @@ rune_status rune_smp_params(rune_smp_client *c, uint64_t *buf_size, uint64_t *bu
     if (st != RUNE_OK) return st;
     if ((st = rune_cbor_get_uint(&c->rsp->doc, 0, "buf_size", buf_size, err)) != RUNE_OK) return st;
     return rune_cbor_get_uint(&c->rsp->doc, 0, "buf_count", buf_count, err);
+}
+
+rune_status rune_smp_negotiate_framing(rune_smp_client *c, bool *binary, rune_error *err)
+{
+    *binary = false;
+    if (!c->t->set_framing) return RUNE_OK;
+    small_body b;
+    rune_cbor_enc_init(&b.e, b.buf, sizeof b.buf);
+    rune_cbor_put_map(&b.e, 2);
+    rune_cbor_put_textz(&b.e, "framing");
+    rune_cbor_put_textz(&b.e, "bin1");
+    rune_cbor_put_textz(&b.e, "mtu");
+    rune_cbor_put_uint(&b.e, RUNE_SMP_SERIAL_BIN_MTU);
+    rune_status st =
+        send_small(c, RUNE_SMP_OP_WRITE, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_FRAMING, &b, err);
+    if (st == RUNE_E_TIMEOUT || st == RUNE_E_IO) return st;
+    if (st != RUNE_OK) return RUNE_OK; /* not known there (ENOTSUP, or a group error): console */
+    char name[16];
+    uint64_t mtu = 0;
+    rune_error e;
+    if (rune_cbor_get_textz(&c->rsp->doc, 0, "framing", name, sizeof name, &e) != RUNE_OK ||
+        strcmp(name, "bin1") != 0 ||
+        rune_cbor_get_uint(&c->rsp->doc, 0, "mtu", &mtu, &e) != RUNE_OK ||
+        mtu < RUNE_SMP_HDR_LEN + 128)
+        return RUNE_OK; /* an answer we cannot use: stay on the console framing */
+    if (mtu > RUNE_SMP_SERIAL_BIN_MTU) mtu = RUNE_SMP_SERIAL_BIN_MTU;
+    if ((st = rune_smp_serial_framing(c->t, RUNE_SMP_FRAMING_BINARY, (size_t)mtu, err)) != RUNE_OK)
+        return st;
+    c->dev_mtu = (size_t)mtu;
+    *binary = true;
+    return RUNE_OK;
 }
 
 static bool opt_bool(const rune_cbor_doc *d, uint32_t map, const char *key)

@@ -22,7 +22,12 @@ size_t smp_b64_decode(const uint8_t *in, size_t n, uint8_t *out);
 /* dst = a followed by b, cut to fit cap (always NUL-terminated); for "rsn" texts. */
 void smp_strcat2(char *dst, size_t cap, const char *a, const char *b);
 
+/* The status of the response in c->rsp to (group, id): RUNE_OK, or its rc as a status with the
+ * device's reason in err (err->code = rc). */
+rune_status smp_rsp_status(const rune_smp_client *c, uint16_t group, uint8_t id, rune_error *err);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t smp_now_ms(void);
+uint64_t smp_now_us(void);
 
 #endif

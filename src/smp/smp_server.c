@@ -343,3 +343,40 @@ rune_status rune_smp_server_register_os(rune_smp_server *s, size_t mtu, rune_err
     return rune_smp_server_register(s, RUNE_SMP_GROUP_OS, RUNE_SMP_OS_PARAMS, RUNE_SMP_OP_READ,
                                     os_params, s, err);
 }
+
+/* ---- RUNE group: framing negotiation ---- */
+
+static int rune_framing(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
+{
+    size_t mtu = (size_t)(uintptr_t)ud;
+    char name[16];
+    rune_error e;
+    rune_status st = rune_cbor_get_textz(&req->msg->doc, 0, "framing", name, sizeof name, &e);
+    if (st != RUNE_OK) {
+        smp_strcat2(req->rsn, sizeof req->rsn, "framing: ", e.msg);
+        return RUNE_SMP_ERR_INVAL;
+    }
+    if (strcmp(name, "bin1") != 0) {
+        smp_strcat2(req->rsn, sizeof req->rsn, "framing: only \"bin1\" is known, not ", name);
+        return RUNE_SMP_ERR_NOTSUP;
+    }
+    uint64_t want = 0;
+    st = rune_cbor_get_uint(&req->msg->doc, 0, "mtu", &want, &e);
+    if (st == RUNE_E_INVALID) {
+        smp_strcat2(req->rsn, sizeof req->rsn, "framing: ", e.msg);
+        return RUNE_SMP_ERR_INVAL;
+    }
+    rune_cbor_put_textz(rsp, "framing");
+    rune_cbor_put_textz(rsp, "bin1");
+    rune_cbor_put_textz(rsp, "mtu");
+    rune_cbor_put_uint(rsp, want && want < mtu ? want : mtu);
+    return RUNE_SMP_ERR_OK;
+}
+
+rune_status rune_smp_server_register_framing(rune_smp_server *s, size_t mtu, rune_error *err)
+{
+    if (mtu < RUNE_SMP_HDR_LEN + 16 || mtu > RUNE_SMP_SERIAL_BIN_MTU)
+        return RUNE_ERR(err, RUNE_E_ARG, "smp server: binary framing mtu %zu out of range", mtu);
+    return rune_smp_server_register(s, RUNE_SMP_GROUP_RUNE, RUNE_SMP_RUNE_FRAMING,
+                                    RUNE_SMP_OP_WRITE, rune_framing, (void *)(uintptr_t)mtu, err);
+}

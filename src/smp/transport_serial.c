@@ -1,11 +1,13 @@
 /*
  * transport_serial.c - SMP over a serial line (a UART tty, a USB CDC-ACM port, a pty in tests) with
- * the SMP console framing of serial_frame.c.
+ * the SMP console framing of serial_frame.c and the negotiated binary framing of serial_bin.c.
  *
- * Workload: one peer at 115200 - 921600 baud, messages of up to mtu bytes (1 KB by default). The
- * tty is put in raw mode (no echo, no line editing, no CR/LF translation, 8N1). Console text that
- * shares the line is skipped by the de-framer. Bytes read past the end of one message are kept for
- * the next recv.
+ * Workload: one peer at 115200 - 921600 baud, messages of up to mtu bytes (1 KB by default, 4 KB
+ * in the binary framing). The tty is put in raw mode (no echo, no line editing, no CR/LF
+ * translation, 8N1). Input goes through the binary de-framer first; what lies outside binary
+ * frames goes on to the console de-framer, which skips console text. Bytes read past the end of
+ * one message are kept for the next recv. Sending uses the console framing unless the transport
+ * was switched to binary, or answers a binary request (see rune_smp_serial_framing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,10 +23,18 @@ typedef struct serial_impl {
     int fd;
     bool own_fd;
     rune_smp_deframer df;
+    rune_smp_bin_deframer bdf;
+    const uint8_t *other; /* bytes the binary de-framer handed to the console one, not yet fed */
+    size_t other_len;
+    int framing;      /* RUNE_SMP_FRAMING_* */
+    uint64_t wait_id; /* the incomplete binary frame being waited for (bdf.taken at its start) */
+    uint64_t wait_since_ms;
+    size_t rate;
+    bool last_rx_bin; /* the last message received came in a binary frame */
     uint8_t *tx;
     size_t tx_cap;
-    uint8_t rbuf[512];
-    size_t rpos, rlen; /* bytes read but not yet fed to the de-framer */
+    uint8_t rbuf[4096];
+    size_t rpos, rlen; /* bytes read but not yet pushed to the binary de-framer */
 } serial_impl;
 
 static const struct {
@@ -67,7 +77,9 @@ static rune_status serial_send(rune_smp_transport *t, const uint8_t *msg, size_t
 {
     serial_impl *s = t->impl;
     size_t n = 0;
-    rune_status st = rune_smp_serial_frame(msg, len, s->tx, s->tx_cap, &n, err);
+    bool bin = s->framing == RUNE_SMP_FRAMING_BINARY || s->last_rx_bin;
+    rune_status st = bin ? rune_smp_bin_frame(msg, len, s->tx, s->tx_cap, &n, err)
+                         : rune_smp_serial_frame(msg, len, s->tx, s->tx_cap, &n, err);
     if (st != RUNE_OK) return st;
     size_t off = 0;
     while (off < n) {
@@ -87,29 +99,63 @@ static rune_status serial_send(rune_smp_transport *t, const uint8_t *msg, size_t
     return RUNE_OK;
 }
 
+/* Has the binary frame at the front of the de-framer waited longer than the line needs to carry
+ * it plus 200 ms? (A line cut mid-frame: give up on it so what comes next is read.) */
+static bool stalled(serial_impl *s)
+{
+    uint64_t now = smp_now_ms();
+    if (s->wait_id != s->bdf.taken + 1) {
+        s->wait_id = s->bdf.taken + 1;
+        s->wait_since_ms = now;
+        return false;
+    }
+    const uint8_t *p = s->bdf.in + s->bdf.pos;
+    size_t n = s->bdf.len - s->bdf.pos >= 4 ? (size_t)p[2] << 8 | p[3] : s->bdf.cap;
+    uint64_t limit = 200 + (s->rate ? (uint64_t)(n + RUNE_SMP_BIN_OVERHEAD) * 1000u / s->rate : 0);
+    return now - s->wait_since_ms > limit;
+}
+
 static rune_status serial_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, size_t *len,
                                int timeout_ms, rune_error *err)
 {
     serial_impl *s = t->impl;
     uint64_t deadline = smp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
-        while (s->rpos < s->rlen) {
-            size_t used = 0, mlen = 0;
-            const uint8_t *msg = NULL;
-            rune_status st = rune_smp_deframer_feed(&s->df, s->rbuf + s->rpos, s->rlen - s->rpos,
-                                                    &used, &msg, &mlen, err);
-            s->rpos += used;
+        const uint8_t *msg = NULL;
+        size_t mlen = 0;
+        bool bin = false;
+        /* console bytes first, then the binary de-framer's next event, then more input */
+        while (!msg && s->other_len > 0) {
+            size_t used = 0;
+            rune_status st =
+                rune_smp_deframer_feed(&s->df, s->other, s->other_len, &used, &msg, &mlen, err);
+            s->other += used;
+            s->other_len -= used;
             if (st != RUNE_OK) return st;
-            if (msg) {
-                if (mlen > cap)
-                    return RUNE_ERR(err, RUNE_E_LIMIT,
-                                    "smp serial: message of %zu bytes, buffer "
-                                    "holds %zu",
-                                    mlen, cap);
-                memcpy(buf, msg, mlen);
-                *len = mlen;
-                return RUNE_OK;
-            }
+        }
+        if (!msg) {
+            rune_status st =
+                rune_smp_bin_deframer_next(&s->bdf, &msg, &mlen, &s->other, &s->other_len, err);
+            if (st != RUNE_OK) return st;
+            bin = msg != NULL;
+            if (s->other_len > 0) continue;
+        }
+        if (msg) {
+            if (mlen > cap)
+                return RUNE_ERR(err, RUNE_E_LIMIT,
+                                "smp serial: message of %zu bytes, buffer holds %zu", mlen, cap);
+            memcpy(buf, msg, mlen);
+            *len = mlen;
+            s->last_rx_bin = bin;
+            return RUNE_OK;
+        }
+        if (s->rpos < s->rlen) {
+            s->rpos += rune_smp_bin_deframer_push(&s->bdf, s->rbuf + s->rpos, s->rlen - s->rpos);
+            continue;
+        }
+        if (s->bdf.starved && stalled(s)) {
+            rune_smp_bin_deframer_skip(&s->bdf);
+            continue;
         }
         uint64_t now = smp_now_ms();
         int wait = now >= deadline ? 0 : (int)(deadline - now);
@@ -133,8 +179,42 @@ static rune_status serial_recv(rune_smp_transport *t, uint8_t *buf, size_t cap, 
 static int serial_pollfd(rune_smp_transport *t, bool *buffered)
 {
     serial_impl *s = t->impl;
-    *buffered = s->rpos < s->rlen;
+    *buffered =
+        s->rpos < s->rlen || s->other_len > 0 || (s->bdf.pos < s->bdf.len && !s->bdf.starved);
     return s->fd;
+}
+
+static rune_status serial_set_framing(rune_smp_transport *t, int framing, size_t mtu,
+                                      rune_error *err)
+{
+    serial_impl *s = t->impl;
+    if (framing != RUNE_SMP_FRAMING_REPLY && framing != RUNE_SMP_FRAMING_BINARY)
+        return RUNE_ERR(err, RUNE_E_ARG, "smp serial: unknown framing %d", framing);
+    if (mtu == 0) mtu = t->mtu;
+    size_t max = framing == RUNE_SMP_FRAMING_BINARY ? s->bdf.cap : s->df.pkt_cap - 4;
+    if (mtu < RUNE_SMP_HDR_LEN + 16 || mtu > max)
+        return RUNE_ERR(err, RUNE_E_ARG, "smp serial: mtu %zu out of range (at most %zu)", mtu,
+                        max);
+    size_t need = framing == RUNE_SMP_FRAMING_BINARY ? rune_smp_bin_frame_size(mtu)
+                                                     : rune_smp_serial_frame_size(mtu);
+    if (need > s->tx_cap) {
+        uint8_t *tx = rune_malloc(need);
+        if (!tx) return RUNE_ERR(err, RUNE_E_NOMEM, "smp serial: out of memory");
+        rune_free(s->tx);
+        s->tx = tx;
+        s->tx_cap = need;
+    }
+    s->framing = framing;
+    t->mtu = mtu;
+    return RUNE_OK;
+}
+
+rune_status rune_smp_serial_framing(rune_smp_transport *t, int framing, size_t mtu, rune_error *err)
+{
+    if (!t || !t->set_framing)
+        return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "smp: transport %s has one framing only",
+                        t && t->name ? t->name : "?");
+    return t->set_framing(t, framing, mtu, err);
 }
 
 static void serial_close(rune_smp_transport *t)
@@ -143,6 +223,7 @@ static void serial_close(rune_smp_transport *t)
     if (s) {
         if (s->own_fd && s->fd >= 0) close(s->fd);
         rune_smp_deframer_free(&s->df);
+        rune_smp_bin_deframer_free(&s->bdf);
         rune_free(s->tx);
         rune_free(s);
     }
@@ -173,6 +254,8 @@ rune_status rune_smp_serial_fdopen(int fd, bool own_fd, bool raw, int baud, size
     t->close = serial_close;
     if (raw && (st = set_raw(fd, baud, err)) != RUNE_OK) goto fail;
     if ((st = rune_smp_deframer_init(&s->df, mtu, err)) != RUNE_OK) goto fail;
+    size_t bin_cap = mtu > RUNE_SMP_SERIAL_BIN_MTU ? mtu : RUNE_SMP_SERIAL_BIN_MTU;
+    if ((st = rune_smp_bin_deframer_init(&s->bdf, bin_cap, err)) != RUNE_OK) goto fail;
     s->tx_cap = rune_smp_serial_frame_size(mtu);
     s->tx = rune_malloc(s->tx_cap);
     if (!s->tx) {
@@ -184,6 +267,9 @@ rune_status rune_smp_serial_fdopen(int fd, bool own_fd, bool raw, int baud, size
     t->send = serial_send;
     t->recv = serial_recv;
     t->pollfd = serial_pollfd;
+    t->set_framing = serial_set_framing;
+    t->rate = baud > 0 ? (size_t)baud / 10 : 0;
+    s->rate = t->rate;
     *out = t;
     return RUNE_OK;
 fail:

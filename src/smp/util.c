@@ -24,3 +24,10 @@ void smp_strcat2(char *dst, size_t cap, const char *a, const char *b)
     memcpy(dst + na, b, nb);
     dst[na + nb] = 0;
 }
+
+uint64_t smp_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}

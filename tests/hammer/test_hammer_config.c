@@ -13,11 +13,13 @@ TEST(test_config_good)
                        "kitchen  udp    192.168.1.20:1337   # the pi\n"
                        "bench\tserial /dev/ttyUSB0 921600\n"
                        "v6 udp [::1]:1400\n"
-                       "plain serial /dev/ttyACM3";
+                       "plain serial /dev/ttyACM3\n"
+                       "legacy serial /dev/ttyACM4 115200 console\n"
+                       "legacy2 serial /dev/ttyACM5 console";
     rune_hmr_targets ts = {0};
     rune_error err;
     CHECK_OK(rune_hmr_config_parse(text, strlen(text), "t", &ts, &err), &err);
-    CHECK_EQ_INT(ts.n, 4);
+    CHECK_EQ_INT(ts.n, 6);
     const rune_hmr_target *k = rune_hmr_targets_find(&ts, "kitchen");
     CHECK(k && k->type == RUNE_HMR_UDP);
     if (k) CHECK_STR(k->address, "192.168.1.20:1337");
@@ -25,6 +27,12 @@ TEST(test_config_good)
     CHECK(b && b->type == RUNE_HMR_SERIAL && b->baud == 921600);
     if (b) CHECK_STR(b->source, "config");
     CHECK(rune_hmr_targets_find(&ts, "plain") && rune_hmr_targets_find(&ts, "plain")->baud == 0);
+    /* "console": keep MCUmgr's console framing; the others negotiate the binary one */
+    const rune_hmr_target *l = rune_hmr_targets_find(&ts, "legacy");
+    CHECK(l && l->console && l->baud == 115200);
+    l = rune_hmr_targets_find(&ts, "legacy2");
+    CHECK(l && l->console && l->baud == 0);
+    CHECK(b && !b->console);
     CHECK(rune_hmr_targets_find(&ts, "nope") == NULL);
     rune_hmr_targets_free(&ts);
     CHECK(ts.v == NULL && ts.n == 0);
@@ -47,6 +55,8 @@ TEST(test_config_errors)
         {"e serial /dev/x 12\n", "t:1: baud \"12\"", RUNE_E_INVALID},
         {"e serial /dev/x 9600x\n", "baud \"9600x\"", RUNE_E_INVALID},
         {"f udp h:1 9600\n", "takes no baud", RUNE_E_INVALID},
+        {"f udp h:1 console\n", "takes no baud rate or framing", RUNE_E_INVALID},
+        {"f serial /dev/x console 9600\n", "got 5 words", RUNE_E_MALFORMED},
         {"g serial /dev/x 9600 more\n", "got 5 words", RUNE_E_MALFORMED},
         {"h serial /dev/x 9600 more words here\n", "got 5 words", RUNE_E_MALFORMED},
         {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa udp h:1\n",

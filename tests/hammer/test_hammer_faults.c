@@ -3,7 +3,8 @@
  * repeated with random break points from a seeded generator (HAMMER_SEED, default 20261122):
  *   - the UDP link cut mid-upload: the old rune keeps running, the next cast resumes;
  *   - a lossy UDP link dropping, corrupting and duplicating datagrams: the cast still lands;
- *   - the serial line cut mid-upload, and a serial line flipping bits (the frame CRC catches them);
+ *   - the serial line cut mid-upload, and a serial line flipping bits (the frame CRC catches them),
+ *     each in both framings: the binary one hmr negotiates with runicosd, and MCUmgr's console one;
  *   - runicosd killed with SIGKILL around the install: restarted on the same store it runs the old
  *     or the new rune, never a broken one, and the next cast finishes the job;
  *   - a rune that traps on every call: the device rolls it back by itself.
@@ -342,10 +343,24 @@ TEST(test_hostile_frames)
 
 static hx_agent serial_agent;
 static hx_bridge bridge;
+static bool serial_console; /* this pass keeps the console framing (else: binary, negotiated) */
+
+/* The agent's line through the bridge (unpaced; 921600 sizes hmr's timeouts). */
+static rune_hmr_target serial_target(void)
+{
+    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 921600);
+    t.console = serial_console;
+    return t;
+}
+
+static const char *framing_name(void)
+{
+    return serial_console ? "console" : "binary";
+}
 
 TEST(test_serial_cut_mid_upload)
 {
-    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+    rune_hmr_target t = serial_target();
     int cur = check_device(&t, "setup");
     for (int round = 0; round < 3 && cur >= 0; round++) {
         int next = 1 - cur;
@@ -362,7 +377,11 @@ TEST(test_serial_cut_mid_upload)
         CHECK_EQ_INT(check_device(&t, "serial cut"), cur);
         st = cast_until(&t, next, 500, 3, 3, 2, &r, &err);
         CHECK_OK(st, &err);
-        CHECK_MSG_(r.resumed_from > 0, "serial cut at %zu: the next cast started over", at);
+        CHECK_STR(r.framing, framing_name());
+        CHECK_MSG_(r.resumed_from > 0,
+                   "serial cut at %zu (%s): the next cast started over (%lu requests, %lu resyncs, "
+                   "%lu rewinds, %lu reuploads)",
+                   at, r.framing, r.n_requests, r.n_resyncs, r.n_rewinds, r.n_reuploads);
         cur = check_device(&t, "serial resume");
         CHECK_EQ_INT(cur, next);
     }
@@ -370,7 +389,7 @@ TEST(test_serial_cut_mid_upload)
 
 TEST(test_serial_corrupted_bytes)
 {
-    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+    rune_hmr_target t = serial_target();
     int cur = check_device(&t, "setup");
     long before = atomic_load(&bridge.faults);
     atomic_store(&bridge.corrupt_every, 20000);
@@ -380,6 +399,7 @@ TEST(test_serial_corrupted_bytes)
         rune_error err;
         rune_status st = cast_until(&t, next, 200, 4, 30, 4, &r, &err);
         CHECK_OK(st, &err);
+        CHECK_STR(r.framing, framing_name());
         atomic_store(&bridge.corrupt_every, 0);
         cur = check_device(&t, "corrupted serial");
         CHECK_EQ_INT(cur, next);
@@ -402,22 +422,27 @@ TEST(test_serial_corrupted_bytes)
 /* Line noise: random bytes, broken frames and console text on the agent's serial line. */
 TEST(test_serial_noise)
 {
-    rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
+    rune_hmr_target t = serial_target();
     int cur = check_device(&t, "setup");
     long total = 0;
     for (int i = 0; i < 200; i++) {
         uint8_t buf[300];
         size_t n = 0;
-        int kind = (int)(hx_rand() % 3);
+        int kind = (int)(hx_rand() % 5);
         if (kind == 0) { /* noise */
             n = hx_range(1, sizeof buf);
             for (size_t k = 0; k < n; k++)
                 buf[k] = (uint8_t)hx_rand();
-        } else { /* a framed hostile read, maybe with bytes flipped after framing */
+        } else { /* a framed hostile read (console or binary framing), maybe with bytes flipped
+                    after framing */
             uint8_t msg[256];
             size_t mlen = hostile_frame(msg, sizeof msg);
-            if (rune_smp_serial_frame(msg, mlen, buf, sizeof buf, &n, NULL) != RUNE_OK) n = 0;
-            if (kind == 2 && n) buf[hx_rand() % n] ^= (uint8_t)(1u << (hx_rand() % 8));
+            rune_status fst = kind <= 2
+                                  ? rune_smp_serial_frame(msg, mlen, buf, sizeof buf, &n, NULL)
+                                  : rune_smp_bin_frame(msg, mlen, buf, sizeof buf, &n, NULL);
+            if (fst != RUNE_OK) n = 0;
+            if ((kind == 2 || kind == 4) && n)
+                buf[hx_rand() % n] ^= (uint8_t)(1u << (hx_rand() % 8));
         }
         if (n && write(bridge.ma, buf, n) > 0) total++; /* straight into the agent's line */
     }
@@ -462,17 +487,23 @@ int main(void)
     }
     hx_agent_stop(&udp_agent);
 
-    up = hx_bridge_start(&bridge, 0) && hx_agent_start(&serial_agent, "dev-serial", bridge.path_a);
-    CHECK(up);
-    if (up) {
-        rune_hmr_target t = hx_serial_target("s", bridge.path_b, 115200);
-        CHECK_OK(cast_until(&t, 0, 1000, 3, 2, 1, &r, &err), &err);
-        TIMED(test_serial_cut_mid_upload);
-        TIMED(test_serial_corrupted_bytes);
-        TIMED(test_serial_noise);
+    for (int pass = 0; pass < 2; pass++) {
+        serial_console = pass == 1;
+        printf("serial, %s framing:\n", framing_name());
+        up = hx_bridge_start(&bridge, 0) &&
+             hx_agent_start(&serial_agent, "dev-serial", bridge.path_a);
+        CHECK(up);
+        if (up) {
+            rune_hmr_target t = serial_target();
+            CHECK_OK(cast_until(&t, 0, 1000, 3, 2, 1, &r, &err), &err);
+            CHECK_STR(r.framing, framing_name());
+            TIMED(test_serial_cut_mid_upload);
+            TIMED(test_serial_corrupted_bytes);
+            TIMED(test_serial_noise);
+        }
+        hx_agent_stop(&serial_agent);
+        hx_bridge_stop(&bridge);
     }
-    hx_agent_stop(&serial_agent);
-    hx_bridge_stop(&bridge);
 
     for (int k = 0; k < F_KINDS; k++)
         printf("  %-44s %6ld\n", fault_names[k], fault_count[k]);

@@ -84,8 +84,9 @@ static inline void *dev_loop(void *p)
     return NULL;
 }
 
-/* Start a device serving on t (taken over: closed by dev_stop); its params report buf_size. */
-static inline void dev_start_buf(test_dev *d, rune_smp_transport *t, size_t buf_size)
+/* Start a device serving on t (taken over: closed by dev_stop); its params report buf_size;
+ * framing: it answers the RUNE group's framing command (binary frames up to 4 KB). */
+static inline void dev_start_opts(test_dev *d, rune_smp_transport *t, size_t buf_size, bool framing)
 {
     memset(d, 0, sizeof *d);
     rune_error err;
@@ -96,7 +97,14 @@ static inline void dev_start_buf(test_dev *d, rune_smp_transport *t, size_t buf_
     rune_smp_img_sink sink = {fx_begin, fx_write, fx_finish, &d->sink};
     rune_smp_img_recv_init(&d->recv, &sink, 16 << 20);
     CHECK_OK(rune_smp_img_recv_register(&d->recv, d->srv, &err), &err);
+    if (framing)
+        CHECK_OK(rune_smp_server_register_framing(d->srv, RUNE_SMP_SERIAL_BIN_MTU, &err), &err);
     pthread_create(&d->th, NULL, dev_loop, d);
+}
+
+static inline void dev_start_buf(test_dev *d, rune_smp_transport *t, size_t buf_size)
+{
+    dev_start_opts(d, t, buf_size, false);
 }
 
 static inline void dev_start(test_dev *d, rune_smp_transport *t)
@@ -122,7 +130,7 @@ typedef struct lossy {
     atomic_int drop_sends; /* requests to swallow */
     atomic_int drop_recvs; /* answers to swallow */
     atomic_int dup_sends;  /* requests to send twice */
-    uint8_t last[2048];    /* the previous request, to count exact repeats (retries) */
+    uint8_t last[8192];    /* the previous request, to count exact repeats (retries) */
     size_t last_len;
     int repeats;
 } lossy;
@@ -159,14 +167,25 @@ static inline rune_status lossy_recv(rune_smp_transport *t, uint8_t *buf, size_t
     }
 }
 
+static inline rune_status lossy_set_framing(rune_smp_transport *t, int framing, size_t mtu,
+                                            rune_error *err)
+{
+    lossy *l = (lossy *)t;
+    rune_status st = rune_smp_serial_framing(l->inner, framing, mtu, err);
+    l->base.mtu = l->inner->mtu;
+    return st;
+}
+
 static inline void lossy_wrap(lossy *l, rune_smp_transport *inner)
 {
     memset(l, 0, sizeof *l);
     l->inner = inner;
     l->base.name = inner->name;
     l->base.mtu = inner->mtu;
+    l->base.rate = inner->rate;
     l->base.send = lossy_send;
     l->base.recv = lossy_recv;
+    if (inner->set_framing) l->base.set_framing = lossy_set_framing;
 }
 
 /* ---- in-process transport: a send runs the server, the next recv returns its answer ---- */
@@ -247,9 +266,9 @@ static inline void scenario_echo(rune_smp_client *c)
     c->version = RUNE_SMP_V2;
 }
 
-/* Upload img: a dropped answer (retried with the same seq), a duplicated request, then an
- * outage longer than the retries (the step fails), then a resume that goes on from the device's
- * offset. */
+/* Upload img stop-and-wait (window 1): a dropped answer (retried with the same seq), a duplicated
+ * request, then an outage longer than the retries (the step fails), then a resume that goes on
+ * from the device's offset. */
 static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, const uint8_t *img,
                                    size_t len)
 {
@@ -257,6 +276,8 @@ static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, co
     rune_smp_upload u;
     CHECK_OK(rune_smp_upload_begin(&u, c, img, len, 0, &err), &err);
     CHECK(u.chunk + 93 == c->t->mtu);
+    CHECK(u.window >= 2); /* pipelined unless told otherwise */
+    u.window = 1;
     size_t chunks = (len + u.chunk - 1) / u.chunk;
     rune_status st = RUNE_OK;
     bool broke = false;
@@ -288,6 +309,69 @@ static inline void scenario_upload(test_dev *d, rune_smp_client *c, lossy *l, co
     pthread_mutex_lock(&d->sink.mu);
     CHECK_EQ_INT(d->sink.begins, 1);
     CHECK_EQ_INT(d->sink.finishes, 1);
+    CHECK_EQ_INT(d->sink.bad_writes, 0);
+    CHECK(d->sink.match);
+    CHECK(d->sink.len == len && memcmp(d->sink.buf, img, len) == 0);
+    pthread_mutex_unlock(&d->sink.mu);
+}
+
+/* Upload img pipelined (the window begin chose): a request lost on the way (the answers to the
+ * chunks after it send the client back: a rewind), an answer lost (the next one covers it), a
+ * duplicated request, then an outage (a step fails with TIMEOUT) and a resume. The device must
+ * end up with exactly img, written strictly in order, begun once and finished once. */
+static inline void scenario_upload_pipelined(test_dev *d, rune_smp_client *c, lossy *l,
+                                             const uint8_t *img, size_t len)
+{
+    rune_error err;
+    rune_smp_upload u;
+    pthread_mutex_lock(&d->sink.mu);
+    int begins = d->sink.begins, finishes = d->sink.finishes;
+    pthread_mutex_unlock(&d->sink.mu);
+    CHECK_OK(rune_smp_upload_begin(&u, c, img, len, 0, &err), &err);
+    CHECK(u.window >= 2 && u.window <= RUNE_SMP_UPLOAD_MAX_WINDOW);
+    size_t chunks = (len + u.chunk - 1) / u.chunk;
+    CHECK(chunks > 3 * (size_t)u.window + 8);
+    rune_status st = RUNE_OK;
+    bool lost = false, answer = false, dup = false, broke = false;
+    int steps = 0;
+    while (!u.done && steps++ < 10 * (int)chunks) {
+        if (!lost && u.n_requests >= 3) {
+            atomic_store(&l->drop_sends, 1); /* the next chunk never arrives */
+            lost = true;
+        } else if (lost && !answer && u.off >= len / 4) {
+            atomic_store(&l->drop_recvs, 1);
+            answer = true;
+        } else if (answer && !dup && u.off >= len / 3) {
+            atomic_store(&l->dup_sends, 1);
+            dup = true;
+        }
+        if (dup && !broke && u.off >= len / 2) {
+            atomic_store(&l->drop_sends, 1000); /* the link goes away */
+            int n = 0;
+            do { /* answers to chunks sent before the outage may still come */
+                st = rune_smp_upload_step(&u, c, &err);
+            } while (st == RUNE_OK && !u.done && ++n < 2 * RUNE_SMP_UPLOAD_MAX_WINDOW);
+            CHECK_STATUS(st, RUNE_E_TIMEOUT);
+            CHECK_CONTAINS(err.msg, "no answer");
+            CHECK(!u.synced && u.nfly == 0);
+            atomic_store(&l->drop_sends, 0); /* and comes back */
+            broke = true;
+            continue;
+        }
+        st = rune_smp_upload_step(&u, c, &err);
+        CHECK_OK(st, &err);
+        if (st != RUNE_OK) break;
+    }
+    CHECK(lost && answer && dup && broke);
+    CHECK(u.done && u.match);
+    CHECK_EQ_INT(u.off, len);
+    CHECK(u.n_rewinds >= 1); /* the lost request */
+    CHECK_EQ_INT(u.n_resyncs, 1);
+    /* a chunk a request, plus what went stale behind the lost one and the outage */
+    CHECK(u.n_requests <= chunks + 4 * (size_t)u.window + 4);
+    pthread_mutex_lock(&d->sink.mu);
+    CHECK_EQ_INT(d->sink.begins, begins + 1);
+    CHECK_EQ_INT(d->sink.finishes, finishes + 1);
     CHECK_EQ_INT(d->sink.bad_writes, 0);
     CHECK(d->sink.match);
     CHECK(d->sink.len == len && memcmp(d->sink.buf, img, len) == 0);

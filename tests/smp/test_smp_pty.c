@@ -1,8 +1,10 @@
 /*
  * test_smp_pty.c - SMP over a serial line, on a pseudo-terminal pair: the device serves on the
  * master side, the client opens the slave as a tty (raw mode, 115200 and 921600 baud) and runs the
- * same exchanges as over UDP, including the 300 KB model upload broken off and resumed. Console
- * text written into the line between messages is skipped.
+ * same exchanges as over UDP, including the 300 KB model upload broken off and resumed (stop-and-
+ * wait and pipelined). Console text written into the line between messages is skipped. At 115200
+ * the device does not know the framing command (the client stays on the console framing); at
+ * 921600 it does, and the uploads run in 4 KB binary frames.
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
@@ -24,7 +26,7 @@ static int open_master(char *slave, size_t cap)
     return m;
 }
 
-static void run_at(int baud)
+static void run_at(int baud, bool framing)
 {
     rune_error err;
     long live = rune_alloc_live();
@@ -48,7 +50,7 @@ static void run_at(int baud)
     /* console text from the device before it speaks SMP */
     CHECK(write(m, "*** Booting RunicOS ***\r\n", 25) == 25);
     test_dev d;
-    dev_start(&d, dt);
+    dev_start_opts(&d, dt, dt->mtu, framing);
     lossy l;
     lossy_wrap(&l, ct);
     rune_smp_client c;
@@ -56,9 +58,21 @@ static void run_at(int baud)
     c.timeout_ms = 300;
     c.retries = 2;
     scenario_echo(&c);
+    bool binary = !framing;
+    CHECK_OK(rune_smp_negotiate_framing(&c, &binary, &err), &err);
+    CHECK(binary == framing);
+    CHECK_EQ_INT(c.dev_mtu, framing ? RUNE_SMP_SERIAL_BIN_MTU : 0);
+    CHECK_EQ_INT(c.t->mtu, framing ? RUNE_SMP_SERIAL_BIN_MTU : RUNE_SMP_SERIAL_MTU);
+    CHECK_EQ_INT(ct->mtu, c.t->mtu);
+    char out[64];
+    CHECK_OK(rune_smp_echo(&c, "after the negotiation", out, sizeof out, &err), &err);
+    CHECK_STR(out, "after the negotiation");
+    /* console text between messages, in either framing */
+    CHECK(write(m, "log: still here\n", 16) == 16);
     size_t len = 0;
     uint8_t *img = person_model(&len);
     if (img) scenario_upload(&d, &c, &l, img, len);
+    if (img) scenario_upload_pipelined(&d, &c, &l, img, len - 1000);
     free(img);
     rune_smp_client_free(&c);
     dev_stop(&d);
@@ -68,11 +82,11 @@ static void run_at(int baud)
 
 TEST(pty_115200)
 {
-    run_at(115200);
+    run_at(115200, false);
 }
 TEST(pty_921600)
 {
-    run_at(921600);
+    run_at(921600, true);
 }
 
 TEST(serial_errors)

@@ -2,7 +2,7 @@
  * test_smp_udp.c - SMP over UDP on loopback: a device thread serving OS and image-upload handlers,
  * a client doing echo/params/unsupported commands and an upload of a 300 KB model
  * (person_detect.tflite) through a lossy link (a lost answer, a duplicated request, an outage that
- * breaks the upload, then a resume).
+ * breaks the upload, then a resume), stop-and-wait and pipelined.
  */
 #include <unistd.h>
 
@@ -31,6 +31,8 @@ TEST(udp_loopback)
     size_t len = 0;
     uint8_t *img = person_model(&len);
     if (img) scenario_upload(&d, &c, &l, img, len);
+    /* the same model cut short (another image: the device starts a new session), pipelined */
+    if (img) scenario_upload_pipelined(&d, &c, &l, img, len - 1000);
     free(img);
     rune_smp_client_free(&c);
     rune_smp_transport_close(ct);
