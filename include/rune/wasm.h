@@ -113,7 +113,7 @@ typedef struct rune_wasm_engine_config {
     const char *aot_cache_dir; /* AOT: where compiled objects are cached; NULL = $RUNE_CACHE_DIR or
                                   $XDG_CACHE_HOME/rune/aot or ~/.cache/rune/aot */
     const char *aot_cc;        /* AOT: C compiler; NULL = $CC or "cc" */
-    const char *aot_cflags;    /* AOT: flags; NULL = $RUNE_AOT_CFLAGS or "-O2" */
+    const char *aot_cflags;    /* AOT: flags; NULL = $RUNE_AOT_CFLAGS or "-O3" */
 } rune_wasm_engine_config;
 
 typedef struct rune_wasm_engine rune_wasm_engine;
