@@ -88,9 +88,13 @@ static inline void pb_describe(rune_tensor *out, int32_t elem, uint32_t rank, co
                                size_t len)
 {
     const uint32_t old = out->rank < RUNE_ABI_MAX_RANK ? out->rank : RUNE_ABI_MAX_RANK;
-    const uint32_t upto = rank > old ? rank : old;
-    for (uint32_t i = 0; i < upto; i++)
-        out->dims[i] = i < rank ? dims[i] : 0;
+    if (rank == 1 && old <= 1) {
+        out->dims[0] = dims[0]; /* the usual small case, without the loop */
+    } else {
+        const uint32_t upto = rank > old ? rank : old;
+        for (uint32_t i = 0; i < upto; i++)
+            out->dims[i] = i < rank ? dims[i] : 0;
+    }
     out->elem = elem;
     out->rank = rank;
     out->len = len;
@@ -120,8 +124,8 @@ static inline int pb_elementwise_ok(const rune_tensor *in, int32_t elem, const r
 {
     if (!in || !out || in->elem != elem || !in->data || !out->data || in->rank > RUNE_ABI_MAX_RANK)
         return 0;
-    uint64_t count = 1;
-    for (uint32_t i = 0; i < in->rank && count <= UINT32_MAX; i++)
+    uint64_t count = in->rank ? in->dims[0] : 1; /* rank 1 needs no loop */
+    for (uint32_t i = 1; i < in->rank && count <= UINT32_MAX; i++)
         count *= in->dims[i];
     if (!count || count > UINT32_MAX || (uint64_t)in->len != count * rune_abi_elem_size(elem) ||
         out->len < in->len)

@@ -346,6 +346,15 @@ TEST(modulo_matches_fmodf)
     CHECK_EQ_INT(out.rank, 2);
     CHECK(out.dims[0] == 64 && out.dims[1] == 64 && out.dims[2] == 0);
     CHECK_EQ_INT(out.len, sizeof x);
+    /* From rank 3 down to rank 1, and rank 1 to rank 1: the shape follows, nothing stale stays. */
+    float one = 1.5f, r1 = 0;
+    rune_tensor i1 = {RUNE_ELEM_F32, 1, {1}, &one, 4}, o1 = {RUNE_ELEM_F32, 3, {2, 2, 2}, &r1, 4};
+    CHECK_OK(rune_pb_modulo_transform(&m, &i1, &o1, &err), &err);
+    CHECK(o1.rank == 1 && o1.dims[0] == 1 && o1.dims[1] == 0 && o1.dims[2] == 0 && r1 == 1.5f);
+    one = 7.0f;
+    CHECK_OK(rune_pb_modulo_transform(&m, &i1, &o1, &err), &err);
+    CHECK(o1.rank == 1 && o1.dims[0] == 1 && o1.len == 4);
+    CHECK_NEAR(r1, 7.0 - 6.2831855, 1e-6);
     /* In place (out is in) works too. */
     CHECK_OK(rune_pb_modulo_transform(&m, &in, &in, &err), &err);
     CHECK(memcmp(x, y, sizeof x) == 0);
