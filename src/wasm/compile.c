@@ -631,7 +631,9 @@ static rune_status check_frame_end(comp *c, cframe *f)
                     "type mismatch: %u values left at the end of a block, "
                     "expected %u",
                     c->h - f->height, f->nresults);
-    if (!c->dead) materialize_range(c, c->h - f->nresults, c->h);
+    /* a function's single result is moved by ret1 itself (emit_branch) */
+    if (!c->dead && !(f->kind == F_FUNC && f->nresults == 1))
+        materialize_range(c, c->h - f->nresults, c->h);
     return RUNE_OK;
 }
 
@@ -1912,6 +1914,11 @@ static rune_status compile_func(comp *c, uint32_t fi, rw_cfunc *cf)
     cf->code = c->ncells;
     cf->nparams = ft->nparams;
     cf->nresults = ft->nresults;
+    cf->narrow_results = 0;
+    for (uint32_t i = 0; i < ft->nresults && i < 64; i++) {
+        uint8_t t = RW_RESULTS(ft)[i];
+        if (t == RUNE_WASM_I32 || t == RUNE_WASM_F32) cf->narrow_results |= (uint64_t)1 << i;
+    }
     cf->nlocals = f->nlocals + 1; /* and the zero slot */
     cf->type_index = f->type_index;
     CHK(push_frame(c, F_FUNC, 0, NULL, ft->nresults, RW_RESULTS(ft), 0));

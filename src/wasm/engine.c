@@ -196,6 +196,8 @@ rune_status rune_wasm_instantiate(rune_wasm_module *mod, const rune_wasm_linker 
     rune_wasm_instance *inst = rune_calloc(1, sizeof *inst);
     if (!inst) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory creating an instance");
     inst->mod = mod;
+    inst->m = mod->m;
+    inst->ops = mod->eng->ops;
     if (lim) inst->lim = *lim;
     if (!inst->lim.max_memory_pages) inst->lim.max_memory_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
     if (!inst->lim.stack_slots) inst->lim.stack_slots = RUNE_WASM_DEFAULT_STACK_SLOTS;
@@ -261,7 +263,7 @@ rune_status rune_wasm_call_func(rune_wasm_instance *inst, const rune_wasm_func *
                                 size_t nresults, rune_error *err)
 {
     if (!inst || !fn) return RUNE_ERR(err, RUNE_E_ARG, "call_func: NULL argument");
-    const rw_module *m = inst->mod->m;
+    const rw_module *m = inst->m;
     if (fn->index >= m->nfuncs) return RUNE_ERR(err, RUNE_E_ARG, "call_func: bad function index");
     const rw_functype *ft = rw_func_type(m, fn->index);
     if (nargs != ft->nparams || nresults != ft->nresults || (nargs && !args) ||
@@ -271,7 +273,7 @@ rune_status rune_wasm_call_func(rune_wasm_instance *inst, const rune_wasm_func *
                         "and %zu",
                         (unsigned)fn->index, (unsigned)ft->nparams, (unsigned)ft->nresults, nargs,
                         nresults);
-    return inst->mod->eng->ops->call(inst, fn->index, args, results, err);
+    return inst->ops->call(inst, fn->index, args, results, err);
 }
 
 rune_status rune_wasm_call(rune_wasm_instance *inst, const char *name, const rune_wasm_val *args,
@@ -320,16 +322,16 @@ rune_status rune_wasm_global_set(rune_wasm_instance *inst, const char *name, run
 uint64_t rune_wasm_memory_size(const rune_wasm_instance *inst)
 {
     uint64_t size = 0;
-    if (!inst || inst->mod->m->nmems == 0) return 0;
-    inst->mod->eng->ops->memory_data((rune_wasm_instance *)inst, 0, &size);
+    if (!inst || inst->m->nmems == 0) return 0;
+    inst->ops->memory_data((rune_wasm_instance *)inst, 0, &size);
     return size;
 }
 
 uint8_t *rune_wasm_memory_ptr(rune_wasm_instance *inst, uint64_t addr, uint64_t len)
 {
     uint64_t size = 0;
-    if (!inst || inst->mod->m->nmems == 0) return NULL;
-    uint8_t *base = inst->mod->eng->ops->memory_data(inst, 0, &size);
+    if (!inst || inst->m->nmems == 0) return NULL;
+    uint8_t *base = inst->ops->memory_data(inst, 0, &size);
     if (!base || addr > size || len > size - addr) return NULL;
     return base + addr;
 }

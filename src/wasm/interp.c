@@ -47,6 +47,7 @@ static void instance_release(rune_wasm_instance *inst)
     rune_free(st->elem_dropped);
     rune_free(st->data_dropped);
     rune_free(st->import_of_func);
+    rune_free(st->hostcalls);
     rune_free(st->stack);
     rune_free(st->frames);
     rune_free(st);
@@ -129,6 +130,24 @@ static rune_status build(rune_wasm_instance *inst, rw_istate *st, rune_error *er
     ALLOC(st->import_of_func, m->nfuncs);
     for (uint32_t i = 0, f = 0; i < m->nimports; i++)
         if (m->imports[i].kind == RUNE_WASM_EXTERN_FUNC) st->import_of_func[f++] = i;
+    ALLOC(st->hostcalls, m->n_imported_funcs);
+    for (uint32_t i = 0; i < m->n_imported_funcs; i++) {
+        const rw_binding *b = &inst->bindings[st->import_of_func[i]];
+        const rw_functype *ft = rw_func_type(m, i);
+        rw_hostcall *h = &st->hostcalls[i];
+        if (b->inst) {
+            h->other = b->inst;
+            h->index = b->index;
+        } else {
+            h->fn = b->host->fn;
+            h->user = b->host->user;
+        }
+        h->nparams = ft->nparams;
+        for (uint32_t k = 0; k < ft->nparams && k < 64; k++) {
+            uint8_t t = RW_PARAMS(ft)[k];
+            if (t == RUNE_WASM_I32 || t == RUNE_WASM_F32) h->narrow |= (uint64_t)1 << k;
+        }
+    }
     for (uint32_t i = 0; i < m->nfuncs; i++) {
         st->funcrefs[i] = (rw_funcref){inst, i, rw_func_type(m, i)};
         st->funcref_of[i] = &st->funcrefs[i];
@@ -250,40 +269,67 @@ static rune_status instantiate(rune_wasm_instance *inst, rune_error *err)
     return s;
 }
 
-rune_status rw_interp_invoke(rune_wasm_instance *inst, uint32_t func, const rune_wasm_val *args,
-                             rune_wasm_val *results, rune_error *err)
+/* Results out of the value stack: i32/f32 with their upper half zeroed (narrow: bit i), others
+ * whole. */
+static inline void copy_results(rune_wasm_val *results, const rune_wasm_val *base, uint32_t n,
+                                uint64_t narrow)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (i < 64 && (narrow >> i & 1)) {
+            uint32_t v = base[i].i32;
+            results[i].i64 = 0;
+            results[i].i32 = v;
+        } else {
+            results[i] = base[i];
+        }
+    }
+}
+
+/* An imported function called from the API (or through a re-export): the host call path. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static rune_status
+invoke_import(rune_wasm_instance *inst, uint32_t func, const rune_wasm_val *args,
+              rune_wasm_val *results, rune_error *err)
 {
     rw_istate *st = inst->priv;
-    const rw_module *m = inst->mod->m;
-    const rw_functype *ft = rw_func_type(m, func);
+    const rw_functype *ft = rw_func_type(inst->m, func);
     uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
     rune_wasm_val *base = st->sp_free;
     if ((size_t)(st->stack_end - base) < (size_t)n + 1 || st->depth + 2 > st->max_depth)
         return rw_trap(err, RUNE_WASM_TRAP_STACK_EXHAUSTED, func, 0);
     for (uint32_t i = 0; i < ft->nparams; i++)
         base[i] = args[i];
-    rune_status s;
-    if (m->funcs[func].imported) {
-        /* Host functions called from the API (or re-exported imports) use the same path. */
-        st->sp_free = base + n;
-        s = rw_interp_call_import(inst, func, base, err);
-        st->sp_free = base;
-    } else {
-        s = rw_interp_run(inst, func, err);
-    }
+    st->sp_free = base + n;
+    rune_status s = rw_interp_call_import(inst, func, base, err);
+    st->sp_free = base;
     if (s != RUNE_OK) return s;
-    for (uint32_t i = 0; i < ft->nresults; i++) {
+    uint64_t narrow = 0;
+    for (uint32_t i = 0; i < ft->nresults && i < 64; i++) {
         uint8_t t = RW_RESULTS(ft)[i];
-        rune_wasm_val v;
-        v.i64 = 0;
-        if (t == RUNE_WASM_I32 || t == RUNE_WASM_F32)
-            v.i32 = base[i].i32;
-        else if (t == RUNE_WASM_I64 || t == RUNE_WASM_F64)
-            v.i64 = base[i].i64;
-        else
-            v.ref = base[i].ref;
-        results[i] = v;
+        if (t == RUNE_WASM_I32 || t == RUNE_WASM_F32) narrow |= (uint64_t)1 << i;
     }
+    copy_results(results, base, ft->nresults, narrow);
+    return RUNE_OK;
+}
+
+rune_status rw_interp_invoke(rune_wasm_instance *inst, uint32_t func, const rune_wasm_val *args,
+                             rune_wasm_val *results, rune_error *err)
+{
+    rw_istate *st = inst->priv;
+    if (inst->m->funcs[func].imported) return invoke_import(inst, func, args, results, err);
+    /* the common case, from rune_wasm_call_func: everything it needs is in the rw_cfunc */
+    const rw_cfunc *cf = &st->code->funcs[func];
+    rune_wasm_val *base = st->sp_free;
+    uint32_t n = cf->nparams > cf->nresults ? cf->nparams : cf->nresults;
+    if ((size_t)(st->stack_end - base) < (size_t)n + 1 || st->depth + 2 > st->max_depth)
+        return rw_trap(err, RUNE_WASM_TRAP_STACK_EXHAUSTED, func, 0);
+    for (uint32_t i = 0; i < cf->nparams; i++)
+        base[i] = args[i];
+    rune_status s = rw_interp_run(inst, func, err);
+    if (s != RUNE_OK) return s;
+    copy_results(results, base, cf->nresults, cf->narrow_results);
     return RUNE_OK;
 }
 

@@ -122,6 +122,7 @@ typedef struct rw_cfunc {
     uint32_t frame_slots; /* params + locals + maximum operand stack height */
     uint32_t fuel;        /* charged on entry */
     uint32_t type_index;
+    uint64_t narrow_results; /* bit i: result i is i32/f32 (its slot's upper half is not defined) */
 } rw_cfunc;
 
 /* The compiled module (rune_wasm_module.priv). */
@@ -166,6 +167,16 @@ typedef struct rw_tableinst {
     uint8_t type;
 } rw_tableinst;
 
+/* An imported function as the call path needs it, resolved once at instantiation. */
+typedef struct rw_hostcall {
+    rune_wasm_host_fn fn; /* NULL: the import is a function of another instance */
+    void *user;
+    rune_wasm_instance *other; /* when fn is NULL: that instance and its function index */
+    uint32_t index;
+    uint32_t nparams;
+    uint64_t narrow; /* bit i: param i is i32/f32, passed with its upper half zeroed */
+} rw_hostcall;
+
 typedef struct rw_frame {
     const rw_cell *ip; /* where to continue in the caller; NULL = return to C */
     rune_wasm_val *fp;
@@ -184,6 +195,7 @@ typedef struct rw_istate {
     const rw_funcref **funcref_of; /* nfuncs: the canonical funcref (imports: the exporter's) */
     uint8_t *elem_dropped, *data_dropped;
     uint32_t *import_of_func; /* nfuncs: import index of each imported function */
+    rw_hostcall *hostcalls;   /* n_imported_funcs: the call path of each imported function */
     rune_wasm_val *stack, *stack_end;
     rune_wasm_val *sp_free; /* first slot not used by running frames (host re-entry starts here) */
     rw_frame *frames;

@@ -188,6 +188,20 @@ static inline uint64_t sat_i64_u(double x)
     return (uint64_t)x;
 }
 
+/* Zero a new frame's declared locals: most functions have a handful (every one has the zero slot),
+ * too few for a call of memset to pay. */
+static inline void zero_locals(rune_wasm_val *p, uint32_t n)
+{
+    if (n > 4) {
+        memset(p, 0, n * sizeof *p);
+        return;
+    }
+    if (n > 0) p[0].i64 = 0;
+    if (n > 1) p[1].i64 = 0;
+    if (n > 2) p[2].i64 = 0;
+    if (n > 3) p[3].i64 = 0;
+}
+
 /* Where in the module a code cell lies: function index and wasm byte offset. */
 static void locate(const rune_wasm_instance *inst, size_t cell, uint32_t *func, size_t *off)
 {
@@ -222,7 +236,7 @@ static rune_status call_other(rune_wasm_instance *caller, rune_wasm_instance *ca
                               rune_wasm_val *slots, rune_error *err)
 {
     rw_istate *cs = caller->priv, *os = callee->priv;
-    const rw_functype *ft = rw_func_type(callee->mod->m, fi);
+    const rw_functype *ft = rw_func_type(callee->m, fi);
     rune_wasm_val args[RUNE_WASM_SIG_MAX];
     if (ft->nparams > RUNE_WASM_SIG_MAX)
         return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "too many params");
@@ -235,39 +249,51 @@ static rune_status call_other(rune_wasm_instance *caller, rune_wasm_instance *ca
     return s;
 }
 
+/* A host function returned status s with herr: exits, traps and limits pass through, anything
+ * else becomes a trap naming the import. Apart from call_import so that its fast path stays
+ * small. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static rune_status
+host_failed(rune_wasm_instance *inst, const rw_istate *st, uint32_t fi, rune_status s,
+            const rune_error *herr, rune_error *err)
+{
+    if (s == RUNE_E_EXIT || s == RUNE_E_TRAP || s == RUNE_E_LIMIT) {
+        if (err) *err = *herr;
+        return s;
+    }
+    const rw_import *im = &inst->m->imports[st->import_of_func[fi]];
+    RUNE_ERR(err, RUNE_E_TRAP, "trap: host function %s.%s failed: %s: %s", im->module, im->name,
+             rune_status_name(s), herr->msg[0] ? herr->msg : "(no message)");
+    if (err) err->code = RUNE_WASM_TRAP_HOST;
+    return RUNE_E_TRAP;
+}
+
 static rune_status call_import(rune_wasm_instance *inst, rw_istate *st, uint32_t fi,
                                rune_wasm_val *slots, rune_error *err)
 {
-    const rw_module *m = inst->mod->m;
-    const rw_binding *b = &inst->bindings[st->import_of_func[fi]];
-    if (b->inst) return call_other(inst, b->inst, b->index, slots, err);
-    const rw_functype *ft = rw_func_type(m, fi);
+    const rw_hostcall *h = &st->hostcalls[fi];
+    if (!h->fn) return call_other(inst, h->other, h->index, slots, err);
+    /* The host gets its arguments in an array of its own (it may write results before it has
+     * read every argument), i32/f32 with the upper half zeroed. */
     rune_wasm_val args[RUNE_WASM_SIG_MAX];
-    if (ft->nparams > RUNE_WASM_SIG_MAX)
-        return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "too many params");
-    for (uint32_t i = 0; i < ft->nparams; i++) {
-        uint8_t t = RW_PARAMS(ft)[i];
-        args[i].i64 = 0;
-        if (t == RUNE_WASM_I32 || t == RUNE_WASM_F32)
-            args[i].i32 = slots[i].i32;
-        else if (t == RUNE_WASM_I64 || t == RUNE_WASM_F64)
-            args[i].i64 = slots[i].i64;
-        else
-            args[i].ref = slots[i].ref;
+    uint32_t np = h->nparams;
+    if (np > RUNE_WASM_SIG_MAX) return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "too many params");
+    for (uint32_t i = 0; i < np; i++) {
+        if (h->narrow >> i & 1) {
+            uint32_t v = slots[i].i32;
+            args[i].i64 = 0;
+            args[i].i32 = v;
+        } else {
+            args[i] = slots[i];
+        }
     }
     rune_error herr;
     rune_error_clear(&herr);
-    rune_status s = b->host->fn(inst, b->host->user, args, slots, &herr);
+    rune_status s = h->fn(inst, h->user, args, slots, &herr);
     if (s == RUNE_OK) return RUNE_OK;
-    if (s == RUNE_E_EXIT || s == RUNE_E_TRAP || s == RUNE_E_LIMIT) {
-        if (err) *err = herr;
-        return s;
-    }
-    const rw_import *im = &m->imports[st->import_of_func[fi]];
-    RUNE_ERR(err, RUNE_E_TRAP, "trap: host function %s.%s failed: %s: %s", im->module, im->name,
-             rune_status_name(s), herr.msg[0] ? herr.msg : "(no message)");
-    if (err) err->code = RUNE_WASM_TRAP_HOST;
-    return RUNE_E_TRAP;
+    return host_failed(inst, st, fi, s, &herr, err);
 }
 
 #define RW_ALL_HANDLERS_(X) RW_OPS(X)
@@ -320,7 +346,7 @@ static rune_status run(rune_wasm_instance *inst, uint32_t func, rune_error *err,
     }
     fuel -= cur->fuel;
     frames[depth++] = (rw_frame){NULL, NULL, NULL};
-    if (cur->nlocals) memset(fp + cur->nparams, 0, cur->nlocals * sizeof *fp);
+    zero_locals(fp + cur->nparams, cur->nlocals);
 
 #define D (fp[ip[0].u])
 #define A (fp[ip[1].u])
@@ -439,6 +465,8 @@ dispatch:
         ip += ip[0].s;
         NEXT();
     }
+/* mem and msize need no reload here: every frame of this activation shares them, memory.grow
+ * updates them, and host calls reload them when they return. */
 #define RETURN()                                                                                   \
     do {                                                                                           \
         rw_frame *fr = &frames[--depth];                                                           \
@@ -446,7 +474,6 @@ dispatch:
         ip = fr->ip;                                                                               \
         fp = fr->fp;                                                                               \
         cur = fr->fn;                                                                              \
-        RELOAD_MEM();                                                                              \
         NEXT();                                                                                    \
     } while (0)
     OP(ret)
@@ -467,7 +494,7 @@ dispatch:
         if (fuel < f->fuel) TRAP(FUEL);
         fuel -= f->fuel;
         frames[depth++] = (rw_frame){ip, fp, cur};
-        if (f->nlocals) memset(nfp + f->nparams, 0, f->nlocals * sizeof *nfp);
+        zero_locals(nfp + f->nparams, f->nlocals);
         fp = nfp;
         cur = f;
         ip = cells + f->code;
@@ -506,7 +533,7 @@ dispatch:
             if (fuel < f->fuel) TRAP(FUEL);
             fuel -= f->fuel;
             frames[depth++] = (rw_frame){ip, fp, cur};
-            if (f->nlocals) memset(nfp + f->nparams, 0, f->nlocals * sizeof *nfp);
+            zero_locals(nfp + f->nparams, f->nlocals);
             fp = nfp;
             cur = f;
             ip = cells + f->code;

@@ -41,6 +41,22 @@ static rune_status h_fail(rune_wasm_instance *inst, void *user, const rune_wasm_
     return RUNE_OK;
 }
 
+/* What h_mix saw: each argument's whole 64-bit cell. */
+static uint64_t mix_seen[5];
+
+/* Writes its results before reading its arguments: the engine must not pass the same array. */
+static rune_status h_mix(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                         rune_wasm_val *r, rune_error *err)
+{
+    r[0].i64 = 0xdeaddeaddeaddeadull;
+    r[1].i64 = 0xdeaddeaddeaddeadull;
+    for (int i = 0; i < 5; i++)
+        mix_seen[i] = a[i].i64;
+    r[0].i64 = a[1].i64 ^ a[0].i64;
+    r[1].i32 = a[4].i32 + 1;
+    return RUNE_OK;
+}
+
 static rune_wasm_linker *full_linker(const char *add3_sig)
 {
     rune_wasm_linker *l = NULL;
@@ -99,6 +115,34 @@ TEST(host_calls)
     CHECK_OK(rune_wasm_call(e.inst, "get_total", NULL, 0, &r, 1, &e.err), &e.err);
     CHECK(r.i64 == 5 + 10 + 100);
     rune_wasm_instance_free(second);
+    wt_close(&e);
+    rune_wasm_linker_free(l);
+}
+
+TEST(host_args)
+{
+    rune_wasm_linker *l = NULL;
+    rune_error err;
+    CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "mix", "iIfFi:Ii", h_mix, NULL, &err), &err);
+    wt_env e;
+    if (!wt_open(&e, "hostargs", l, NULL)) {
+        CHECK(0);
+        rune_wasm_linker_free(l);
+        return;
+    }
+    rune_wasm_val r[2];
+    memset(mix_seen, 0xff, sizeof mix_seen);
+    CHECK_OK(rune_wasm_call(e.inst, "go", NULL, 0, r, 2, &e.err), &e.err);
+    /* i32 and f32 arrive with the upper half zeroed, whatever the slot held before */
+    CHECK(mix_seen[0] == 5);
+    CHECK(mix_seen[1] == 0x1234567800000005ull);
+    CHECK(mix_seen[2] == 0x3fc00000u);
+    CHECK(mix_seen[3] == 0xc002000000000000ull);
+    CHECK(mix_seen[4] == 0x12345678u);
+    CHECK(r[0].i64 == 0x1234567800000000ull);
+    CHECK_EQ_INT(r[1].i32, 0x12345679);
+    CHECK(r[1].i64 == 0x12345679u); /* an i32 result comes out zero-extended */
     wt_close(&e);
     rune_wasm_linker_free(l);
 }
@@ -235,6 +279,7 @@ int main(void)
 {
     long live = rune_alloc_live();
     RUN(host_calls);
+    RUN(host_args);
     RUN(link_errors);
     RUN(reentrant_host);
     RUN(instance_imports);
