@@ -78,6 +78,13 @@ static rune_status host_reenter(rune_wasm_instance *inst, void *user, const rune
     return rune_wasm_call(inst, "double", args, 1, results, 1, err);
 }
 
+/* Calls "count" on another instance (user; NULL: the caller itself). */
+static rune_status host_other(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
+                              rune_wasm_val *results, rune_error *err)
+{
+    return rune_wasm_call(user ? user : inst, "count", args, 1, results, 1, err);
+}
+
 typedef struct rig {
     rune_wasm_engine *eng;
     rune_wasm_module *mod;
@@ -85,8 +92,9 @@ typedef struct rig {
     rune_wasm_instance *inst;
 } rig;
 
-static rune_status rig_up(rig *r, rune_wasm_engine_kind kind, const char *wat,
-                          const rune_wasm_limits *lim, rune_error *err)
+static rune_status rig_up_other(rig *r, rune_wasm_engine_kind kind, const char *wat,
+                                const rune_wasm_limits *lim, rune_wasm_instance *other,
+                                rune_error *err)
 {
     memset(r, 0, sizeof *r);
     size_t len = 0;
@@ -100,8 +108,16 @@ static rune_status rig_up(rig *r, rune_wasm_engine_kind kind, const char *wat,
     if (!st) st = rune_wasm_linker_define_func(r->l, "host", "fail", "i:i", host_fail, NULL, err);
     if (!st)
         st = rune_wasm_linker_define_func(r->l, "host", "reenter", "i:i", host_reenter, NULL, err);
+    if (!st)
+        st = rune_wasm_linker_define_func(r->l, "host", "other", "i:i", host_other, other, err);
     if (!st) st = rune_wasm_instantiate(r->mod, r->l, lim, &r->inst, err);
     return st;
+}
+
+static rune_status rig_up(rig *r, rune_wasm_engine_kind kind, const char *wat,
+                          const rune_wasm_limits *lim, rune_error *err)
+{
+    return rig_up_other(r, kind, wat, lim, NULL, err);
 }
 
 static void rig_down(rig *r)
@@ -215,6 +231,38 @@ TEST(fuel_stops_endless_loops_on_both_engines)
         CHECK_OK(rune_wasm_call(r.inst, "count", &a, 1, &res, 1, &err), &err);
         CHECK_EQ_INT(res.i32, 100000);
         rig_down(&r);
+    }
+}
+
+/* A metered call stays metered after a nested call into an unmetered instance of the same module
+ * (on AOT the two share one object, whose "fuel unlimited" flag the nested call sets and restores),
+ * and the unmetered instance stays unmetered. */
+TEST(fuel_survives_nested_unmetered_call)
+{
+    for (int k = 0; k < 2; k++) {
+        rune_error err;
+        rig free_run, metered;
+        CHECK_OK(rig_up(&free_run, (rune_wasm_engine_kind)k, "limits", NULL, &err), &err);
+        rune_wasm_limits lim = {0, 0, 0, 200000};
+        CHECK_OK(
+            rig_up_other(&metered, (rune_wasm_engine_kind)k, "limits", &lim, free_run.inst, &err),
+            &err);
+        if (!free_run.inst || !metered.inst) {
+            rig_down(&metered);
+            rig_down(&free_run);
+            continue;
+        }
+        rune_wasm_set_fuel(metered.inst, 200000);
+        rune_wasm_val a = {.i32 = 300000}, res = {0};
+        CHECK_STATUS(rune_wasm_call(metered.inst, "other_then_spin", &a, 1, NULL, 0, &err),
+                     RUNE_E_LIMIT);
+        CHECK_EQ_INT(err.code, RUNE_WASM_TRAP_FUEL);
+        /* The nested instance ran its 300000 iterations without a budget; still does. */
+        a.i32 = 3000000;
+        CHECK_OK(rune_wasm_call(free_run.inst, "count", &a, 1, &res, 1, &err), &err);
+        CHECK_EQ_INT(res.i32, 3000000);
+        rig_down(&metered);
+        rig_down(&free_run);
     }
 }
 
@@ -481,6 +529,7 @@ int main(void)
     RUN(damaged_cache_entry_is_rebuilt);
     RUN(fuel_stops_endless_loops_on_both_engines);
     RUN(fuel_units_close_to_interpreter);
+    RUN(fuel_survives_nested_unmetered_call);
     RUN(call_depth_limit_on_both_engines);
     RUN(memory_limit_on_both_engines);
     RUN(host_errors_and_reentry_on_both_engines);

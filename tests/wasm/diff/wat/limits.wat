@@ -2,8 +2,9 @@
 (module
   (import "host" "fail" (func $fail (param i32) (result i32)))
   (import "host" "reenter" (func $reenter (param i32) (result i32)))
+  (import "host" "other" (func $other (param i32) (result i32)))
   (memory (export "memory") 1)
-  (func (export "spin") (loop $l (br $l)))
+  (func $spin (export "spin") (loop $l (br $l)))
   (func (export "spin_call") (loop $l (call $nop) (br $l)))
   (func $nop)
   (func (export "count") (param i32) (result i32)
@@ -21,4 +22,5 @@
   (func (export "double") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
   (func (export "call_reenter") (param i32) (result i32) (i32.add (call $reenter (local.get 0)) (i32.const 1000)))
   (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "other_then_spin") (param i32) (drop (call $other (local.get 0))) (call $spin))
 )
