@@ -99,7 +99,7 @@ static void prelude(rw_aot_buf *b, int guard)
         "#define WASM_RT_MEMCHECK_SIGNAL_HANDLER %d\n"
         "#define WASM_RT_USE_STACK_DEPTH_COUNT 1\n"
         "#if defined(__GNUC__) && !defined(__clang__)\n"
-        "#pragma GCC optimize(\"no-tree-partial-pre\")\n"
+        "#pragma GCC optimize(\"no-tree-partial-pre\", \"no-tree-slp-vectorize\")\n"
         "#endif\n"
         "#include <stdarg.h>\n#include <stdint.h>\n#include <string.h>\n"
         "extern uint32_t rw_max_depth;\n"

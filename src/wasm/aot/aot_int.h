@@ -37,8 +37,9 @@
  * when fuel is unlimited (the fuel tick is behind a loop-invariant flag, see aot_instrument.c). No
  * -march=native: objects stay runnable on any CPU of the architecture (the cache key holds the
  * compiler and flags, not the CPU; a RUNE_AOT_CFLAGS with -march=native makes a cache valid only
- * on the machine that filled it). The glue also turns off gcc's -ftree-partial-pre, which costs
- * the branchy kernels (heap sort) up to 45% at -O3 (bench/wasm). */
+ * on the machine that filled it). The glue also turns off two gcc -O3 passes by pragma (so the
+ * flags stay valid for clang): -ftree-partial-pre, which costs the branchy kernels (heap sort) up
+ * to 45%, and -ftree-slp-vectorize, which costs the FFT's butterflies 20% (bench/wasm). */
 #define RW_AOT_DEFAULT_CFLAGS "-O3"
 
 /* Trap codes passed to host->trap beyond the rune_wasm_trap kinds. */
