@@ -174,6 +174,12 @@ typedef struct rune_agent_options {
     FILE *echo;      /* also write the agent's own log lines here (runicosd: stderr); NULL = no */
     bool echo_runes; /* and the runes' logs and output lines (runicosd --foreground) */
     size_t log_entries; /* LibSaga log ring (default 256) */
+    /* Run the rune on a thread of its own (runicosd does): SMP requests are answered while a
+     * call runs. The poll thread and the rune thread share the agent under one lock, which the
+     * rune thread drops for the call itself; what replaces or inspects the running rune (install,
+     * rollback, start/stop, reset, the checks of an upload's rune) waits for the call to end.
+     * Without it the poll thread makes the calls between its rounds. */
+    bool rune_thread;
 } rune_agent_options;
 
 typedef struct rune_agent rune_agent;
@@ -207,9 +213,12 @@ rune_status rune_agent_run(rune_agent *a, volatile sig_atomic_t *stop, rune_erro
 /* Check and install a rune as the upload's last chunk does (same checks, same refusals, with the
  * reason in err); for tests and local installs. bytes stay the caller's. */
 rune_status rune_agent_install(rune_agent *a, const uint8_t *bytes, size_t len, rune_error *err);
+/* With rune_thread: stop the rune thread (after the call it is in); the agent then makes the calls
+ * in rune_agent_poll again. For tests and shutdown; rune_agent_destroy does it too. */
+void rune_agent_stop_thread(rune_agent *a);
 
 /* What the agent is doing now. Like every call here, from the thread that polls the agent (or
- * while nobody polls it). */
+ * while nobody polls it); with rune_thread also from any other thread. */
 typedef struct rune_agent_info {
     bool has_active, has_previous, confirmed, previous_bad, stopped;
     char state[16]; /* as in the status answer; "none" without a rune */
@@ -217,6 +226,7 @@ typedef struct rune_agent_info {
     char previous_name[64], previous_hash[65];
     uint64_t period_ms; /* between calls: from the profile's rate or the rune's capabilities */
     uint64_t calls, good_calls, failures, restarts, rollbacks;
+    uint64_t calls_started; /* calls begun: one more than calls while a call runs */
 } rune_agent_info;
 void rune_agent_get_info(rune_agent *a, rune_agent_info *out);
 

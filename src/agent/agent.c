@@ -3,8 +3,10 @@
  * recovery, SMP handlers), transports, the poll loop that serves SMP and runs the rune, reset,
  * local install, info, destroy.
  *
- * Workload: one process per device, one thread; a poll round waits on the transports in turn for
- * at most the time until the next rune call (a few ms per transport when there are several).
+ * Workload: one process per device. A poll round waits on the transports for at most the time
+ * until the next rune call and serves what came; with options.rune_thread the rune runs on a
+ * thread of its own (supervisor.c) and a round takes the agent's lock only to serve, never while
+ * it waits.
  */
 #include <errno.h>
 #include <poll.h>
@@ -111,13 +113,23 @@ rune_status rune_agent_create(const rune_agent_profile *p, const rune_agent_opti
     agent_log(a, RUNE_SAGA_INFO, "%s (%s) up; active rune: %s", p->name, p->provider,
               a->st.active.present ? a->st.active.name : "none");
     agent_sup_reload(a);
+    if (a->opt.rune_thread && (st = agent_sup_thread_start(a, err)) != RUNE_OK) {
+        rune_agent_destroy(a);
+        return st;
+    }
     *out = a;
     return RUNE_OK;
+}
+
+void rune_agent_stop_thread(rune_agent *a)
+{
+    if (a) agent_sup_thread_stop(a);
 }
 
 void rune_agent_destroy(rune_agent *a)
 {
     if (!a) return;
+    agent_sup_thread_stop(a);
     agent_sup_stop(a);
     agent_http_close(a);
     rune_free(a->bytes);
@@ -250,9 +262,48 @@ void agent_reset(rune_agent *a)
     agent_sup_reload(a);
 }
 
+/* A round with the rune thread: wait for input without the lock, then serve under it. */
+static rune_status poll_threaded(rune_agent *a, int max_wait_ms)
+{
+    struct pollfd pfd[AGENT_MAX_TRANSPORTS + 1];
+    nfds_t n = 0;
+    int wait = max_wait_ms < 0 ? 0 : max_wait_ms;
+    for (size_t i = 0; i < a->ntr; i++) { /* the transports change only on this thread */
+        bool buffered = false;
+        int fd = a->tr[i]->pollfd ? a->tr[i]->pollfd(a->tr[i], &buffered) : -1;
+        if (buffered) wait = 0;
+        if (fd < 0 && wait > 10) wait = 10;
+        if (fd >= 0) pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+    }
+    if (a->http_fd >= 0) pfd[n++] = (struct pollfd){.fd = a->http_fd, .events = POLLIN};
+    if (a->serial_down && wait > 100) wait = 100;
+    if (n > 0)
+        poll(pfd, n, wait);
+    else if (wait > 0)
+        nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
+    bool failed = false;
+    pthread_mutex_lock(&a->mu);
+    if (a->ntr > 0) {
+        rune_error e;
+        size_t served = 0;
+        rune_status st = rune_smp_server_serve_any(a->srv, a->tr, a->ntr, 0, &served, &e);
+        if (st == RUNE_E_IO && !a->io_failing)
+            agent_log(a, RUNE_SAGA_ERROR, "transport: %s", e.msg);
+        a->io_failing = failed = st == RUNE_E_IO;
+        if (failed) serial_check(a, agent_now_ms());
+    }
+    if (a->serial_down) serial_check(a, agent_now_ms());
+    agent_http_poll(a);
+    pthread_mutex_unlock(&a->mu);
+    if (failed && wait > 0) /* a dead line must not turn the loop into a spin */
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    return RUNE_OK;
+}
+
 rune_status rune_agent_poll(rune_agent *a, int max_wait_ms, rune_error *err)
 {
     if (!a) return RUNE_ERR(err, RUNE_E_ARG, "agent: NULL");
+    if (a->threaded) return poll_threaded(a, max_wait_ms);
     int wait = agent_sup_tick(a, agent_now_ms());
     if (wait < 0 || wait > max_wait_ms) wait = max_wait_ms;
     if (a->ntr > 0) {
@@ -295,18 +346,20 @@ rune_status rune_agent_install(rune_agent *a, const uint8_t *bytes, size_t len, 
     crypto_hash_sha256(sha, bytes, len);
     agent_hex(sha, 32, slot.hash);
     int rc = 0;
+    agent_lock(a);
     rune_status st = agent_check_rune(a, bytes, len, &slot, &rc, err);
-    if (st != RUNE_OK) return st;
     char part[RUNE_AGENT_PATH_MAX + 32];
     snprintf(part, sizeof part, "%s/install.part", a->prof.store);
-    st = agent_write_atomic(a, part, bytes, len, -1, -1, err);
-    if (st != RUNE_OK) return st;
-    return agent_install_staged(a, part, &slot, err);
+    if (st == RUNE_OK) st = agent_write_atomic(a, part, bytes, len, -1, -1, err);
+    if (st == RUNE_OK) st = agent_install_staged(a, part, &slot, err);
+    agent_unlock(a);
+    return st;
 }
 
 void rune_agent_get_info(rune_agent *a, rune_agent_info *o)
 {
     memset(o, 0, sizeof *o);
+    agent_lock(a);
     o->has_active = a->st.active.present;
     o->has_previous = a->st.previous.present;
     o->confirmed = a->st.confirmed;
@@ -324,6 +377,8 @@ void rune_agent_get_info(rune_agent *a, rune_agent_info *o)
     o->failures = a->failures;
     o->restarts = a->restarts;
     o->rollbacks = a->rollbacks;
+    o->calls_started = a->calls_started;
+    agent_unlock(a);
 }
 
 rune_saga *rune_agent_saga(rune_agent *a)

@@ -5,6 +5,7 @@
 #ifndef RUNE_AGENT_INT_H
 #define RUNE_AGENT_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,7 +82,16 @@ struct rune_agent {
     uint64_t next_due_ms, started_ms, period_ms;
     uint32_t consecutive_failures, probation_good, probation_failures;
     uint64_t prev_cap_reads;
-    uint64_t calls, good_calls, failures, restarts, rollbacks;
+    uint64_t calls, good_calls, failures, restarts, rollbacks, calls_started;
+
+    /* rune thread (options.rune_thread): mu guards everything above; the rune thread drops it
+     * for the call (calling set), and whoever replaces the host waits on cv until !calling */
+    bool threaded;
+    pthread_t worker;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool calling, worker_stop;
+    unsigned waiters; /* threads in agent_sup_quiesce */
 };
 
 /* ---- files and store (store.c) ---- */
@@ -126,6 +136,14 @@ void agent_sup_reload(rune_agent *a);
 void agent_sup_stop(rune_agent *a); /* free the host */
 /* Run a call if one is due; returns ms until the next call (-1 = none due). */
 int agent_sup_tick(rune_agent *a, uint64_t now);
+/* The rune thread: start it (a->threaded), stop and join it. */
+rune_status agent_sup_thread_start(rune_agent *a, rune_error *err);
+void agent_sup_thread_stop(rune_agent *a);
+/* With the rune thread: wait (under a->mu) until no call runs, so the host, its providers and the
+ * engine may be used or replaced. No-op without it. */
+void agent_sup_quiesce(rune_agent *a);
+void agent_lock(rune_agent *a);
+void agent_unlock(rune_agent *a);
 const char *agent_run_state_name(agent_run_state s);
 uint64_t agent_now_ms(void);
 

@@ -77,6 +77,7 @@ static rune_status check_caps(rune_agent *a, const rune_manifest *m, int *rc, ru
 rune_status agent_check_rune(rune_agent *a, const uint8_t *bytes, size_t len, agent_slot *slot,
                              int *rc, rune_error *err)
 {
+    agent_sup_quiesce(a); /* the trial below uses the providers the running rune uses */
     rune_container *c = NULL;
     rune_host *h = NULL;
     rune_status st = rune_container_open(bytes, len, &c, err);

@@ -3,10 +3,12 @@
  * backoff after a trap, test-then-confirm (a new rune is on probation until probation_calls good
  * calls, and rolled back to the previous one after rollback_failures failures), LibSaga metrics.
  *
- * Workload: one rune, calls of microseconds to tens of milliseconds at 1-100 Hz, driven by the same
- * loop that serves SMP. After a failed call the instance is dropped and opened again at the next
- * attempt (a trap may leave the guest's globals half-updated).
+ * Workload: one rune, calls of microseconds to hundreds of milliseconds at 1-100 Hz, driven by the
+ * loop that serves SMP or (options.rune_thread) by a thread of its own that drops the agent's lock
+ * for the call, so SMP is answered meanwhile. After a failed call the instance is dropped and
+ * opened again at the next attempt (a trap may leave the guest's globals half-updated).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +81,29 @@ static uint64_t period_from_manifest(const uint8_t *bytes, size_t len)
     return period;
 }
 
+void agent_lock(rune_agent *a)
+{
+    if (a->threaded) pthread_mutex_lock(&a->mu);
+}
+
+void agent_unlock(rune_agent *a)
+{
+    if (a->threaded) pthread_mutex_unlock(&a->mu);
+}
+
+void agent_sup_quiesce(rune_agent *a)
+{
+    if (!a->threaded) return;
+    a->waiters++; /* the rune thread starts no call while someone waits for the end of one */
+    while (a->calling)
+        pthread_cond_wait(&a->cv, &a->mu);
+    a->waiters--;
+    pthread_cond_broadcast(&a->cv);
+}
+
 void agent_sup_stop(rune_agent *a)
 {
+    agent_sup_quiesce(a);
     rune_host_free(a->host);
     a->host = NULL;
 }
@@ -100,6 +123,7 @@ static void saga_switch(rune_agent *a, const char *name)
 void agent_sup_reload(rune_agent *a)
 {
     agent_sup_stop(a);
+    if (a->threaded) pthread_cond_broadcast(&a->cv); /* the rune thread: a new schedule */
     rune_free(a->bytes);
     a->bytes = NULL;
     a->len = 0;
@@ -202,28 +226,50 @@ static void good_call(rune_agent *a, uint64_t latency_us)
     }
 }
 
-int agent_sup_tick(rune_agent *a, uint64_t now)
+/* ms until the next call is due, 0 when it is, -1 when nothing runs. */
+static int sup_due(const rune_agent *a, uint64_t now)
 {
     if (a->run != AGENT_RUNNING && a->run != AGENT_BACKOFF) return -1;
-    if (now < a->next_due_ms) return (int)(a->next_due_ms - now);
+    return now < a->next_due_ms ? (int)(a->next_due_ms - now) : 0;
+}
+
+/* One call (opening the instance first when there is none). With the rune thread, entered and
+ * left holding a->mu, which is dropped for the open and the call: a->calling says so, and
+ * nothing else touches the host, a->bytes or the providers meanwhile (agent_sup_quiesce). */
+static void sup_call(rune_agent *a, uint64_t now)
+{
     rune_error e;
     rune_error_clear(&e);
-    if (!a->host) {
-        rune_host_config cfg;
+    rune_host *h = a->host;
+    rune_host_config cfg;
+    bool open = h == NULL;
+    if (open) {
         agent_host_config(a, &cfg);
         if (a->calls > 0 || a->failures > 0) a->restarts++;
         a->prev_cap_reads = 0;
-        if (rune_host_open(a->bytes, a->len, &cfg, &a->host, &e) != RUNE_OK) {
-            a->host = NULL;
-            failed_call(a, now, &e);
-            return a->run == AGENT_BACKOFF ? (int)(a->next_due_ms - now) : 0;
-        }
+    }
+    a->calling = true;
+    a->calls_started++;
+    agent_unlock(a);
+    rune_status st = RUNE_OK;
+    uint64_t t0 = 0, t1 = 0;
+    if (open && (st = rune_host_open(a->bytes, a->len, &cfg, &h, &e)) != RUNE_OK) h = NULL;
+    if (st == RUNE_OK) {
+        t0 = now_us();
+        st = rune_host_call(h, &e);
+        t1 = now_us();
+    }
+    agent_lock(a);
+    a->calling = false;
+    a->host = h;
+    if (a->threaded) pthread_cond_broadcast(&a->cv);
+    now = agent_now_ms();
+    if (!h) {
+        a->calls_started--; /* it never ran */
+        failed_call(a, now, &e);
+        return;
     }
     a->calls++;
-    uint64_t t0 = now_us();
-    rune_status st = rune_host_call(a->host, &e);
-    uint64_t t1 = now_us();
-    now = agent_now_ms();
     if (st == RUNE_OK) {
         good_call(a, t1 - t0);
         a->next_due_ms += a->period_ms;
@@ -231,6 +277,75 @@ int agent_sup_tick(rune_agent *a, uint64_t now)
     } else {
         failed_call(a, now, &e);
     }
-    if (a->run != AGENT_RUNNING && a->run != AGENT_BACKOFF) return -1;
-    return a->next_due_ms > now ? (int)(a->next_due_ms - now) : 0;
+}
+
+int agent_sup_tick(rune_agent *a, uint64_t now)
+{
+    int wait = sup_due(a, now);
+    if (wait != 0) return wait;
+    sup_call(a, now);
+    return sup_due(a, agent_now_ms());
+}
+
+static void *sup_thread(void *p)
+{
+    rune_agent *a = p;
+    pthread_mutex_lock(&a->mu);
+    while (!a->worker_stop) {
+        if (a->waiters > 0) { /* let the waiter in first (the mutex is not fair) */
+            pthread_cond_wait(&a->cv, &a->mu);
+            continue;
+        }
+        int wait = sup_due(a, agent_now_ms());
+        if (wait != 0) { /* sleep until due, or until someone changes the schedule */
+            if (wait < 0 || wait > 1000) wait = 1000;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += wait / 1000;
+            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+            continue;
+        }
+        sup_call(a, agent_now_ms());
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+rune_status agent_sup_thread_start(rune_agent *a, rune_error *err)
+{
+    if (pthread_mutex_init(&a->mu, NULL) != 0)
+        return RUNE_ERR(err, RUNE_E_INTERNAL, "agent: cannot create a mutex");
+    if (pthread_cond_init(&a->cv, NULL) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        return RUNE_ERR(err, RUNE_E_INTERNAL, "agent: cannot create a condition variable");
+    }
+    a->threaded = true;
+    a->worker_stop = false;
+    int rc = pthread_create(&a->worker, NULL, sup_thread, a);
+    if (rc != 0) {
+        a->threaded = false;
+        pthread_cond_destroy(&a->cv);
+        pthread_mutex_destroy(&a->mu);
+        return RUNE_ERR(err, RUNE_E_INTERNAL, "agent: cannot start the rune thread: %s",
+                        strerror(rc));
+    }
+    return RUNE_OK;
+}
+
+void agent_sup_thread_stop(rune_agent *a)
+{
+    if (!a->threaded) return;
+    pthread_mutex_lock(&a->mu);
+    a->worker_stop = true;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->worker, NULL);
+    a->threaded = false;
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
 }

@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     rune_agent_options opt = {0};
     opt.echo = stderr;
     opt.echo_runes = foreground != 0;
+    opt.rune_thread = true; /* SMP is answered while a rune call runs */
     rune_agent *agent = NULL;
     if (rune_agent_create(&p, &opt, &agent, &err) != RUNE_OK ||
         rune_agent_open_transports(agent, &err) != RUNE_OK ||
