@@ -43,7 +43,7 @@ TEST(smp_answered_during_a_long_call)
         rune_agent_info before, after;
         bool during = false;
         for (int attempt = 0; attempt < 5 && !during; attempt++) {
-            CHECK(wait_in_call(s.a, &before, 20000));
+            CHECK(wait_in_call(s.a, &before, 60000));
             CHECK_EQ_INT(before.calls_started, before.calls + 1);
 
             /* all of these while that call runs */
@@ -70,7 +70,7 @@ TEST(smp_answered_during_a_long_call)
             (unsigned long long)before.calls_started, (unsigned long long)after.calls_started);
 
         /* the call ends and is counted; the rune keeps running */
-        for (int i = 0; i < 10000 && after.calls < before.calls_started + 1; i += 5) {
+        for (int i = 0; i < 60000 && after.calls < before.calls_started + 1; i += 5) {
             fx_sleep_ms(5);
             rune_agent_get_info(s.a, &after);
         }
@@ -103,14 +103,14 @@ TEST(install_waits_for_the_running_call)
     uint8_t *good = fx_rune("good", "good", "2.0.0", NULL, NULL, &len2);
     CHECK_OK(rune_agent_install(a, slow, len, &err), &err);
     rune_agent_info in;
-    CHECK(wait_in_call(a, &in, 20000));
+    CHECK(wait_in_call(a, &in, 60000));
     uint64_t started = in.calls_started;
     CHECK_OK(rune_agent_install(a, good, len2, &err), &err); /* returns after that call */
     rune_agent_get_info(a, &in);
     CHECK(in.calls >= started);
     CHECK_STR(in.active_name, "good");
     CHECK_STR(in.previous_name, "slow");
-    for (int i = 0; i < 2000 && in.calls < started + 3; i += 5) { /* good runs now */
+    for (int i = 0; i < 20000 && in.calls < started + 3; i += 5) { /* good runs now */
         fx_sleep_ms(5);
         rune_agent_get_info(a, &in);
     }
