@@ -3,7 +3,7 @@
  *
  * A target is a device reachable over SMP: UDP "host:port" or a serial tty. Targets come from a
  * config file (one a line: "ID udp HOST:PORT" or "ID serial PATH [BAUD] [console]", '#'
- * comments), from the
+ * comments), from a broadcast of an SMP request on the local networks (rune_hmr_discover), from the
  * serial ports of the machine (/dev/ttyUSB*, /dev/ttyACM*) and from a network probe (an OS info
  * request sent to a list of host:port addresses at once; whoever answers is a device).
  *
@@ -95,6 +95,17 @@ enum {
  * at most timeout_ms in total), config serial targets one by one (timeout_ms each). Fills name
  * and available. flags: RUNE_HMR_PROBE_*. */
 rune_status rune_hmr_probe(rune_hmr_targets *ts, int timeout_ms, unsigned flags, rune_error *err);
+
+/* Find devices nobody listed: an SMP OS info request to port (0 = 1337) at each address of addrs
+ * (IPv4, NULL-terminated, at most 16; NULL = the broadcast address of every IPv4 interface that
+ * has one, see rune_hmr_broadcast_addrs), answers collected for timeout_ms (0 =
+ * RUNE_HMR_PROBE_MS). Each answering "ip:port" becomes (or marks) a network target, available,
+ * with the device's name. INVALID for an address that does not parse; no interface is fine. */
+rune_status rune_hmr_discover(rune_hmr_targets *ts, const char *const *addrs, uint16_t port,
+                              int timeout_ms, rune_error *err);
+/* The broadcast addresses of the machine's IPv4 interfaces that are up and not loopback (at most
+ * cap, without repeats). */
+rune_status rune_hmr_broadcast_addrs(char (*out)[64], size_t cap, size_t *n, rune_error *err);
 
 /* ---- a connection to one target ------------------------------------------------------------ */
 

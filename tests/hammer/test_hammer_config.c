@@ -380,6 +380,73 @@ TEST(test_connect_errors)
     }
 }
 
+/* Discovery by request to an address (broadcast ones in real use; loopback here, as a broadcast
+ * on the test machine's networks is not the tests' business): whoever answers becomes a target,
+ * a known address is marked rather than repeated, garbage and silence add nothing. */
+TEST(test_discover)
+{
+    rune_error err;
+    srv s;
+    memset(&s, 0, sizeof s);
+    CHECK_OK(rune_smp_server_create(&s.s, &err), &err);
+    CHECK_OK(rune_smp_server_register_os(s.s, RUNE_SMP_UDP_MTU, &err), &err);
+    CHECK_OK(rune_smp_udp_server("127.0.0.1", 0, &s.t, &err), &err);
+    if (!s.s || !s.t) return;
+    pthread_create(&s.th, NULL, srv_main, &s);
+    int garbage = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(garbage, (struct sockaddr *)&a, sizeof a);
+    pthread_t gth;
+    pthread_create(&gth, NULL, garbage_main, &garbage);
+    uint16_t port = rune_smp_udp_bound_port(s.t);
+    char host[256] = "", addr[64];
+    gethostname(host, sizeof host);
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+    long live = rune_alloc_live();
+
+    rune_hmr_targets ts = {0};
+    static const char *const lo[] = {"127.0.0.1", NULL};
+    CHECK_OK(rune_hmr_discover(&ts, lo, port, 200, &err), &err);
+    CHECK_EQ_INT(ts.n, 1);
+    if (ts.n == 1) {
+        CHECK_STR(ts.v[0].address, addr);
+        CHECK_STR(ts.v[0].source, "network");
+        CHECK_STR(ts.v[0].name, host);
+        CHECK(ts.v[0].available && ts.v[0].type == RUNE_HMR_UDP);
+    }
+    /* again: marked, not repeated; the garbage port adds nothing */
+    ts.v[0].available = false;
+    CHECK_OK(rune_hmr_discover(&ts, lo, port, 200, &err), &err);
+    CHECK_OK(rune_hmr_discover(&ts, lo, bound_port(garbage), 200, &err), &err);
+    CHECK_EQ_INT(ts.n, 1);
+    CHECK(ts.n == 1 && ts.v[0].available);
+    static const char *const bad[] = {"127.0.0.1", "not-an-address", NULL};
+    CHECK_STATUS(rune_hmr_discover(&ts, bad, port, 200, &err), RUNE_E_INVALID);
+    CHECK_CONTAINS(err.msg, "\"not-an-address\" is not an IPv4 address");
+    CHECK_STATUS(rune_hmr_discover(NULL, lo, port, 200, &err), RUNE_E_ARG);
+    rune_hmr_targets_free(&ts);
+    CHECK_EQ_INT(rune_alloc_live(), live);
+
+    /* the machine's broadcast addresses (maybe none in a container): each one IPv4 */
+    char bc[16][64];
+    size_t nb = 99;
+    CHECK_OK(rune_hmr_broadcast_addrs(bc, 16, &nb, &err), &err);
+    CHECK(nb <= 16);
+    for (size_t i = 0; i < nb && i < 16; i++) {
+        struct in_addr ia;
+        CHECK_MSG_(inet_pton(AF_INET, bc[i], &ia) == 1, "broadcast address %s", bc[i]);
+    }
+    atomic_store(&s.stop, 1);
+    pthread_join(s.th, NULL);
+    pthread_join(gth, NULL);
+    close(garbage);
+    rune_smp_server_destroy(s.s);
+    rune_smp_transport_close(s.t);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -389,6 +456,7 @@ int main(void)
     RUN(test_default_path);
     RUN(test_scan_serial_and_udp_lists);
     RUN(test_probe);
+    RUN(test_discover);
     RUN(test_cbor_json);
     RUN(test_cbor_json_exact_escaped_nomem);
     RUN(test_connect_errors);

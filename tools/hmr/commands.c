@@ -22,6 +22,7 @@ static uint64_t hmr_cli_now_ms(void)
 
 typedef struct opts {
     bool json, force, no_wait, no_serial, prometheus, probe_serial, follow, since_given;
+    bool no_broadcast, console;
     const char *target, *config, *file, *name;
     int timeout_ms, resumes, probe_ms, follow_ms;
     long since, max;
@@ -36,22 +37,25 @@ typedef struct opts {
 static void cmd_help(const char *cmd, FILE *f)
 {
     if (strcmp(cmd, "ls") == 0)
-        fprintf(f,
-                "usage: hmr targets ls [--config FILE] [--probe HOST:PORT]... "
-                "[--scan HOST:LO-HI]... [--no-serial] [--ports GLOB]... [--probe-serial] "
-                "[--probe-ms MS] [--json]\n"
-                "Lists serial ports (/dev/ttyUSB*, /dev/ttyACM*, or the --ports patterns), the\n"
-                "config file's targets and devices answering an SMP probe at the given\n"
-                "addresses. --probe-serial also asks each serial port (Available = answered).\n");
+        fprintf(f, "usage: hmr targets ls [--config FILE] [--probe HOST:PORT]... "
+                   "[--scan HOST:LO-HI]... [--no-serial] [--ports GLOB]... [--probe-serial] "
+                   "[--no-broadcast] [--probe-ms MS] [--json]\n"
+                   "Lists serial ports (/dev/ttyUSB*, /dev/ttyACM*, or the --ports patterns), the\n"
+                   "config file's targets, devices answering an SMP probe at the given addresses,\n"
+                   "and devices answering one broadcast to port 1337 on each network interface\n"
+                   "(not with --no-broadcast). --probe-serial also asks each serial port\n"
+                   "(Available = answered).\n");
     else if (strcmp(cmd, "cast") == 0)
-        fprintf(f,
-                "usage: hmr targets cast -t ID FILE.rune [--force] [--no-wait] [--resumes N] "
-                "[--json]\n"
-                "Verifies the rune and the device, uploads (resuming a broken upload), lets the\n"
-                "device install it and waits until it is confirmed or rolled back.\n"
-                "  --force     upload even when a capability check fails (the device decides)\n"
-                "  --no-wait   do not wait for the device to confirm the rune\n"
-                "  --resumes N resume a broken upload up to N times within this cast (def. 3)\n");
+        fprintf(
+            f, "usage: hmr targets cast -t ID FILE.rune [--force] [--no-wait] [--resumes N] "
+               "[--console] [--json]\n"
+               "Verifies the rune and the device, uploads (resuming a broken upload), lets the\n"
+               "device install it and waits until it is confirmed or rolled back.\n"
+               "  --force     upload even when a capability check fails (the device decides)\n"
+               "  --no-wait   do not wait for the device to confirm the rune\n"
+               "  --resumes N resume a broken upload up to N times within this cast (def. 3)\n"
+               "  --console   serial: keep MCUmgr's console framing (by default hmr asks the\n"
+               "              device for its binary framing, 4 KB frames, and uses it on a yes)\n");
     else if (strcmp(cmd, "logs") == 0)
         fprintf(f, "usage: hmr targets logs -t ID [--since SEQ] [--max N] [--name RUNE] "
                    "[--follow [--for MS]] [--json]\n"
@@ -89,6 +93,10 @@ static int parse(const char *cmd, int argc, char **argv, opts *o)
             o->prometheus = true;
         else if (strcmp(a, "--probe-serial") == 0)
             o->probe_serial = true;
+        else if (strcmp(a, "--no-broadcast") == 0)
+            o->no_broadcast = true;
+        else if (strcmp(a, "--console") == 0)
+            o->console = true;
         else if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0)
             o->follow = true;
         else if (a[0] == '-' && a[1]) {
@@ -230,6 +238,7 @@ static int cmd_ls(const opts *o)
         st = rune_hmr_probe(
             &ts, o->probe_ms,
             RUNE_HMR_PROBE_DROP_SILENT | (o->probe_serial ? RUNE_HMR_PROBE_SERIAL_PORTS : 0), &err);
+    if (st == RUNE_OK && !o->no_broadcast) st = rune_hmr_discover(&ts, NULL, 0, o->probe_ms, &err);
     if (st != RUNE_OK) {
         rune_hmr_targets_free(&ts);
         return fail(o, &err);
@@ -540,6 +549,7 @@ int hmr_cmd_run(const char *cmd, int argc, char **argv)
     rune_error err;
     rune_hmr_target t;
     if (resolve(&o, &t, &err) != RUNE_OK) return fail(&o, &err);
+    if (o.console) t.console = true;
     rune_hmr_conn c;
     if (rune_hmr_connect(&t, o.timeout_ms, &c, &err) != RUNE_OK) return fail(&o, &err);
     int rc;
