@@ -241,12 +241,15 @@ TEST(test_cli)
     snprintf(rune_path, sizeof rune_path, "%s/blink2.rune", tmpdir);
     hx_write(rune_path, v2, v2_len);
 
-    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets ls --config %s --no-serial", cfg), 0);
+    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets ls --config %s --no-serial --no-broadcast", cfg),
+                 0);
     CHECK_CONTAINS(out, "Target");
     CHECK_CONTAINS(out, "Available");
     CHECK_CONTAINS(out, "dev-a");
     CHECK_CONTAINS(out, "dev-s");
-    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets ls --config %s --no-serial --json", cfg), 0);
+    CHECK_EQ_INT(
+        run_hmr(out, sizeof out, "targets ls --config %s --no-serial --no-broadcast --json", cfg),
+        0);
     CHECK_CONTAINS(out, "{\"target\":\"b\",\"type\":\"udp\"");
     CHECK_CONTAINS(out, "\"name\":\"dev-b\",\"available\":true");
     CHECK_CONTAINS(out, "{\"target\":\"gone\",\"type\":\"udp\",\"address\":\"127.0.0.1:9\","
@@ -256,15 +259,17 @@ TEST(test_cli)
     snprintf(empty, sizeof empty, "%s/empty-targets", tmpdir);
     hx_write(empty, "# nothing\n", 10);
     unsigned port = agents[0].port;
-    CHECK_EQ_INT(run_hmr(out, sizeof out,
-                         "targets ls --config %s --no-serial --scan 127.0.0.1:%u-%u --json", empty,
-                         port - 3, port + 3),
-                 0);
+    CHECK_EQ_INT(
+        run_hmr(out, sizeof out,
+                "targets ls --config %s --no-serial --no-broadcast --scan 127.0.0.1:%u-%u --json",
+                empty, port - 3, port + 3),
+        0);
     CHECK_CONTAINS(out, "\"name\":\"dev-a\"");
     CHECK(!strstr(out, "dev-b"));
     CHECK(!strstr(out, "\"available\":false")); /* silent network addresses are not listed */
     /* serial ports by glob, probed: the pty the bridge gives hmr leads to dev-s */
-    CHECK_EQ_INT(run_hmr(out, sizeof out, "targets ls --config %s --ports %s --probe-serial --json",
+    CHECK_EQ_INT(run_hmr(out, sizeof out,
+                         "targets ls --config %s --ports %s --probe-serial --no-broadcast --json",
                          empty, bridge.path_b),
                  0);
     CHECK_CONTAINS(out, "\"type\":\"serial\"");
