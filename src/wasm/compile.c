@@ -17,7 +17,12 @@
 #include "rune/alloc.h"
 #include "interp_int.h"
 
-enum { K_TEMP, K_LOCAL, K_CONST };
+/* Where a value on the compiler's operand stack lives. K_MUL2: not computed yet, the product of
+ * two bytes loaded from local-addressed memory (i32_mul_2m8s/u); an i32.add consuming it becomes
+ * one multiply-accumulate. Such values exist only in straight-line code: before any instruction
+ * that could write memory, trap otherwise, or branch, they are computed into their slots
+ * (mul2_flush). */
+enum { K_TEMP, K_LOCAL, K_CONST, K_MUL2 };
 enum { F_BLOCK, F_LOOP, F_IF, F_ELSE, F_FUNC };
 #define NONE ((size_t)-1)
 #define RW_MAX_DEPTH 10000   /* nesting of blocks */
@@ -28,6 +33,8 @@ typedef struct centry {
     uint8_t kind;
     uint32_t local;
     rune_wasm_val cval;
+    uint32_t m2[7];  /* K_MUL2: op, then the cells p off imm q off2 imm2 */
+    uint32_t m2_pos; /* K_MUL2: wasm offset of the first load (names a trap) */
 } centry;
 
 typedef struct cframe {
@@ -77,6 +84,8 @@ typedef struct comp {
     size_t last_label;   /* cell index of the last label placed (no fusion may reach across it) */
     uint32_t fuel_scope; /* frame index that counts fuel */
     int dead;
+    uint32_t nmul2;  /* K_MUL2 entries made since the last flush (an upper bound) */
+    centry mul2_new; /* the K_MUL2 entry try_fuse_load made */
 } comp;
 
 /* ---- errors -----------------------------------------------------------------------------------
@@ -282,7 +291,7 @@ static rune_status push_e(comp *c, centry e)
 
 static rune_status push(comp *c, uint8_t type)
 {
-    centry e = {type, K_TEMP, 0, {0}};
+    centry e = {type, K_TEMP, 0, {0}, {0}, 0};
     return push_e(c, e);
 }
 
@@ -307,7 +316,7 @@ static rune_status pop(comp *c, uint8_t want, centry *out)
         if (!f->unreachable)
             return fail(c, RUNE_E_INVALID, "type mismatch: expected %s but the stack is empty",
                         tname(want));
-        centry e = {want, K_TEMP, 0, {0}};
+        centry e = {want, K_TEMP, 0, {0}, {0}, 0};
         if (out) *out = e;
         return RUNE_OK;
     }
@@ -319,6 +328,18 @@ static rune_status pop(comp *c, uint8_t want, centry *out)
     return RUNE_OK;
 }
 
+/* Compute a K_MUL2 value into slot dst. */
+static void emit_mul2(comp *c, const centry *e, uint32_t dst)
+{
+    size_t at = op(c, (int)e->m2[0], 7);
+    if (at == NONE) return;
+    c->pos_off[c->npos - 1] = e->m2_pos;
+    SET(at, 0, dst);
+    for (int k = 1; k < 7; k++)
+        SET(at, k, e->m2[k]);
+    c->last_dst = at;
+}
+
 /* Write a deferred value at height i to its own slot. */
 static void materialize(comp *c, uint32_t i)
 {
@@ -327,6 +348,8 @@ static void materialize(comp *c, uint32_t i)
         emit_copy(c, SLOT(c, i), e->local);
     else if (e->kind == K_CONST)
         emit_const(c, SLOT(c, i), e->type, e->cval);
+    else if (e->kind == K_MUL2)
+        emit_mul2(c, e, SLOT(c, i));
     e->kind = K_TEMP;
 }
 
@@ -336,10 +359,22 @@ static void materialize_range(comp *c, uint32_t from, uint32_t to)
         materialize(c, i);
 }
 
+/* Compute every pending K_MUL2 value (see K_MUL2). */
+static void mul2_flush(comp *c)
+{
+    for (uint32_t i = 0; i < c->h; i++)
+        if (c->stk[i].kind == K_MUL2) materialize(c, i);
+    c->nmul2 = 0;
+}
+
 /* The slot to read a just-popped entry e (which was at height hh) from. */
 static uint32_t src(comp *c, centry *e, uint32_t hh)
 {
     if (e->kind == K_LOCAL) return e->local;
+    if (e->kind == K_MUL2) {
+        emit_mul2(c, e, SLOT(c, hh));
+        return SLOT(c, hh);
+    }
     if (e->kind == K_CONST) emit_const(c, SLOT(c, hh), e->type, e->cval);
     return SLOT(c, hh);
 }
@@ -1057,7 +1092,17 @@ static int try_fuse_load(comp *c, const numop *n, centry *a, centry *b, uint32_t
             c->ncells = ps;
             c->npos -= 2;
             c->last_start = NONE;
-            size_t at = op(c, pair == RWOP_i32_load8_s ? RWOP_i32_mul_2m8s : RWOP_i32_mul_2m8u, 7);
+            int mop = pair == RWOP_i32_load8_s ? RWOP_i32_mul_2m8s : RWOP_i32_mul_2m8u;
+            if (addr0.u < c->nl && addr.u < c->nl && n->op == RWOP_i32_mul) {
+                /* both addresses in locals: defer (K_MUL2), an add may take it in */
+                centry e = {RUNE_WASM_I32, K_MUL2, 0, {0}, {0}, 0};
+                uint32_t cells[7] = {(uint32_t)mop, addr0.u, off0.u, imm0.u, addr.u, off.u, imm.u};
+                memcpy(e.m2, cells, sizeof cells);
+                e.m2_pos = ld_pos;
+                c->mul2_new = e;
+                return 2;
+            }
+            size_t at = op(c, mop, 7);
             if (at == NONE) return 1;
             c->pos_off[c->npos - 1] = ld_pos; /* the first load's offset names a trap */
             SET(at, 0, SLOT(c, hh));
@@ -1094,7 +1139,31 @@ static rune_status do_numop(comp *c, const numop *n)
         CHK(pop(c, n->b, &b));
         CHK(pop(c, n->a, &a));
         uint32_t hh = c->h;
-        if (!c->dead && try_fuse_load(c, n, &a, &b, hh)) {
+        if (!c->dead && n->op == RWOP_i32_add && (a.kind == K_MUL2 || b.kind == K_MUL2)) {
+            /* acc + x[i] * w[i] */
+            centry *pr = b.kind == K_MUL2 ? &b : &a;
+            uint32_t so = pr == &b ? src(c, &a, hh) : src(c, &b, hh + 1);
+            int mac = pr->m2[0] == RWOP_i32_mul_2m8s ? RWOP_i32_mac_2m8s : RWOP_i32_mac_2m8u;
+            size_t at = op(c, mac, 8);
+            if (at != NONE) {
+                c->pos_off[c->npos - 1] = pr->m2_pos;
+                SET(at, 0, SLOT(c, hh));
+                SET(at, 1, so);
+                for (int k = 1; k < 7; k++)
+                    SET(at, k + 1, pr->m2[k]);
+            }
+            CHK(push(c, n->r));
+            c->last_dst = at;
+            return RUNE_OK;
+        }
+        int fz = c->dead ? 0 : try_fuse_load(c, n, &a, &b, hh);
+        if (fz == 2) {
+            CHK(push_e(c, c->mul2_new));
+            c->nmul2++;
+            c->last_dst = NONE;
+            return RUNE_OK;
+        }
+        if (fz) {
             size_t at = c->last_dst;
             CHK(push(c, n->r));
             c->last_dst = at;
@@ -1510,20 +1579,29 @@ static uint8_t local_type(comp *c, uint32_t x)
 }
 
 /* local.set / local.tee x with value e (already popped from height hh). */
+/* Whether deferred entry e reads local x. */
+static int reads_local(const centry *e, uint32_t x)
+{
+    if (e->kind == K_LOCAL) return e->local == x;
+    return e->kind == K_MUL2 && (e->m2[1] == x || e->m2[4] == x);
+}
+
 static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
 {
     if (c->dead) return;
     /* Deferred reads of x below must see the old value. */
     int hazard = 0;
     for (uint32_t i = 0; i < hh; i++)
-        if (c->stk[i].kind == K_LOCAL && c->stk[i].local == x) hazard = 1;
+        if (reads_local(&c->stk[i], x)) hazard = 1;
     size_t redirect = c->last_dst;
     if (hazard) {
         for (uint32_t i = 0; i < hh; i++)
-            if (c->stk[i].kind == K_LOCAL && c->stk[i].local == x) materialize(c, i);
+            if (reads_local(&c->stk[i], x)) materialize(c, i);
         redirect = NONE;
     }
-    if (e->kind == K_TEMP && redirect != NONE && c->cells[redirect].u == SLOT(c, hh)) {
+    if (e->kind == K_MUL2) {
+        emit_mul2(c, e, x);
+    } else if (e->kind == K_TEMP && redirect != NONE && c->cells[redirect].u == SLOT(c, hh)) {
         c->cells[redirect].u = x;
     } else if (e->kind == K_LOCAL) {
         emit_copy(c, x, e->local);
@@ -1581,6 +1659,11 @@ static rune_status instr(comp *c)
     uint8_t opc;
     CHK(rd_u8(c, &opc));
     c->fr[c->fuel_scope].fuel++;
+    /* pending byte products survive only local.get/set/tee, i32.const, i32.add, i32.mul and the
+     * loads of the next product (pure, or trapping as out of bounds as the products would) */
+    if (c->nmul2 && opc != 0x20 && opc != 0x21 && opc != 0x22 && opc != 0x41 && opc != 0x6a &&
+        opc != 0x6c && opc != 0x28 && opc != 0x2c && opc != 0x2d)
+        mul2_flush(c);
     if (numops[opc].r) return do_numop(c, &numops[opc]);
     switch (opc) {
     case 0x00:
@@ -1713,14 +1796,14 @@ static rune_status instr(comp *c)
         if (x >= c->nl_wasm) return fail(c, RUNE_E_INVALID, "unknown local %u", x);
         uint8_t t = local_type(c, x);
         if (opc == 0x20) {
-            centry e = {t, K_LOCAL, x, {0}};
+            centry e = {t, K_LOCAL, x, {0}, {0}, 0};
             return push_e(c, e);
         }
         centry e;
         CHK(pop(c, t, &e));
         store_local(c, x, &e, c->h);
         if (opc == 0x22) {
-            centry r = {t, K_LOCAL, x, {0}};
+            centry r = {t, K_LOCAL, x, {0}, {0}, 0};
             return push_e(c, r);
         }
         return RUNE_OK;
@@ -1811,27 +1894,27 @@ static rune_status instr(comp *c)
     case 0x41: {
         int32_t v;
         if (rw_read_s32(&c->p, c->end, &v)) return fail(c, RUNE_E_MALFORMED, "bad i32.const");
-        centry e = {I32_, K_CONST, 0, {0}};
+        centry e = {I32_, K_CONST, 0, {0}, {0}, 0};
         e.cval.i32 = (uint32_t)v;
         return push_e(c, e);
     }
     case 0x42: {
         int64_t v;
         if (rw_read_s64(&c->p, c->end, &v)) return fail(c, RUNE_E_MALFORMED, "bad i64.const");
-        centry e = {I64_, K_CONST, 0, {0}};
+        centry e = {I64_, K_CONST, 0, {0}, {0}, 0};
         e.cval.i64 = (uint64_t)v;
         return push_e(c, e);
     }
     case 0x43: {
         if (c->end - c->p < 4) return fail(c, RUNE_E_MALFORMED, "unexpected end");
-        centry e = {F32_, K_CONST, 0, {0}};
+        centry e = {F32_, K_CONST, 0, {0}, {0}, 0};
         memcpy(&e.cval.f32, c->p, 4);
         c->p += 4;
         return push_e(c, e);
     }
     case 0x44: {
         if (c->end - c->p < 8) return fail(c, RUNE_E_MALFORMED, "unexpected end");
-        centry e = {F64_, K_CONST, 0, {0}};
+        centry e = {F64_, K_CONST, 0, {0}, {0}, 0};
         memcpy(&e.cval.f64, c->p, 8);
         c->p += 8;
         return push_e(c, e);
@@ -1851,7 +1934,7 @@ static rune_status instr(comp *c)
         CHK(rd_u8(c, &t));
         if (t != RUNE_WASM_FUNCREF && t != RUNE_WASM_EXTERNREF)
             return fail(c, RUNE_E_MALFORMED, "malformed reference type 0x%02x", t);
-        centry e = {t, K_CONST, 0, {0}};
+        centry e = {t, K_CONST, 0, {0}, {0}, 0};
         e.cval.ref = 0;
         e.cval.i64 = 0;
         return push_e(c, e);

@@ -19,6 +19,7 @@
  *   f32_add_to_m a p off imm  x[i] += v: mem[ea] = mem[ea] + fp[a], ea as above
  *   f32_mla_to_m x q offq immq p off imm   mem[ea(p)] = fp[x] * mem[ea(q)] + mem[ea(p)]
  *   i32_mul_2m8s d p off imm q off2 imm2   fp[d] = (s8)mem[ea(p)] * (s8)mem[ea(q)]
+ *   i32_mac_2m8s d a p off imm q off2 imm2 fp[d] = fp[a] + (s8)mem[ea(p)] * (s8)mem[ea(q)]
  *   call f base               cells: [h][f][base]     callee fp = fp + base
  *   ret1 a                    fp[0] = fp[a], then return (one result)
  *   global_add_i g d k        fp[d].i32 = g += k (the C stack pointer's prologue)
@@ -104,7 +105,7 @@ typedef union rw_cell {
     X(sel_ge_s) X(sel_ge_u) X(sel_eq_i) X(sel_ne_i) X(sel_lt_s_i) X(sel_lt_u_i) X(sel_gt_s_i) \
     X(sel_gt_u_i) X(sel_le_s_i) X(sel_le_u_i) X(sel_ge_s_i) X(sel_ge_u_i) X(i32_load_tadd) X(i32_load_taddi) \
     X(i32_mul_2m8s) X(i32_mul_2m8u) X(f32_add_to_m) X(f64_add_to_m) X(i32_add_to_m) \
-    X(f32_mla_to_m) X(ret1) X(global_add_i) X(global_set_add_i)
+    X(f32_mla_to_m) X(ret1) X(global_add_i) X(global_set_add_i) X(i32_mac_2m8s) X(i32_mac_2m8u)
 // clang-format on
 
 enum rw_op {

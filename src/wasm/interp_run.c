@@ -870,6 +870,19 @@ dispatch:
         ip += 7;                                                                                   \
         NEXT();                                                                                    \
     }
+/* Multiply-accumulate of two loaded bytes: cells [d][a][p][off][imm][q][off2][imm2]. */
+#define MAC2M(name, T)                                                                             \
+    OP(name)                                                                                       \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[2].u].i32 + ip[4].u) + ip[3].u;                   \
+        uint64_t eb = (uint64_t)(uint32_t)(fp[ip[5].u].i32 + ip[7].u) + ip[6].u;                   \
+        if (ea >= msize || eb >= msize) TRAP(MEMORY_OOB);                                          \
+        D.i32 = A.i32 + (uint32_t)(int32_t)(T)mem[ea] * (uint32_t)(int32_t)(T)mem[eb];             \
+        ip += 8;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    MAC2M(i32_mac_2m8s, int8_t)
+    MAC2M(i32_mac_2m8u, uint8_t)
     MUL2M(i32_mul_2m8s, int8_t)
     MUL2M(i32_mul_2m8u, uint8_t)
     BINM(f32_add_m, float, sf(&D, gf(&A) + m_))

@@ -7,6 +7,8 @@
 ;;   (s8)p[i] * (s8)q[j]      -> i32_mul_2m8s / _2m8u
 ;;   sp = x = sp - k; ...; sp = x + k   -> global_add_i, global_set_add_i (C stack frames)
 ;;   return of one value      -> ret1
+;;   acc + (s8)p[i] * (s8)q[j] -> the product deferred, then i32_mac_2m8s / _2m8u; anything that
+;;                               could write memory, trap otherwise or branch computes it first
 (module
   (memory 1)
   (data (i32.const 0) "\01\02\03\04\05\06\07\08\f0\f1\f2\f3\f4\f5\f6\f7")
@@ -103,6 +105,45 @@
     (block (result i32) (br_if 0 (i32.const 11) (local.get 0)) (drop) (i32.const 22)))
   (func (export "ret-two") (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
 
+  ;; multiply-accumulate as clang writes an unrolled int8 dot product: products first, then adds
+  (func (export "dot4") (param i32 i32 i32) (result i32)
+    (i32.mul (i32.load8_s offset=3 (local.get 0)) (i32.load8_s offset=3 (local.get 1)))
+    (i32.mul (i32.load8_s offset=2 (local.get 0)) (i32.load8_s offset=2 (local.get 1)))
+    (i32.mul (i32.load8_s offset=1 (local.get 0)) (i32.load8_s offset=1 (local.get 1)))
+    (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1)))
+    (local.get 2)
+    (i32.add) (i32.add) (i32.add) (i32.add)
+    (local.tee 2)
+    (drop)
+    (local.get 2))
+  (func (export "dot2u") (param i32 i32) (result i32)
+    (i32.add (i32.const 1000)
+      (i32.add (i32.mul (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1)))
+               (i32.mul (i32.load8_u offset=1 (local.get 0)) (i32.load8_u offset=1 (local.get 1))))))
+  ;; a pending product whose address local changes, whose bytes are stored to, or which is kept
+  (func (export "mac-addr-set") (param i32 i32) (result i32)
+    (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1)))
+    (local.set 0 (i32.const 0))
+    (i32.add (local.get 0)))
+  (func (export "mac-store") (param i32 i32) (result i32)
+    (i32.mul (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1)))
+    (i32.store8 (local.get 0) (i32.const 0))
+    (i32.load8_u (local.get 0))
+    (i32.add))
+  (func (export "mac-tee") (param i32 i32) (result i32) (local i32)
+    (local.tee 2 (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1))))
+    (i32.add (local.get 2)))
+  (func (export "mac-block") (param i32 i32) (result i32)
+    (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1)))
+    (block (local.set 0 (i32.const 1)))
+    (i32.add (local.get 0)))
+  ;; traps: the product's load traps first; a dropped product still traps
+  (func (export "mac-trap-order") (param i32 i32) (result i32)
+    (i32.add (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1)))
+             (i32.div_s (i32.const 1) (i32.const 0))))
+  (func (export "mac-drop") (param i32 i32)
+    (drop (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1)))))
+
   ;; byte products
   (func (export "mul-s8") (param i32 i32) (result i32)
     (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s offset=1 (local.get 1))))
@@ -182,3 +223,16 @@
 (assert_return (invoke "ret-block" (i32.const 1)) (i32.const 11))
 (assert_return (invoke "ret-block" (i32.const 0)) (i32.const 22))
 (assert_return (invoke "ret-two" (i32.const 1) (i32.const 2)) (i32.const 2) (i32.const 1))
+;; bytes 0..3 = 01 02 03 04, 8..11 = f0 f1 f2 f3 (-16 -15 -14 -13)
+(assert_return (invoke "dot4" (i32.const 0) (i32.const 8) (i32.const 7)) (i32.const -133))
+(assert_return (invoke "dot2u" (i32.const 8) (i32.const 9)) (i32.const 117162))
+(assert_return (invoke "mac-addr-set" (i32.const 8) (i32.const 9)) (i32.const 240))
+(assert_return (invoke "mac-tee" (i32.const 8) (i32.const 8)) (i32.const 512))
+(assert_return (invoke "mac-block" (i32.const 9) (i32.const 1)) (i32.const -29))
+(assert_trap (invoke "mac-trap-order" (i32.const 70000) (i32.const 0)) "out of bounds memory access")
+(assert_trap (invoke "mac-trap-order" (i32.const 0) (i32.const 0)) "integer divide by zero")
+(assert_trap (invoke "mac-drop" (i32.const 0) (i32.const -1)) "out of bounds memory access")
+(assert_return (invoke "mac-drop" (i32.const 0) (i32.const 1)))
+;; last: writes a byte of the data
+(assert_return (invoke "mac-store" (i32.const 9) (i32.const 10)) (i32.const 58322))
+(assert_return (invoke "mul-u8" (i32.const 7) (i32.const 6)) (i32.const 0))
