@@ -292,6 +292,9 @@ typedef struct hx_bridge {
     atomic_long to_agent, to_host; /* bytes copied */
     atomic_long corrupt_every;     /* > 0: flip one bit in about every Nth byte towards the agent */
     atomic_long faults;
+    /* SIGKILL this pid kill_delay_us after the bytes towards the agent reach kill_at */
+    atomic_int kill_pid;
+    atomic_long kill_at, kill_delay_us;
     long bytes_per_s; /* > 0: pace each direction to this rate */
     uint64_t rng;
 } hx_bridge;
@@ -358,6 +361,16 @@ static inline void *hx_bridge_main(void *p)
                 if (ca > 0 && before + n >= ca) {
                     atomic_store(&b->cut, 1);
                     atomic_store(&b->cut_after, 0);
+                }
+                long ka = atomic_load(&b->kill_at);
+                int pid = atomic_load(&b->kill_pid);
+                if (ka > 0 && pid > 0 && before + n >= ka) {
+                    long d = atomic_load(&b->kill_delay_us);
+                    struct timespec ts = {d / 1000000, (d % 1000000) * 1000};
+                    nanosleep(&ts, NULL);
+                    kill(pid, SIGKILL);
+                    atomic_store(&b->kill_at, 0);
+                    atomic_fetch_add(&b->faults, 1);
                 }
                 long every = atomic_load(&b->corrupt_every);
                 for (ssize_t i = 0; every > 0 && i < n; i++)

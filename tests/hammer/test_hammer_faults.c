@@ -5,8 +5,9 @@
  *   - a lossy UDP link dropping, corrupting and duplicating datagrams: the cast still lands;
  *   - the serial line cut mid-upload, and a serial line flipping bits (the frame CRC catches them),
  *     each in both framings: the binary one hmr negotiates with runicosd, and MCUmgr's console one;
- *   - runicosd killed with SIGKILL around the install: restarted on the same store it runs the old
- *     or the new rune, never a broken one, and the next cast finishes the job;
+ *   - runicosd killed with SIGKILL around the install (over UDP, and over serial in both framings):
+ *     restarted on the same store it runs the old or the new rune, never a broken one, and the
+ *     next cast finishes the job;
  *   - a rune that traps on every call: the device rolls it back by itself.
  * After every fault the device is checked directly: one rune, running, one of the two we sent, and
  * its inference count growing. The test prints "faults injected: N, devices broken: B" and requires
@@ -31,13 +32,18 @@ enum {
     F_SERIAL_CUT,
     F_SERIAL_FLIP,
     F_SERIAL_NOISE,
+    F_SERIAL_KILL,
     F_KINDS
 };
-static const char *const fault_names[F_KINDS] = {
-    "UDP link cut mid-upload", "UDP datagrams dropped/corrupted/duplicated",
-    "SIGKILL around install",  "rune trapping on every call",
-    "hostile UDP frames",      "serial line cut mid-upload",
-    "serial bits flipped",     "serial noise and broken frames"};
+static const char *const fault_names[F_KINDS] = {"UDP link cut mid-upload",
+                                                 "UDP datagrams dropped/corrupted/duplicated",
+                                                 "SIGKILL around install",
+                                                 "rune trapping on every call",
+                                                 "hostile UDP frames",
+                                                 "serial line cut mid-upload",
+                                                 "serial bits flipped",
+                                                 "serial noise and broken frames",
+                                                 "SIGKILL around install, serial"};
 static long fault_count[F_KINDS];
 static void add_faults(int kind, long n)
 {
@@ -411,6 +417,50 @@ TEST(test_serial_corrupted_bytes)
     add_faults(F_SERIAL_FLIP, n);
 }
 
+/* The agent killed around the install over its serial line (the bridge kills it when the bytes
+ * towards it reach a random point near the end of the upload, as the framing puts it on the
+ * wire), restarted on the same store and line (which may still hold bytes of the old exchange). */
+TEST(test_serial_sigkill_during_install)
+{
+    rune_hmr_target t = serial_target();
+    int cur = check_device(&t, "setup");
+    /* bytes on the wire per rune byte: binary frames ~1.01, base64 console lines ~1.41 */
+    double wire = serial_console ? 1.41 : 1.01;
+    int mid_cast = 0, landed_new = 0, kept_old = 0;
+    for (int round = 0; round < 3 && cur >= 0; round++) {
+        int next = 1 - cur;
+        size_t len = (size_t)((double)rune_len[next] * wire);
+        size_t at = hx_range(len - len / 25, len);
+        atomic_store(&bridge.to_agent, 0);
+        atomic_store(&bridge.kill_delay_us, (long)hx_range(0, 30000));
+        atomic_store(&bridge.kill_pid, serial_agent.pid);
+        long kills = atomic_load(&bridge.faults);
+        atomic_store(&bridge.kill_at, (long)at);
+        rune_hmr_cast_result r;
+        rune_error err;
+        (void)cast_until(&t, next, 200, 1, 0, 1, &r, &err);
+        atomic_store(&bridge.kill_at, 0);
+        mid_cast += atomic_load(&bridge.faults) > kills;
+        hx_agent_kill(&serial_agent, SIGKILL); /* if it is still alive: a crash when idle */
+        add_faults(F_SERIAL_KILL, 1);
+        if (!hx_agent_spawn(&serial_agent)) {
+            broken++;
+            break;
+        }
+        int after = check_device(&t, "SIGKILL during install (serial)");
+        landed_new += after == next;
+        kept_old += after == cur;
+        rune_status st = cast_until(&t, next, 500, 3, 3, 2, &r, &err);
+        CHECK_OK(st, &err);
+        CHECK_STR(r.framing, framing_name());
+        cur = check_device(&t, "serial cast after restart");
+        CHECK_EQ_INT(cur, next);
+    }
+    printf("serial SIGKILL rounds: killed mid-cast %d of 3; new rune active after restart %d, old "
+           "rune %d\n",
+           mid_cast, landed_new, kept_old);
+}
+
 /* RUN with the wall time of each test (the suite must stay well under a minute). */
 #define TIMED(name)                                                                                \
     do {                                                                                           \
@@ -500,6 +550,7 @@ int main(void)
             TIMED(test_serial_cut_mid_upload);
             TIMED(test_serial_corrupted_bytes);
             TIMED(test_serial_noise);
+            TIMED(test_serial_sigkill_during_install);
         }
         hx_agent_stop(&serial_agent);
         hx_bridge_stop(&bridge);
