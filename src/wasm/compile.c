@@ -1132,6 +1132,47 @@ static int try_fuse_load(comp *c, const numop *n, centry *a, centry *b, uint32_t
     return 1;
 }
 
+/* f32.add/sub whose second operand the last instruction computed as a product: a + c*e, or, when
+ * the first operand is the product just before it, a*b +- c*e (complex multiplies, butterflies).
+ * Each product is rounded to f32 before the sum, as in the separate instructions. Returns 1 when
+ * done (last_dst: the new instruction's destination cell). */
+static int fuse_f32_products(comp *c, int add, centry *a, uint32_t hh)
+{
+    if (!last_is(c, RWOP_f32_mul, SLOT(c, hh + 1))) return 0;
+    size_t ls = c->last_start;
+    rw_cell pc = c->cells[ls + 2], pe = c->cells[ls + 3];
+    size_t ps = c->npos >= 2 ? c->pos_cell[c->npos - 2] : NONE;
+    size_t at;
+    if (a->kind == K_TEMP && ps != NONE && ps >= c->last_label && ps + 4 == ls &&
+        c->cells[ps].h == c->H[RWOP_f32_mul] && c->cells[ps + 1].u == SLOT(c, hh)) {
+        rw_cell pa = c->cells[ps + 2], pb = c->cells[ps + 3];
+        c->ncells = ps;
+        c->npos -= 2;
+        c->last_start = NONE;
+        at = op(c, add ? RWOP_f32_mul2_add : RWOP_f32_mul2_sub, 5);
+        if (at != NONE) {
+            c->cells[at + 1] = pa;
+            c->cells[at + 2] = pb;
+            c->cells[at + 3] = pc;
+            c->cells[at + 4] = pe;
+        }
+    } else {
+        c->ncells = ls;
+        c->npos--;
+        c->last_start = NONE;
+        uint32_t sa = src(c, a, hh);
+        at = op(c, add ? RWOP_f32_add_mul : RWOP_f32_sub_mul, 4);
+        if (at != NONE) {
+            SET(at, 1, sa);
+            c->cells[at + 2] = pc;
+            c->cells[at + 3] = pe;
+        }
+    }
+    if (at != NONE) SET(at, 0, SLOT(c, hh));
+    c->last_dst = at;
+    return 1;
+}
+
 static rune_status do_numop(comp *c, const numop *n)
 {
     centry a, b;
@@ -1152,6 +1193,13 @@ static rune_status do_numop(comp *c, const numop *n)
                 for (int k = 1; k < 7; k++)
                     SET(at, k + 1, pr->m2[k]);
             }
+            CHK(push(c, n->r));
+            c->last_dst = at;
+            return RUNE_OK;
+        }
+        if (!c->dead && (n->op == RWOP_f32_add || n->op == RWOP_f32_sub) && b.kind == K_TEMP &&
+            fuse_f32_products(c, n->op == RWOP_f32_add, &a, hh)) {
+            size_t at = c->last_dst;
             CHK(push(c, n->r));
             c->last_dst = at;
             return RUNE_OK;
@@ -1586,6 +1634,39 @@ static int reads_local(const centry *e, uint32_t x)
     return e->kind == K_MUL2 && (e->m2[1] == x || e->m2[4] == x);
 }
 
+/* local.set x of the value the last instruction computed, while deferred reads of x lie below
+ * (p = p + 4 with the old p still on the stack, as in clang's pointer walks): the old x is copied
+ * to those reads' slots first, then the instruction is emitted again after the copies writing x
+ * itself, where it would otherwise write a temporary and need a second copy. Returns 1 when done.
+ */
+static int move_after_copies(comp *c, uint32_t hh, uint32_t x)
+{
+    size_t ls = c->last_start, n = c->ncells - ls, rel = c->last_dst - ls;
+    rw_cell saved[16];
+    /* not when the instruction also writes a local (the tee of i32_load_tadd): the copies would
+     * read that local before it is written */
+    if (ls == NONE || c->last_op == RWOP_i32_load_tadd || c->last_op == RWOP_i32_load_taddi ||
+        c->last_end != c->ncells || n > 16 || c->last_dst <= ls || c->last_dst >= c->ncells ||
+        c->npos == 0 || c->pos_cell[c->npos - 1] != ls)
+        return 0;
+    memcpy(saved, &c->cells[ls], n * sizeof *saved);
+    uint32_t off = c->pos_off[c->npos - 1];
+    int lop = c->last_op;
+    c->ncells = ls;
+    c->npos--;
+    c->last_start = NONE;
+    for (uint32_t i = 0; i < hh; i++)
+        if (reads_local(&c->stk[i], x)) materialize(c, i);
+    size_t at = op(c, lop, n - 1);
+    if (at != NONE) {
+        memcpy(&c->cells[at - 1], saved, n * sizeof *saved);
+        c->pos_off[c->npos - 1] = off;
+        c->cells[at - 1 + rel].u = x;
+    }
+    c->last_dst = NONE;
+    return 1;
+}
+
 static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
 {
     if (c->dead) return;
@@ -1594,6 +1675,9 @@ static void store_local(comp *c, uint32_t x, centry *e, uint32_t hh)
     for (uint32_t i = 0; i < hh; i++)
         if (reads_local(&c->stk[i], x)) hazard = 1;
     size_t redirect = c->last_dst;
+    if (hazard && e->kind == K_TEMP && redirect != NONE && c->cells[redirect].u == SLOT(c, hh) &&
+        move_after_copies(c, hh, x))
+        return;
     if (hazard) {
         for (uint32_t i = 0; i < hh; i++)
             if (reads_local(&c->stk[i], x)) materialize(c, i);

@@ -1071,6 +1071,36 @@ dispatch:
     BIN(f32_gt_i, D.i32 = gf(&A) > FIMM)
     BIN(f32_le_i, D.i32 = gf(&A) <= FIMM)
     BIN(f32_ge_i, D.i32 = gf(&A) >= FIMM)
+/* Sums of products: each product is a float of its own (one rounding per wasm instruction). */
+#define PROD(k, l) (gf(&fp[ip[k].u]) * gf(&fp[ip[l].u]))
+    OP(f32_add_mul)
+    {
+        float q_ = PROD(2, 3);
+        sf(&D, gf(&A) + q_);
+        ip += 4;
+        NEXT();
+    }
+    OP(f32_sub_mul)
+    {
+        float q_ = PROD(2, 3);
+        sf(&D, gf(&A) - q_);
+        ip += 4;
+        NEXT();
+    }
+    OP(f32_mul2_add)
+    {
+        float p_ = PROD(1, 2), q_ = PROD(3, 4);
+        sf(&D, p_ + q_);
+        ip += 5;
+        NEXT();
+    }
+    OP(f32_mul2_sub)
+    {
+        float p_ = PROD(1, 2), q_ = PROD(3, 4);
+        sf(&D, p_ - q_);
+        ip += 5;
+        NEXT();
+    }
     BIN(f32_add, sf(&D, gf(&A) + gf(&B)))
     BIN(f32_sub, sf(&D, gf(&A) - gf(&B)))
     BIN(f32_mul, sf(&D, gf(&A) * gf(&B)))

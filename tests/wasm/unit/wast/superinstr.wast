@@ -7,6 +7,7 @@
 ;;   (s8)p[i] * (s8)q[j]      -> i32_mul_2m8s / _2m8u
 ;;   sp = x = sp - k; ...; sp = x + k   -> global_add_i, global_set_add_i (C stack frames)
 ;;   return of one value      -> ret1
+;;   a*b +- c*d, x +- c*d     -> f32_mul2_add/_sub, f32_add_mul/_sub_mul (each product rounded)
 ;;   acc + (s8)p[i] * (s8)q[j] -> the product deferred, then i32_mac_2m8s / _2m8u; anything that
 ;;                               could write memory, trap otherwise or branch computes it first
 (module
@@ -144,6 +145,36 @@
   (func (export "mac-drop") (param i32 i32)
     (drop (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s (local.get 1)))))
 
+  ;; local.tee of a value while older reads of the local wait on the stack (the producing
+  ;; instruction is moved after their copies), including a load whose address add tees the same
+  ;; local (that one must not move: the copies need the add's result)
+  (func (export "tee-load-tee") (param i32 i32) (result i32) (local i32)
+    (local.get 0) (local.get 1) (i32.add) (local.tee 2)
+    (local.get 2) (i32.load) (local.tee 2)
+    (i32.const 1) (i32.add)
+    (i32.store)
+    (i32.add (i32.load (i32.add (local.get 0) (local.get 1))) (i32.mul (local.get 2) (i32.const 100))))
+  (func (export "tee-step") (param i32) (result i32)
+    (local.get 0)
+    (local.tee 0 (i32.add (local.get 0) (i32.const 3)))
+    (i32.mul (i32.const 10))
+    (i32.add))
+
+  ;; sums of f32 products, the products' operands in locals, in temporaries and constants
+  (func (export "cmul-re") (param f32 f32 f32 f32) (result f32)
+    (f32.sub (f32.mul (local.get 0) (local.get 1)) (f32.mul (local.get 2) (local.get 3))))
+  (func (export "cmul-im") (param f32 f32 f32 f32) (result f32)
+    (f32.add (f32.mul (local.get 0) (local.get 1)) (f32.mul (local.get 2) (local.get 3))))
+  (func (export "axpy1") (param f32 f32 f32) (result f32)
+    (f32.add (local.get 0) (f32.mul (local.get 1) (local.get 2))))
+  (func (export "axmy1") (param f32 f32 f32) (result f32)
+    (f32.sub (local.get 0) (f32.mul (local.get 1) (local.get 2))))
+  (func (export "const-minus-prod") (param f32 f32) (result f32)
+    (f32.sub (f32.const 10) (f32.mul (local.get 0) (local.get 1))))
+  (func (export "mem-prod") (param i32 i32 f32 f32) (result f32)
+    (f32.sub (f32.mul (f32.load (local.get 0)) (f32.load (local.get 1)))
+             (f32.mul (local.get 2) (local.get 3))))
+
   ;; byte products
   (func (export "mul-s8") (param i32 i32) (result i32)
     (i32.mul (i32.load8_s (local.get 0)) (i32.load8_s offset=1 (local.get 1))))
@@ -236,3 +267,20 @@
 ;; last: writes a byte of the data
 (assert_return (invoke "mac-store" (i32.const 9) (i32.const 10)) (i32.const 58322))
 (assert_return (invoke "mul-u8" (i32.const 7) (i32.const 6)) (i32.const 0))
+;; f32 sums of products: 1.5*2 - 0.5*3, 1.5*2 + 0.5*3
+(assert_return (invoke "cmul-re" (f32.const 1.5) (f32.const 2) (f32.const 0.5) (f32.const 3)) (f32.const 1.5))
+(assert_return (invoke "cmul-im" (f32.const 1.5) (f32.const 2) (f32.const 0.5) (f32.const 3)) (f32.const 4.5))
+;; each product is rounded before the sum: (1 + 2^-12)^2 - (1 + 2^-11) is 0 in f32 (2^-24 with an FMA)
+(assert_return (invoke "cmul-re" (f32.const 0x1.001p+0) (f32.const 0x1.001p+0) (f32.const 1) (f32.const 0x1.002p+0)) (f32.const 0))
+(assert_return (invoke "cmul-im" (f32.const 0x1.001p+0) (f32.const 0x1.001p+0) (f32.const -1) (f32.const 0x1.002p+0)) (f32.const 0))
+(assert_return (invoke "axpy1" (f32.const -0x1.002p+0) (f32.const 0x1.001p+0) (f32.const 0x1.001p+0)) (f32.const 0))
+(assert_return (invoke "axpy1" (f32.const 1) (f32.const 2) (f32.const 3)) (f32.const 7))
+(assert_return (invoke "axmy1" (f32.const 1) (f32.const 2) (f32.const 3)) (f32.const -5))
+(assert_return (invoke "const-minus-prod" (f32.const 2) (f32.const 3)) (f32.const 4))
+(assert_return (invoke "set-f32" (i32.const 800) (f32.const 3)))
+(assert_return (invoke "set-f32" (i32.const 804) (f32.const 5)))
+(assert_return (invoke "mem-prod" (i32.const 800) (i32.const 804) (f32.const 2) (f32.const 4)) (f32.const 7))
+;; mem[40] = mem[40] + 1 while l2 holds the old mem[40]: 1 + 0*100, then 2 + 1*100
+(assert_return (invoke "tee-load-tee" (i32.const 30) (i32.const 10)) (i32.const 1))
+(assert_return (invoke "tee-load-tee" (i32.const 30) (i32.const 10)) (i32.const 102))
+(assert_return (invoke "tee-step" (i32.const 4)) (i32.const 74))
