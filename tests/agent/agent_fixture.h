@@ -1,12 +1,13 @@
 /*
  * agent_fixture.h - what the agent tests share: runes built from the test guests, a temporary
- * store directory, a device profile, an agent served from a thread, an SMP client over UDP.
+ * store directory, a device profile, an agent served from a thread, an SMP client over UDP. The
+ * helpers the hammer tests need too are in tests/device_fixture.h.
  */
 #ifndef AGENT_FIXTURE_H
 #define AGENT_FIXTURE_H
 
-#define _GNU_SOURCE
-#include <ftw.h>
+#include "device_fixture.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -26,38 +27,7 @@ static inline uint8_t *fx_rune_pad(const char *wasm, const char *name, const cha
                                    const char *kind, const char *const *args, size_t pad,
                                    size_t *len)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.wasm", AGENT_GUESTS, wasm);
-    size_t wlen = 0;
-    unsigned char *w = test_read_file(path, &wlen);
-    if (!w) {
-        fprintf(stderr, "cannot read %s\n", path);
-        return NULL;
-    }
-    rune_manifest *m = NULL;
-    rune_manifest_stage *s = NULL;
-    rune_error err;
-    uint8_t *out = NULL;
-    if (rune_manifest_new(name, version, &m, &err) == RUNE_OK) {
-        if (kind) {
-            rune_manifest_add_stage(m, RUNE_LIST_CAPABILITIES, "input", kind, &s, &err);
-            for (size_t i = 0; args && args[i]; i += 2)
-                rune_manifest_stage_add_arg(s, args[i], args[i + 1], &err);
-        }
-        rune_manifest_add_stage(m, RUNE_LIST_OUTPUTS, "serial", "SERIAL", NULL, &err);
-        uint8_t *padding = pad ? malloc(pad) : NULL;
-        for (size_t i = 0; i < pad; i++)
-            padding[i] = (uint8_t)(i * 2654435761u >> 13);
-        rune_blob res = {"pad", padding, pad};
-        if (pad) rune_manifest_add_stage(m, RUNE_LIST_RESOURCES, "pad", NULL, NULL, &err);
-        if (rune_container_write(w, wlen, m, NULL, 0, &res, pad ? 1 : 0, &out, len, &err) !=
-            RUNE_OK)
-            fprintf(stderr, "rune: %s\n", err.msg);
-        free(padding);
-    }
-    rune_manifest_free(m);
-    free(w);
-    return out;
+    return dev_rune(AGENT_GUESTS, wasm, name, version, "input", kind, args, pad, 0, len);
 }
 
 static inline uint8_t *fx_rune(const char *wasm, const char *name, const char *version,
@@ -74,27 +44,9 @@ static inline uint8_t *fx_hostile(const char *version, size_t *len)
     return fx_rune("hostile", "hostile", version, "RAW", fx_raw_args, len);
 }
 
-static inline int fx_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static inline void fx_rmtree(const char *dir)
-{
-    nftw(dir, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static inline void fx_write(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(data, 1, len, f);
-        fclose(f);
-    }
-}
+#define fx_rmtree dev_rmtree
+#define fx_write dev_write
+#define fx_sleep_ms dev_sleep_ms
 
 /* A temporary directory with raw.bin ('.' behave) and a profile: RAW from raw.bin, RAND seed 7,
  * store dir/store, 100 calls a second, probation 3, rollback after 3 failures, short backoff. */
@@ -230,12 +182,6 @@ static inline rune_status fx_get_status(fx_cli *c, fx_status *s, rune_error *err
 {
     memset(s, 0, sizeof *s);
     return rune_smp_rune_status(&c->c, NULL, fx_status_cb, s, err);
-}
-
-static inline void fx_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* Poll the status until the rune is `name` in `state` (or the timeout). */

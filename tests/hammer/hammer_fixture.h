@@ -11,7 +11,8 @@
 #ifndef HAMMER_FIXTURE_H
 #define HAMMER_FIXTURE_H
 
-#define _GNU_SOURCE
+#include "device_fixture.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,18 +64,8 @@ static inline size_t hx_range(size_t lo, size_t hi)
     return lo + (size_t)(hx_rand() % (hi - lo + 1));
 }
 
-static inline void hx_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static inline uint64_t hx_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#define hx_sleep_ms dev_sleep_ms
+#define hx_now_ms dev_now_ms
 
 /* ---- runes ---- */
 
@@ -84,60 +75,14 @@ static inline uint64_t hx_now_ms(void)
 static inline uint8_t *hx_rune(const char *wasm, const char *name, const char *version,
                                const char *kind, size_t pad, size_t *len)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.wasm", HAMMER_GUESTS, wasm);
-    size_t wlen = 0;
-    unsigned char *w = test_read_file(path, &wlen);
-    if (!w) {
-        fprintf(stderr, "cannot read %s\n", path);
-        return NULL;
-    }
-    rune_manifest *m = NULL;
-    rune_manifest_stage *s = NULL;
-    rune_error err;
-    uint8_t *out = NULL;
-    if (rune_manifest_new(name, version, &m, &err) == RUNE_OK) {
-        rune_manifest_add_stage(m, RUNE_LIST_CAPABILITIES, "rng", kind ? kind : "RAND", &s, &err);
-        rune_manifest_stage_add_arg(s, "n", "4", &err);
-        rune_manifest_add_stage(m, RUNE_LIST_OUTPUTS, "serial", "SERIAL", NULL, &err);
-        uint8_t *padding = pad ? malloc(pad) : NULL;
-        uint64_t x = 0x1234567ull ^ (uint64_t)pad ^ (uint64_t)version[0] << 32;
-        for (size_t i = 0; i < pad; i++) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            padding[i] = (uint8_t)(x >> 56);
-        }
-        rune_blob res = {"pad", padding, pad};
-        if (pad) rune_manifest_add_stage(m, RUNE_LIST_RESOURCES, "pad", NULL, NULL, &err);
-        if (rune_container_write(w, wlen, m, NULL, 0, &res, pad ? 1 : 0, &out, len, &err) !=
-            RUNE_OK)
-            fprintf(stderr, "rune: %s\n", err.msg);
-        free(padding);
-    }
-    rune_manifest_free(m);
-    free(w);
-    return out;
+    static const char *const args[] = {"n", "4", NULL};
+    uint64_t seed = 0x1234567ull ^ (uint64_t)pad ^ (uint64_t)version[0] << 32;
+    return dev_rune(HAMMER_GUESTS, wasm, name, version, "rng", kind ? kind : "RAND", args, pad,
+                    seed, len);
 }
 
-static inline void hx_write(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(data, 1, len, f);
-        fclose(f);
-    }
-}
-
-static inline int hx_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-static inline void hx_rmtree(const char *dir)
-{
-    nftw(dir, hx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+#define hx_write dev_write
+#define hx_rmtree dev_rmtree
 
 /* ---- runicosd processes ---- */
 
