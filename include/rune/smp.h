@@ -471,8 +471,9 @@ rune_status rune_smp_deframer_feed(rune_smp_deframer *d, const uint8_t *buf, siz
 
 /* ---- client side ----------------------------------------------------------------------------- */
 
-/* A client sends one request at a time and is used from one thread; several clients may share a
- * device (each with its own sequence numbers). */
+/* A client sends one request at a time (the image upload excepted: it keeps several chunks in
+ * flight, see rune_smp_upload) and is used from one thread; several clients may share a device
+ * (each with its own sequence numbers). */
 
 typedef struct rune_smp_client {
     rune_smp_transport *t; /* borrowed */
