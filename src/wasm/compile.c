@@ -1413,12 +1413,14 @@ static int store_rmw(comp *c, int store_op, const centry *v, const centry *a, ui
     if (v->kind != K_TEMP || (a->kind != K_LOCAL && a->kind != K_CONST)) return 0;
     if (c->last_start == NONE || c->last_end != c->ncells) return 0;
     size_t ls = c->last_start;
-    if (c->cells[ls + 1].u != SLOT(c, hh + 1)) return 0;
     uint32_t p = a->kind == K_LOCAL ? a->local : c->zero_slot;
     uint32_t imm = a->kind == K_LOCAL ? 0 : a->cval.i32;
-    if (c->cells[ls + 3].u != p || c->cells[ls + 4].u != off || c->cells[ls + 5].u != imm) return 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (t[i][0] != c->last_op || t[i][1] != store_op) continue;
+        /* the last instruction is a load-and-add: its five operand cells exist */
+        if (c->cells[ls + 1].u != SLOT(c, hh + 1) || c->cells[ls + 3].u != p ||
+            c->cells[ls + 4].u != off || c->cells[ls + 5].u != imm)
+            return 0;
         /* [h][d][a][p][off][imm] -> [h][a][p][off][imm]; the load's trap position stays (the
          * store hits the same bytes) */
         c->cells[ls].h = c->H[t[i][2]];
