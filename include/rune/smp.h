@@ -27,7 +27,8 @@
  *     upload 1   W    {"off": uint, "data": bstr; in the packet with off 0 also "len": uint
  *                      (whole image), "sha": bstr (SHA-256 of the whole image), "image": uint}
  *                      -> {"rc": 0, "off": uint (bytes the device holds); on the last packet
- *                      also "match": bool (the SHA-256 matched)}
+ *                      also "match": bool (the SHA-256 matched)}; a chunk with off > 0 and no
+ *                      session open: EBADSTATE (start again with a first packet)
  *   RUNE (64: our own group, in the user range that starts at 64)
  *     start 0    W    {"name": tstr} -> {"state": tstr}
  *     stop 1     W    {"name": tstr} -> {"state": tstr}

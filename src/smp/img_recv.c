@@ -92,7 +92,11 @@ static int img_upload(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
         memcpy(r->sha, sha, 32);
         crypto_hash_sha256_init(hs);
     } else if (!r->active) {
-        return bad(req, "no upload in progress (the first packet has off 0)");
+        /* EBADSTATE, not EINVAL: the request is fine, the session is gone (it ended, or the
+         * device restarted without it); the client starts again with a first packet */
+        smp_strcat2(req->rsn, sizeof req->rsn, "upload: ",
+                    "no upload in progress (the first packet has off 0)");
+        return RUNE_SMP_ERR_BADSTATE;
     } else if (off != r->off) {
         answer(rsp, r->off); /* out of order or repeated: tell the client where we are */
         return RUNE_SMP_ERR_OK;

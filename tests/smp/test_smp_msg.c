@@ -349,8 +349,9 @@ TEST(upload_exchange_fields)
     CHECK_OK(rune_smp_img_recv_register(&r, s, &err), &err);
     uint8_t seq = 0;
 
-    /* a chunk before any first packet */
-    CHECK_EQ_INT(upload_req(s, seq++, 1000, img, 100, -1, NULL, 0), RUNE_SMP_ERR_INVAL);
+    /* a chunk before any first packet: no session (a state, not a bad request: a pipelined
+     * client's chunk may arrive after the session ended, and must not read as a refusal) */
+    CHECK_EQ_INT(upload_req(s, seq++, 1000, img, 100, -1, NULL, 0), RUNE_SMP_ERR_BADSTATE);
     /* first packet without len, without sha, with a short sha, too big */
     CHECK_EQ_INT(upload_req(s, seq++, 0, img, 100, -1, sha, 32), RUNE_SMP_ERR_INVAL);
     CHECK_EQ_INT(upload_req(s, seq++, 0, img, 100, 3000, NULL, 0), RUNE_SMP_ERR_INVAL);
