@@ -517,6 +517,7 @@ static rune_status read_blocktype(comp *c, uint32_t *np, const uint8_t **params,
 
 static void restore_last(comp *c);
 static int last_is(comp *c, int opc, uint32_t dst);
+static uint32_t unemit_imm_op(comp *c, uint32_t *imm);
 
 /* Fused compare-and-branch ops, indexed like the i32 compares; and their negations. */
 static int fused_branch(int cmp_op, int negate)
@@ -1219,7 +1220,19 @@ static rune_status do_numop(comp *c, const numop *n)
         }
         if (!c->dead) {
             size_t at;
-            if (n->opi >= 0 && b.kind == K_CONST) {
+            if (n->op == RWOP_i32_add && b.kind == K_CONST && a.kind == K_TEMP &&
+                last_is(c, RWOP_i32_shl_i, SLOT(c, hh))) {
+                /* (i << k) + base: an array element's address in one instruction */
+                uint32_t sh;
+                uint32_t from = unemit_imm_op(c, &sh);
+                at = op(c, RWOP_i32_shl_add_i, 4);
+                if (at != NONE) {
+                    SET(at, 0, SLOT(c, hh));
+                    SET(at, 1, from);
+                    SET(at, 2, sh & 31);
+                    SET(at, 3, b.cval.i32);
+                }
+            } else if (n->opi >= 0 && b.kind == K_CONST) {
                 uint32_t sa = src(c, &a, hh);
                 at = op(c, n->opi, 3);
                 if (at != NONE) {
@@ -1347,6 +1360,16 @@ static uint32_t addr_src(comp *c, centry *a, uint32_t hh, uint32_t *imm, uint32_
         *sh &= 31;
         *opc = shifted;
         folded = 1;
+    } else if (shifted >= 0 && !folded && last_is(c, RWOP_i32_shl_add_i, slot)) {
+        size_t ls = c->last_start;
+        base = c->cells[ls + 2].u;
+        *sh = c->cells[ls + 3].u;
+        *imm = c->cells[ls + 4].u;
+        c->ncells = ls;
+        c->npos--;
+        restore_last(c);
+        *opc = shifted;
+        folded = 1;
     }
     c->last_start = NONE;
     return folded ? base : src(c, a, hh);
@@ -1359,6 +1382,26 @@ static rune_status do_load(comp *c, int opc, uint8_t type, uint32_t nat)
     centry a;
     CHK(pop(c, RUNE_WASM_I32, &a));
     uint32_t hh = c->h;
+    if (!c->dead && opc == RWOP_i32_load && a.kind == K_LOCAL &&
+        last_is(c, RWOP_i32_shl_add_i, a.local)) {
+        /* p = (i << k) + base kept in a local and loaded from at once */
+        rw_cell x = c->cells[c->last_start + 2], sh = c->cells[c->last_start + 3],
+                k = c->cells[c->last_start + 4];
+        c->ncells = c->last_start;
+        c->npos--;
+        size_t at = op(c, RWOP_i32_load_tshaddi, 6);
+        if (at != NONE) {
+            SET(at, 0, SLOT(c, hh));
+            SET(at, 1, a.local);
+            c->cells[at + 2] = x;
+            c->cells[at + 3] = sh;
+            c->cells[at + 4] = k;
+            SET(at, 5, off);
+        }
+        CHK(push(c, type));
+        c->last_dst = at;
+        return RUNE_OK;
+    }
     if (!c->dead && opc == RWOP_i32_load && a.kind == K_LOCAL && c->last_start != NONE &&
         c->last_end == c->ncells && (c->last_op == RWOP_i32_add || c->last_op == RWOP_i32_add_i) &&
         c->cells[c->last_start + 1].u == a.local) {

@@ -682,6 +682,18 @@ dispatch:
         ip += 5;
         NEXT();
     }
+    OP(i32_load_tshaddi) /* [d][t][x][sh][imm][off]: fp[t] = (fp[x] << sh) + imm; load */
+    {
+        uint32_t t_ = (fp[ip[2].u].i32 << ip[3].u) + ip[4].u;
+        fp[ip[1].u].i32 = t_;
+        uint64_t ea = (uint64_t)t_ + ip[5].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v_;
+        memcpy(&v_, mem + ea, 4);
+        D.i32 = v_;
+        ip += 6;
+        NEXT();
+    }
     OP(i32_load_taddi) /* [d][t][x][imm][off] */
     {
         uint32_t t_ = fp[ip[2].u].i32 + ip[3].u;
@@ -946,6 +958,12 @@ dispatch:
     BIN(i32_sub, D.i32 = A.i32 - B.i32)
     BIN(i32_mul, D.i32 = A.i32 * B.i32)
     BIN(i32_add_i, D.i32 = A.i32 + ip[2].u)
+    OP(i32_shl_add_i)
+    {
+        D.i32 = (A.i32 << ip[2].u) + ip[3].u;
+        ip += 4;
+        NEXT();
+    }
     BIN(i32_sub_i, D.i32 = A.i32 - ip[2].u)
     BIN(i32_mul_i, D.i32 = A.i32 * ip[2].u)
     BIN(i32_and_i, D.i32 = A.i32 & ip[2].u)

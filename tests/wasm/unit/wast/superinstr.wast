@@ -7,6 +7,8 @@
 ;;   (s8)p[i] * (s8)q[j]      -> i32_mul_2m8s / _2m8u
 ;;   sp = x = sp - k; ...; sp = x + k   -> global_add_i, global_set_add_i (C stack frames)
 ;;   return of one value      -> ret1
+;;   (i << k) + base          -> i32_shl_add_i; folded into i32.load/store, or i32_load_tshaddi
+;;                               when the address is also kept in a local
 ;;   a*b +- c*d, x +- c*d     -> f32_mul2_add/_sub, f32_add_mul/_sub_mul (each product rounded)
 ;;   acc + (s8)p[i] * (s8)q[j] -> the product deferred, then i32_mac_2m8s / _2m8u; anything that
 ;;                               could write memory, trap otherwise or branch computes it first
@@ -160,6 +162,24 @@
     (i32.mul (i32.const 10))
     (i32.add))
 
+  ;; array element addresses: (i << 2) + base, as clang writes a[i] on 4-byte elements
+  (func (export "elem-load") (param i32) (result i32)
+    (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 8))))
+  (func (export "elem-load8") (param i32) (result i32)
+    (i32.load8_u (i32.add (i32.shl (local.get 0) (i32.const 1)) (i32.const 1))))
+  (func (export "elem-swap") (param i32 i32) (result i32) (local i32)
+    ;; t = a[i]; a[i] = a[j]; a[j] = t, the addresses kept in locals (heap sort's sift)
+    (local.set 2 (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 900))))
+    (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 900))
+    (i32.load (local.tee 1 (i32.add (i32.shl (local.get 1) (i32.const 2)) (i32.const 900))))
+    (i32.store)
+    (i32.store (local.get 1) (local.get 2))
+    (local.get 1))
+  (func (export "elem-get") (param i32) (result i32)
+    (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 900))))
+  (func (export "elem-set") (param i32 i32)
+    (i32.store (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 900)) (local.get 1)))
+
   ;; sums of f32 products, the products' operands in locals, in temporaries and constants
   (func (export "cmul-re") (param f32 f32 f32 f32) (result f32)
     (f32.sub (f32.mul (local.get 0) (local.get 1)) (f32.mul (local.get 2) (local.get 3))))
@@ -284,3 +304,15 @@
 (assert_return (invoke "tee-load-tee" (i32.const 30) (i32.const 10)) (i32.const 1))
 (assert_return (invoke "tee-load-tee" (i32.const 30) (i32.const 10)) (i32.const 102))
 (assert_return (invoke "tee-step" (i32.const 4)) (i32.const 74))
+;; array addresses; (i << 2) + 8 wraps around 2^32 like the separate instructions
+(assert_return (invoke "elem-load" (i32.const 1)) (i32.const 0xf7f6f5f4))
+(assert_return (invoke "elem-load" (i32.const 0x3ffffffe)) (i32.const 0x04030201))
+(assert_trap (invoke "elem-load" (i32.const 0x10000)) "out of bounds memory access")
+(assert_return (invoke "elem-load8" (i32.const 5)) (i32.const 0xf3))
+(assert_return (invoke "elem-set" (i32.const 3) (i32.const 33)))
+(assert_return (invoke "elem-set" (i32.const 7) (i32.const 77)))
+(assert_return (invoke "elem-swap" (i32.const 3) (i32.const 7)) (i32.const 928))
+(assert_return (invoke "elem-get" (i32.const 3)) (i32.const 77))
+(assert_return (invoke "elem-get" (i32.const 7)) (i32.const 33))
+(assert_trap (invoke "elem-swap" (i32.const 3) (i32.const 0x4000)) "out of bounds memory access")
+(assert_return (invoke "elem-get" (i32.const 3)) (i32.const 77))
