@@ -5,18 +5,23 @@
 #include "container_int.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "rune/alloc.h"
 
-void rune_json_use_rune_alloc(void)
+static void json_hooks(void)
 {
-    static int done = 0;
-    if (done) return;
     cJSON_Hooks h = {rune_malloc, rune_free};
     cJSON_InitHooks(&h);
-    done = 1;
+}
+
+/* Once per process, also when two threads parse JSON first at the same time. */
+void rune_json_use_rune_alloc(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, json_hooks);
 }
 
 void rune_digest_fmt(const uint8_t raw[32], char out[RUNE_DIGEST_STR_LEN])

@@ -3,13 +3,34 @@
  *
  * Live-allocation counting and fault injection cost one branch and one counter update per call;
  * they are always on so that the same binary used in tests is the one measured in benchmarks.
- * The counters are not atomic: fault injection is for single-threaded tests.
+ * The counters are C11 atomics with relaxed ordering (runicosd allocates on two threads; they
+ * count, they order nothing); a toolchain without <stdatomic.h> gets plain counters. Fault
+ * injection itself is for single-threaded tests.
  */
 #include "rune/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+typedef atomic_long counter;
+#define COUNT_ADD(c, n) atomic_fetch_add_explicit(&(c), (n), memory_order_relaxed)
+#define COUNT_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+#define COUNT_SWAP(c, v) atomic_exchange_explicit(&(c), (v), memory_order_relaxed)
+#else
+typedef long counter;
+#define COUNT_ADD(c, n) ((c) += (n))
+#define COUNT_GET(c) (c)
+static long count_swap(long *c, long v)
+{
+    long old = *c;
+    *c = v;
+    return old;
+}
+#define COUNT_SWAP(c, v) count_swap(&(c), (v))
+#endif
 
 static void *libc_malloc(void *ud, size_t size)
 {
@@ -28,9 +49,9 @@ static void libc_free(void *ud, void *p)
 }
 
 static rune_alloc_hooks hooks = {libc_malloc, libc_realloc, libc_free, NULL};
-static long fail_countdown = -1; /* -1: never fail */
-static long made_since = 0;
-static long live = 0;
+static counter fail_countdown = -1; /* -1: never fail */
+static counter made_since = 0;
+static counter live = 0;
 
 void rune_alloc_set_hooks(const rune_alloc_hooks *h)
 {
@@ -42,20 +63,23 @@ void rune_alloc_set_hooks(const rune_alloc_hooks *h)
 
 long rune_alloc_fail_after(long n)
 {
-    long made = made_since;
-    made_since = 0;
-    fail_countdown = n;
+    long made = COUNT_SWAP(made_since, 0);
+    COUNT_SWAP(fail_countdown, n);
     return made;
 }
 
-long rune_alloc_live(void) { return live; }
+long rune_alloc_live(void)
+{
+    return COUNT_GET(live);
+}
 
 /* Returns 1 if this allocation must fail (fault injection). */
 static int should_fail(void)
 {
-    if (fail_countdown < 0) return 0;
-    if (fail_countdown == 0) return 1;
-    fail_countdown--;
+    long left = COUNT_GET(fail_countdown);
+    if (left < 0) return 0;
+    if (left == 0) return 1;
+    COUNT_ADD(fail_countdown, -1);
     return 0;
 }
 
@@ -64,8 +88,8 @@ void *rune_malloc(size_t size)
     if (should_fail()) return NULL;
     void *p = hooks.malloc_fn(hooks.ud, size ? size : 1);
     if (p) {
-        live++;
-        made_since++;
+        COUNT_ADD(live, 1);
+        COUNT_ADD(made_since, 1);
     }
     return p;
 }
@@ -84,7 +108,7 @@ void *rune_realloc(void *p, size_t size)
     if (!p) return rune_malloc(size);
     if (should_fail()) return NULL;
     void *q = hooks.realloc_fn(hooks.ud, p, size ? size : 1);
-    if (q) made_since++;
+    if (q) COUNT_ADD(made_since, 1);
     return q;
 }
 
@@ -113,12 +137,15 @@ char *rune_strndup(const char *s, size_t n)
     return d;
 }
 
-char *rune_strdup(const char *s) { return s ? rune_strndup(s, SIZE_MAX) : NULL; }
+char *rune_strdup(const char *s)
+{
+    return s ? rune_strndup(s, SIZE_MAX) : NULL;
+}
 
 void rune_free(void *p)
 {
     if (!p) return;
-    live--;
+    COUNT_ADD(live, -1);
     hooks.free_fn(hooks.ud, p);
 }
 
