@@ -1205,6 +1205,31 @@ static rune_status do_numop(comp *c, const numop *n)
             c->last_dst = at;
             return RUNE_OK;
         }
+        if (!c->dead && n->op == RWOP_f32_mul && b.kind == K_TEMP &&
+            last_is(c, RWOP_i32_load_tadd, SLOT(c, hh + 1))) {
+            /* a * y[i] with the address y + i just kept in a local (tee) and loaded from */
+            size_t ls = c->last_start;
+            rw_cell t = c->cells[ls + 2], x = c->cells[ls + 3], y = c->cells[ls + 4],
+                    off = c->cells[ls + 5];
+            uint32_t ld_pos = c->pos_off[c->npos - 1];
+            c->ncells = ls;
+            c->npos--;
+            c->last_start = NONE;
+            uint32_t sa = src(c, &a, hh);
+            size_t at = op(c, RWOP_f32_mul_mt, 6);
+            if (at != NONE) {
+                c->pos_off[c->npos - 1] = ld_pos;
+                SET(at, 0, SLOT(c, hh));
+                SET(at, 1, sa);
+                c->cells[at + 2] = t;
+                c->cells[at + 3] = x;
+                c->cells[at + 4] = y;
+                c->cells[at + 5] = off;
+            }
+            CHK(push(c, n->r));
+            c->last_dst = at;
+            return RUNE_OK;
+        }
         int fz = c->dead ? 0 : try_fuse_load(c, n, &a, &b, hh);
         if (fz == 2) {
             CHK(push_e(c, c->mul2_new));
@@ -1486,6 +1511,19 @@ static int store_rmw(comp *c, int store_op, const centry *v, const centry *a, ui
                 c->cells[ps + 5 + k] = p4[k];
             c->ncells = ps + 8;
             c->npos--; /* the multiply's load is checked first: its offset names a trap */
+        } else if (t[i][2] == RWOP_f32_add_to_m && ps != NONE && ps >= c->last_label &&
+                   ps + 7 == ls && c->cells[ps].h == c->H[RWOP_f32_mul_mt] &&
+                   c->cells[ps + 1].u == SLOT(c, hh + 1) && c->cells[ls + 1].u == SLOT(c, hh + 1)) {
+            /* the same with y + i kept in a local: [h][d][x][t][qx][qy][offq] [h][a][p][off][imm]
+             * -> [h][x][t][qx][qy][offq][p][off][imm] */
+            rw_cell p3[3] = {c->cells[ls + 2], c->cells[ls + 3], c->cells[ls + 4]};
+            c->cells[ps].h = c->H[RWOP_f32_mla_to_mt];
+            for (size_t k = 1; k < 6; k++)
+                c->cells[ps + k] = c->cells[ps + k + 1];
+            for (size_t k = 0; k < 3; k++)
+                c->cells[ps + 6 + k] = p3[k];
+            c->ncells = ps + 9;
+            c->npos--;
         }
         return 1;
     }

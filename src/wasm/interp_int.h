@@ -24,6 +24,8 @@
  *   f32_mul2_add d a b c e    fp[d] = fp[a] * fp[b] + fp[c] * fp[e] (each product rounded)
  *   i32_shl_add_i d a k imm   fp[d] = (fp[a] << k) + imm (an array element's address)
  *   i32_load_tshaddi d t x k imm off   fp[t] = (fp[x] << k) + imm; fp[d] = mem[fp[t] + off]
+ *   f32_mul_mt d a t x y off  fp[t] = fp[x] + fp[y]; fp[d] = fp[a] * mem[fp[t] + off]
+ *   f32_mla_to_mt x t qx qy offq p off imm   the same product added into mem[ea(p)]
  *   call f base               cells: [h][f][base]     callee fp = fp + base
  *   ret1 a                    fp[0] = fp[a], then return (one result)
  *   global_add_i g d k        fp[d].i32 = g += k (the C stack pointer's prologue)
@@ -111,7 +113,8 @@ typedef union rw_cell {
     X(i32_mul_2m8s) X(i32_mul_2m8u) X(f32_add_to_m) X(f64_add_to_m) X(i32_add_to_m) \
     X(f32_mla_to_m) X(ret1) X(global_add_i) X(global_set_add_i) X(i32_mac_2m8s) X(i32_mac_2m8u) \
     X(f32_add_mul) X(f32_sub_mul) X(f32_mul2_add) X(f32_mul2_sub) \
-    X(i32_shl_add_i) X(i32_load_tshaddi)
+    X(i32_shl_add_i) X(i32_load_tshaddi) \
+    X(f32_mul_mt) X(f32_mla_to_mt)
 // clang-format on
 
 enum rw_op {

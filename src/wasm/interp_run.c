@@ -871,6 +871,39 @@ dispatch:
         ip += 7;
         NEXT();
     }
+    /* a * y[i] with the address y + i also kept in local t: cells [d][a][t][x][y][off]. */
+    OP(f32_mul_mt)
+    {
+        float a_ = gf(&A);
+        uint32_t t_ = fp[ip[3].u].i32 + fp[ip[4].u].i32;
+        fp[ip[2].u].i32 = t_;
+        uint64_t eq = (uint64_t)t_ + ip[5].u;
+        if (eq + 4 > msize) TRAP(MEMORY_OOB);
+        float q_;
+        memcpy(&q_, mem + eq, 4);
+        sf(&D, a_ * q_);
+        ip += 6;
+        NEXT();
+    }
+    /* x[i] += a * y[j], y + j kept in local t: cells [x][t][qx][qy][offq][p][off][imm]. */
+    OP(f32_mla_to_mt)
+    {
+        float x_ = gf(&fp[ip[0].u]);
+        uint32_t t_ = fp[ip[2].u].i32 + fp[ip[3].u].i32;
+        fp[ip[1].u].i32 = t_;
+        uint64_t eq = (uint64_t)t_ + ip[4].u;
+        if (eq + 4 > msize) TRAP(MEMORY_OOB);
+        uint64_t ea = (uint64_t)(uint32_t)(fp[ip[5].u].i32 + ip[7].u) + ip[6].u;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        float q_, p_;
+        memcpy(&q_, mem + eq, 4);
+        memcpy(&p_, mem + ea, 4);
+        float prod_ = x_ * q_;
+        p_ = prod_ + p_;
+        memcpy(mem + ea, &p_, 4);
+        ip += 8;
+        NEXT();
+    }
 /* Product of two loaded bytes: cells [d][p][off][imm][q][off2][imm2]. */
 #define MUL2M(name, T)                                                                             \
     OP(name)                                                                                       \

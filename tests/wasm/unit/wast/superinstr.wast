@@ -4,6 +4,7 @@
 ;;   i += k; br_if i          -> bca_ne / bca_eq with 0
 ;;   x[i] += v                -> f32/f64/i32 _add_to_m (read-modify-write)
 ;;   x[i] += a * y[i]         -> f32_mla_to_m (product rounded before the add: no FMA)
+;;   a * y[i], y + i teed     -> f32_mul_mt; added into x[j] -> f32_mla_to_mt
 ;;   (s8)p[i] * (s8)q[j]      -> i32_mul_2m8s / _2m8u
 ;;   sp = x = sp - k; ...; sp = x + k   -> global_add_i, global_set_add_i (C stack frames)
 ;;   return of one value      -> ret1
@@ -180,6 +181,16 @@
   (func (export "elem-set") (param i32 i32)
     (i32.store (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 900)) (local.get 1)))
 
+  ;; a * y[i] with y + i kept in a local (matmul's inner loop), alone and added into x[j]
+  (func (export "mul-tee") (param i32 i32 f32) (result f32) (local i32)
+    (f32.mul (local.get 2) (f32.load (local.tee 3 (i32.add (local.get 0) (local.get 1)))))
+    (f32.add (f32.convert_i32_u (local.get 3))))
+  (func (export "mla-tee") (param i32 i32 f32 i32) (result i32) (local i32)
+    (f32.store (local.get 3)
+      (f32.add (f32.mul (local.get 2) (f32.load (local.tee 4 (i32.add (local.get 0) (local.get 1)))))
+               (f32.load (local.get 3))))
+    (local.get 4))
+
   ;; sums of f32 products, the products' operands in locals, in temporaries and constants
   (func (export "cmul-re") (param f32 f32 f32 f32) (result f32)
     (f32.sub (f32.mul (local.get 0) (local.get 1)) (f32.mul (local.get 2) (local.get 3))))
@@ -316,3 +327,16 @@
 (assert_return (invoke "elem-get" (i32.const 7)) (i32.const 33))
 (assert_trap (invoke "elem-swap" (i32.const 3) (i32.const 0x4000)) "out of bounds memory access")
 (assert_return (invoke "elem-get" (i32.const 3)) (i32.const 77))
+;; a * y[i] with y + i teed: 2 * 3 + (float)(800 + 0), then x[j] += a * y[i]
+(assert_return (invoke "set-f32" (i32.const 800) (f32.const 3)))
+(assert_return (invoke "mul-tee" (i32.const 800) (i32.const 0) (f32.const 2)) (f32.const 806))
+(assert_return (invoke "set-f32" (i32.const 812) (f32.const 0x1.001p+0)))
+(assert_return (invoke "set-f32" (i32.const 816) (f32.const -0x1.002p+0)))
+(assert_return (invoke "mla-tee" (i32.const 800) (i32.const 12) (f32.const 0x1.001p+0) (i32.const 816)) (i32.const 812))
+(assert_return (invoke "get-f32" (i32.const 816)) (f32.const 0))
+(assert_return (invoke "mla-tee" (i32.const 800) (i32.const 0) (f32.const 0.5) (i32.const 816)) (i32.const 800))
+(assert_return (invoke "get-f32" (i32.const 816)) (f32.const 1.5))
+(assert_trap (invoke "mul-tee" (i32.const 65530) (i32.const 4) (f32.const 1)) "out of bounds memory access")
+(assert_trap (invoke "mla-tee" (i32.const 65530) (i32.const 4) (f32.const 1) (i32.const 816)) "out of bounds memory access")
+(assert_trap (invoke "mla-tee" (i32.const 800) (i32.const 0) (f32.const 1) (i32.const 65533)) "out of bounds memory access")
+(assert_return (invoke "get-f32" (i32.const 816)) (f32.const 1.5))
