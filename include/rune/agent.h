@@ -105,9 +105,10 @@ enum { RUNE_AGENT_SMP_PROMETHEUS = 6 };
 
 /* One capability the device offers and what feeds it. */
 typedef struct rune_agent_cap {
-    int kind;                       /* RUNE_CAP_* */
-    char source[16];                /* "file", "seed" (rand) or "signal" (simulated) */
-    char path[RUNE_AGENT_PATH_MAX]; /* file sources: absolute, or relative to the profile */
+    int kind;        /* RUNE_CAP_* */
+    char source[16]; /* "file", "seed" (rand), "signal" (simulated), "device" (ALSA, V4L2) */
+    char path[RUNE_AGENT_PATH_MAX]; /* file: absolute, or relative to the profile; device: its name
+                                     */
     bool loop;                      /* start the file again at its end (default true) */
     uint64_t seed;                  /* rand; noise of a simulated signal */
     char signal[16];                /* simulated: "sine", "noise", "silence" (sound, accel) */

@@ -27,6 +27,9 @@ static rune_status make_provider(const rune_agent_cap *c, rune_cap_provider **ou
     if (strcmp(c->source, "signal") == 0)
         return rune_agent_cap_signal(c->kind, c->signal, c->freq_hz, c->amplitude, c->seed, out,
                                      err);
+    if (strcmp(c->source, "device") == 0) /* opened when a rune opens the capability */
+        return c->kind == RUNE_CAP_SOUND ? rune_cap_sound_alsa(c->path, out, err)
+                                         : rune_cap_image_v4l2(c->path, out, err);
     switch (c->kind) {
     case RUNE_CAP_SOUND: return rune_cap_sound_file(c->path, c->loop, out, err);
     case RUNE_CAP_IMAGE: return rune_cap_image_file(c->path, out, err);

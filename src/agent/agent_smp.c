@@ -358,6 +358,9 @@ static int rune_caps(void *ud, rune_smp_request *req, rune_cbor_enc *rsp)
         snprintf(caps[i].kind, sizeof caps[i].kind, "%s", rune_abi_capability_name(c->kind));
         if (strcmp(c->source, "signal") == 0 && i < a->nproviders) {
             snprintf(caps[i].name, sizeof caps[i].name, "%s", a->providers[i]->source);
+        } else if (strcmp(c->source, "device") == 0) {
+            snprintf(caps[i].name, sizeof caps[i].name, "%s:%s",
+                     c->kind == RUNE_CAP_SOUND ? "alsa" : "v4l2", c->path);
         } else if (strcmp(c->source, "seed") == 0) {
             snprintf(caps[i].name, sizeof caps[i].name, "seed:%llu", (unsigned long long)c->seed);
         } else {

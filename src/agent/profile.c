@@ -104,6 +104,10 @@ static rune_status parse_cap(const cJSON *c, size_t i, const char *base, rune_ag
                 return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s.%s must be a string", key, k);
             snprintf(cap->source, sizeof cap->source, "file");
             st = set_path(cap->path, sizeof cap->path, base, it->valuestring, key, err);
+        } else if (strcmp(k, "device") == 0) {
+            /* An ALSA PCM name ("default", "hw:1,0") or a V4L2 node ("/dev/video0"), as is. */
+            st = get_str(it, "device", cap->path, sizeof cap->path, err);
+            snprintf(cap->source, sizeof cap->source, "device");
         } else if (strcmp(k, "seed") == 0) {
             st = get_uint(it, "seed", 9007199254740991.0, &d, err);
             cap->seed = (uint64_t)d;
@@ -121,8 +125,12 @@ static rune_status parse_cap(const cJSON *c, size_t i, const char *base, rune_ag
         }
         if (st != RUNE_OK) return st;
     }
-    if (cap->signal[0] && cap->path[0])
-        return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: a file or a signal, not both", key);
+    int sources = (cJSON_GetObjectItemCaseSensitive(c, "file") != NULL) +
+                  (cJSON_GetObjectItemCaseSensitive(c, "path") != NULL) + (cap->signal[0] != 0) +
+                  (cJSON_GetObjectItemCaseSensitive(c, "device") != NULL);
+    if (sources > 1)
+        return RUNE_ERR(err, RUNE_E_INVALID,
+                        "profile: %s: one source: a file, a signal or a device, not several", key);
     if (cap->kind == RUNE_CAP_RAND) {
         if (cap->source[0])
             return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: rand takes a seed, not a %s", key,
@@ -136,9 +144,16 @@ static rune_status parse_cap(const cJSON *c, size_t i, const char *base, rune_ag
             strcmp(cap->signal, "silence") != 0)
             return RUNE_ERR(err, RUNE_E_INVALID,
                             "profile: %s.signal must be sine, noise or silence", key);
+    } else if (strcmp(cap->source, "device") == 0) {
+        if (cap->kind != RUNE_CAP_SOUND && cap->kind != RUNE_CAP_IMAGE)
+            return RUNE_ERR(err, RUNE_E_INVALID,
+                            "profile: %s: only sound (ALSA) and image (V4L2) can be a device", key);
+        if (!cap->path[0])
+            return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s.device must not be empty", key);
     } else if (strcmp(cap->source, "file") != 0) {
-        return RUNE_ERR(err, RUNE_E_INVALID, "profile: %s: %s needs a \"file\" or a \"signal\"",
-                        key, kind->valuestring);
+        return RUNE_ERR(err, RUNE_E_INVALID,
+                        "profile: %s: %s needs a \"file\", a \"signal\" or a \"device\"", key,
+                        kind->valuestring);
     }
     return RUNE_OK;
 }

@@ -5,6 +5,7 @@
  * signatures without a trusted key.
  */
 #include "agent_fixture.h"
+#include "rune/abi.h"
 
 static rune_status parse(const char *json, rune_agent_profile *p, rune_error *err)
 {
@@ -67,6 +68,25 @@ TEST(full_profile)
     CHECK_EQ_INT(p.baud, 921600);
 }
 
+/* Real devices: an ALSA PCM for sound and a V4L2 node for images, kept as named (not taken
+ * relative to the profile), opened only when a rune opens the capability. */
+TEST(device_sources)
+{
+    const char *json = "{\"name\": \"pi\", \"store\": \"s\", \"capabilities\": [\n"
+                       "  {\"kind\": \"sound\", \"device\": \"hw:1,0\"},\n"
+                       "  {\"kind\": \"image\", \"device\": \"/dev/video0\"}]}";
+    rune_agent_profile p;
+    rune_error err;
+    CHECK_OK(parse(json, &p, &err), &err);
+    CHECK_EQ_INT(p.ncaps, 2);
+    CHECK_STR(p.caps[0].source, "device");
+    CHECK_STR(p.caps[0].path, "hw:1,0");
+    CHECK_EQ_INT(p.caps[0].kind, RUNE_CAP_SOUND);
+    CHECK_STR(p.caps[1].source, "device");
+    CHECK_STR(p.caps[1].path, "/dev/video0");
+    CHECK_EQ_INT(p.caps[1].kind, RUNE_CAP_IMAGE);
+}
+
 TEST(defaults)
 {
     rune_agent_profile p;
@@ -115,7 +135,16 @@ TEST(bad_profiles_name_the_key)
          "sine, noise or silence"},
         {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"sound\",\"signal\":"
          "\"sine\",\"file\":\"a.wav\"}]}",
-         "not both"},
+         "not several"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"accel\",\"device\":"
+         "\"/dev/iio0\"}]}",
+         "only sound (ALSA) and image (V4L2) can be a device"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"sound\",\"device\":"
+         "\"hw:1,0\",\"file\":\"a.wav\"}]}",
+         "not several"},
+        {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"image\",\"device\":"
+         "\"\"}]}",
+         "device must not be empty"},
         {"{\"name\":\"d\",\"store\":\"/s\",\"capabilities\":[{\"kind\":\"rand\",\"signal\":"
          "\"sine\"}]}",
          "rand takes a seed, not a signal"},
@@ -172,6 +201,16 @@ TEST(load_from_file_and_agent_refusals)
     CHECK(rune_agent_create(&q, NULL, &a, &err) != RUNE_OK);
     CHECK_CONTAINS(err.msg, "capability raw");
     CHECK(a == NULL);
+    /* a device is opened when a rune asks for it, so an agent with a camera that is not
+     * plugged in starts (and a rune needing IMAGE then fails its start, not the agent) */
+    q = d.prof;
+    q.caps[0].kind = RUNE_CAP_IMAGE;
+    snprintf(q.caps[0].source, sizeof q.caps[0].source, "device");
+    snprintf(q.caps[0].path, sizeof q.caps[0].path, "/dev/video-rune-test-absent");
+    a = NULL;
+    CHECK_OK(rune_agent_create(&q, NULL, &a, &err), &err);
+    rune_agent_destroy(a);
+    a = NULL;
     /* signatures required, nobody trusted */
     q = d.prof;
     q.require_signature = true;
@@ -189,6 +228,7 @@ TEST(load_from_file_and_agent_refusals)
 int main(void)
 {
     RUN(full_profile);
+    RUN(device_sources);
     RUN(defaults);
     RUN(bad_profiles_name_the_key);
     RUN(load_from_file_and_agent_refusals);
