@@ -1866,8 +1866,18 @@ static rune_status instr(comp *c)
         if (fi >= m->nfuncs) return fail(c, RUNE_E_INVALID, "unknown function %u", fi);
         const rw_functype *ft = rw_func_type(m, fi);
         CHK(do_call_args(c, ft, &base));
+        if (m->funcs[fi].imported) {
+            /* [f][base][rdst]: a single result is also written to rdst, so a local.set of it
+             * retargets rdst instead of copying (host calls mostly return a status) */
+            uint32_t cells[3] = {fi, base, base};
+            emit_ops(c, RWOP_call_import, cells, 3);
+            size_t at = c->dead ? NONE : c->ncells - 1;
+            CHK(do_call_results(c, ft));
+            if (ft->nresults == 1) c->last_dst = at;
+            return RUNE_OK;
+        }
         uint32_t cells[2] = {fi, base};
-        emit_ops(c, m->funcs[fi].imported ? RWOP_call_import : RWOP_call, cells, 2);
+        emit_ops(c, RWOP_call, cells, 2);
         return do_call_results(c, ft);
     }
     case 0x11: {

@@ -27,6 +27,7 @@
  *   f32_mul_mt d a t x y off  fp[t] = fp[x] + fp[y]; fp[d] = fp[a] * mem[fp[t] + off]
  *   f32_mla_to_mt x t qx qy offq p off imm   the same product added into mem[ea(p)]
  *   call f base               cells: [h][f][base]     callee fp = fp + base
+ *   call_import f base rdst   the host's single result also lands in fp[rdst]
  *   ret1 a                    fp[0] = fp[a], then return (one result)
  *   global_add_i g d k        fp[d].i32 = g += k (the C stack pointer's prologue)
  *   global_set_add_i g a k    g = fp[a].i32 + k

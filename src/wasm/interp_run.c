@@ -503,8 +503,8 @@ dispatch:
     OP(call_import)
     {
         uint32_t fi = ip[0].u;
-        rune_wasm_val *args = fp + ip[1].u;
-        ip += 2;
+        rune_wasm_val *args = fp + ip[1].u, *res = fp + ip[2].u;
+        ip += 3;
         st->sp_free = fp + cur->frame_slots;
         st->depth = depth;
         st->fuel = fuel;
@@ -513,6 +513,7 @@ dispatch:
         st->sp_free = entry_sp;
         RELOAD_MEM();
         if (hs != RUNE_OK) goto host_failed;
+        if (res != args) *res = *args; /* the result retargeted by a local.set */
         NEXT();
     }
     OP(call_indirect)

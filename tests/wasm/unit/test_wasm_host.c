@@ -57,6 +57,13 @@ static rune_status h_mix(rune_wasm_instance *inst, void *user, const rune_wasm_v
     return RUNE_OK;
 }
 
+static rune_status h_twice(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                           rune_wasm_val *r, rune_error *err)
+{
+    r[0].i32 = a[0].i32 * 2;
+    return RUNE_OK;
+}
+
 static rune_wasm_linker *full_linker(const char *add3_sig)
 {
     rune_wasm_linker *l = NULL;
@@ -125,6 +132,7 @@ TEST(host_args)
     rune_error err;
     CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
     CHECK_OK(rune_wasm_linker_define_func(l, "env", "mix", "iIfFi:Ii", h_mix, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "twice", "i:i", h_twice, NULL, &err), &err);
     wt_env e;
     if (!wt_open(&e, "hostargs", l, NULL)) {
         CHECK(0);
@@ -143,6 +151,10 @@ TEST(host_args)
     CHECK(r[0].i64 == 0x1234567800000000ull);
     CHECK_EQ_INT(r[1].i32, 0x12345679);
     CHECK(r[1].i64 == 0x12345679u); /* an i32 result comes out zero-extended */
+    /* local = twice(x) while the old local (1000) is still to be added: 1000 + 10 * 2x */
+    rune_wasm_val x = wt_i32(21);
+    CHECK_OK(rune_wasm_call(e.inst, "twice-set", &x, 1, r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r[0].i32, 1420);
     wt_close(&e);
     rune_wasm_linker_free(l);
 }
