@@ -158,10 +158,11 @@ int main(int argc, char **argv)
             cmd, sizeof cmd,
             "gnuplot -e \"set terminal png size 800,480; set output '%s'; set logscale x; "
             "set xlabel 'inferences'; set ylabel 'overhead vs native (%%)'; set key top right; "
-            "set title 'Rune overhead, sine pipeline'; set grid; "
+            "set title 'Rune overhead, sine pipeline'; set grid; set yrange [0:60]; "
             "plot 'overhead.dat' using 1:2 with linespoints title 'interpreter', "
             "'' using 1:3 with linespoints title 'AOT (wasm2c)', 28 title 'paper min' dt 2, "
-            "45 title 'paper max' dt 2\" 2>/dev/null",
+            "45 title 'paper max' dt 2, 25 title 'target, interpreter' dt 3, "
+            "5 title 'target, AOT' dt 3\" 2>/dev/null",
             png);
         if (system(cmd) == 0 && !json) printf("plot: %s\n", png);
     }
