@@ -112,17 +112,9 @@ rune_status rune_hmr_discover(rune_hmr_targets *ts, const char *const *addrs, ui
         st = RUNE_ERR(err, RUNE_E_NOMEM, "discover: out of memory");
         goto done;
     }
-    uint8_t body[16], req[32];
-    rune_cbor_enc e;
-    rune_cbor_enc_init(&e, body, sizeof body);
-    rune_cbor_put_map(&e, 1);
-    rune_cbor_put_textz(&e, "format");
-    rune_cbor_put_textz(&e, "n");
-    rune_smp_hdr h = {RUNE_SMP_OP_READ, RUNE_SMP_V2, 0, 0, RUNE_SMP_GROUP_OS, 0xa5,
-                      RUNE_SMP_OS_INFO};
+    uint8_t req[32];
     size_t req_len = 0;
-    if ((st = rune_smp_msg_build(&h, body, e.len, req, sizeof req, &req_len, err)) != RUNE_OK)
-        goto done;
+    if ((st = hmr_os_info_request(0xa5, req, sizeof req, &req_len, err)) != RUNE_OK) goto done;
     uint64_t start = hmr_now_ms(), deadline = start + (uint64_t)timeout_ms;
     int sent = 0;
     for (;;) {

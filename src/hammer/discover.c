@@ -176,17 +176,9 @@ static rune_status probe_udp(rune_hmr_targets *ts, int timeout_ms, rune_error *e
     }
     if (want == 0) goto done;
     /* the request: OS info, format "n" (the node name) */
-    uint8_t body[16], req[32];
-    rune_cbor_enc e;
-    rune_cbor_enc_init(&e, body, sizeof body);
-    rune_cbor_put_map(&e, 1);
-    rune_cbor_put_textz(&e, "format");
-    rune_cbor_put_textz(&e, "n");
-    rune_smp_hdr h = {RUNE_SMP_OP_READ, RUNE_SMP_V2, 0, 0, RUNE_SMP_GROUP_OS, 0x5a,
-                      RUNE_SMP_OS_INFO};
+    uint8_t req[32];
     size_t req_len = 0;
-    if ((st = rune_smp_msg_build(&h, body, e.len, req, sizeof req, &req_len, err)) != RUNE_OK)
-        goto done;
+    if ((st = hmr_os_info_request(0x5a, req, sizeof req, &req_len, err)) != RUNE_OK) goto done;
     uint64_t start = hmr_now_ms(), deadline = start + (uint64_t)timeout_ms;
     int rounds_sent = 0;
     size_t answered = 0;
@@ -275,4 +267,17 @@ rune_status rune_hmr_probe(rune_hmr_targets *ts, int timeout_ms, unsigned flags,
         ts->n = k;
     }
     return RUNE_OK;
+}
+
+rune_status hmr_os_info_request(uint8_t seq, uint8_t *req, size_t cap, size_t *len, rune_error *err)
+{
+    uint8_t body[16];
+    rune_cbor_enc e;
+    rune_cbor_enc_init(&e, body, sizeof body);
+    rune_cbor_put_map(&e, 1);
+    rune_cbor_put_textz(&e, "format");
+    rune_cbor_put_textz(&e, "n");
+    rune_smp_hdr h = {RUNE_SMP_OP_READ, RUNE_SMP_V2, 0, 0, RUNE_SMP_GROUP_OS, seq,
+                      RUNE_SMP_OS_INFO};
+    return rune_smp_msg_build(&h, body, e.len, req, cap, len, err);
 }

@@ -13,6 +13,10 @@ rune_hmr_target *hmr_targets_push(rune_hmr_targets *ts, rune_error *err);
 rune_status hmr_split_hostport(const char *addr, char *host, size_t cap, uint16_t *port,
                                rune_error *err);
 uint64_t hmr_now_ms(void);
+/* The probe both discovery paths send: an SMP OS-info read for the node name ("format": "n"),
+ * with sequence number seq, into req (32 bytes are enough). */
+rune_status hmr_os_info_request(uint8_t seq, uint8_t *req, size_t cap, size_t *len,
+                                rune_error *err);
 uint64_t hmr_now_us(void);
 void hmr_sleep_ms(int ms);
 
