@@ -327,13 +327,30 @@ uint64_t rune_wasm_memory_size(const rune_wasm_instance *inst)
     return size;
 }
 
-uint8_t *rune_wasm_memory_ptr(rune_wasm_instance *inst, uint64_t addr, uint64_t len)
+/* rune_wasm_memory_ptr without a live view (no memory 0, or during instantiation on an engine
+ * that has not set one yet): through the engine's vtable. Kept out of line so the fast path below
+ * needs no stack frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint8_t *
+memory_ptr_slow(rune_wasm_instance *inst, uint64_t addr, uint64_t len)
 {
     uint64_t size = 0;
     if (!inst || inst->m->nmems == 0) return NULL;
     uint8_t *base = inst->ops->memory_data(inst, 0, &size);
     if (!base || addr > size || len > size - addr) return NULL;
     return base + addr;
+}
+
+uint8_t *rune_wasm_memory_ptr(rune_wasm_instance *inst, uint64_t addr, uint64_t len)
+{
+    if (!inst || !inst->mem_pages) return memory_ptr_slow(inst, addr, len);
+    /* the per-host-call path: two loads from the engine's live memory fields */
+    uint8_t *b = *inst->mem_base;
+    uint64_t sz = (uint64_t)*inst->mem_pages << 16;
+    if (!b || addr > sz || len > sz - addr) return NULL;
+    return b + addr;
 }
 
 rune_status rune_wasm_memory_read(rune_wasm_instance *inst, uint64_t addr, void *dst, size_t len,

@@ -32,6 +32,8 @@ static void module_release(rune_wasm_module *mod)
 static void instance_release(rune_wasm_instance *inst)
 {
     rw_istate *st = inst->priv;
+    inst->mem_base = NULL;
+    inst->mem_pages = NULL;
     if (!st) return;
     rune_free(st->own_mem.data);
     if (st->own_tables) {
@@ -178,6 +180,10 @@ static rune_status build(rune_wasm_instance *inst, rw_istate *st, rune_error *er
         s = make_memory(&st->own_mem, l->min, l->has_max ? l->max : UINT32_MAX, limit, err);
         if (s) return s;
         st->mem = &st->own_mem;
+    }
+    if (st->mem) {
+        inst->mem_base = &st->mem->data;
+        inst->mem_pages = &st->mem->pages;
     }
 
     /* Tables. */

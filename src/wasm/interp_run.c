@@ -280,17 +280,32 @@ static rune_status call_import(rune_wasm_instance *inst, rw_istate *st, uint32_t
     rune_wasm_val args[RUNE_WASM_SIG_MAX];
     uint32_t np = h->nparams;
     if (np > RUNE_WASM_SIG_MAX) return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "too many params");
-    for (uint32_t i = 0; i < np; i++) {
-        if (h->narrow >> i & 1) {
+    const uint64_t narrow = h->narrow;
+    if (np < 64 && (~narrow & ((UINT64_C(1) << np) - 1)) == 0) {
+        /* every param i32/f32 (the usual host import): no test per param */
+        for (uint32_t i = 0; i < np; i++) {
             uint32_t v = slots[i].i32;
             args[i].i64 = 0;
             args[i].i32 = v;
-        } else {
-            args[i] = slots[i];
+        }
+    } else {
+        for (uint32_t i = 0; i < np; i++) {
+            if (narrow >> i & 1) {
+                uint32_t v = slots[i].i32;
+                args[i].i64 = 0;
+                args[i].i32 = v;
+            } else {
+                args[i] = slots[i];
+            }
         }
     }
+    /* rune_error_clear, inline: this runs on every host call */
     rune_error herr;
-    rune_error_clear(&herr);
+    herr.status = RUNE_OK;
+    herr.code = 0;
+    herr.msg[0] = '\0';
+    herr.origin_file = NULL;
+    herr.origin_line = 0;
     rune_status s = h->fn(inst, h->user, args, slots, &herr);
     if (s == RUNE_OK) return RUNE_OK;
     return host_failed(inst, st, fi, s, &herr, err);

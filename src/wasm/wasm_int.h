@@ -289,6 +289,13 @@ struct rune_wasm_instance {
     uint64_t fuel_left;   /* after the last call */
     rw_binding *bindings; /* owned, mod->m->nimports entries */
     void *priv;           /* engine-specific state */
+    /* Live view of memory 0 for host functions (rune_wasm_memory_ptr): pointers to the engine's own
+     * base-address and page-count fields, so a memory.grow (also by another instance sharing the
+     * memory, and a base that moves on grow) is seen without a vtable call. Set by the engine's
+     * instantiate before any guest code runs; both NULL when there is no memory 0 (the accessors
+     * then take the vtable path). */
+    uint8_t *const *mem_base;
+    const uint32_t *mem_pages;
 };
 
 /*

@@ -277,16 +277,29 @@ static rune_status aot_instantiate(rune_wasm_instance *inst, rune_error *err)
         }
     }
     inst->priv = ai;
+    if (m->nmems) {
+        /* memory 0's wasm-rt struct is in place (own: inside ai->wasm; imported: the exporter's)
+         * before body_instantiate allocates it: data stays NULL until then */
+        wasm_rt_memory_t *mem = extern_ptr(inst, RUNE_WASM_EXTERN_MEMORY, 0);
+        if (mem) {
+            inst->mem_base = &mem->data;
+            inst->mem_pages = &mem->pages;
+        }
+    }
     rune_status st = rw_aot_guarded(ai, body_instantiate, NULL, err);
     if (st) {
         free_inst(ai, m, 1);
         inst->priv = NULL;
+        inst->mem_base = NULL;
+        inst->mem_pages = NULL;
     }
     return st;
 }
 
 static void aot_instance_release(rune_wasm_instance *inst)
 {
+    inst->mem_base = NULL;
+    inst->mem_pages = NULL;
     free_inst(inst->priv, inst->mod->m, 1);
     inst->priv = NULL;
 }
