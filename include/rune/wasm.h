@@ -245,6 +245,17 @@ uint64_t rune_wasm_memory_size(const rune_wasm_instance *inst);
 /* Pointer to [addr, addr+len) if it lies inside memory, else NULL. Valid until the next call into the
  * instance (memory.grow may move it). This is how host functions read and write guest buffers. */
 uint8_t *rune_wasm_memory_ptr(rune_wasm_instance *inst, uint64_t addr, uint64_t len);
+/* For a host function reaching guest memory several times in one call: memory 0's base and byte
+ * size now (NULL and 0 if there is none), taken once; each access is then checked inline by
+ * rune_wasm_view_ptr. Valid until guest code runs again (memory.grow may move or resize it). */
+uint8_t *rune_wasm_memory_view(rune_wasm_instance *inst, uint64_t *size);
+/* Pointer to [addr, addr+len) inside a view from rune_wasm_memory_view, else NULL. */
+static inline uint8_t *rune_wasm_view_ptr(uint8_t *base, uint64_t size, uint64_t addr,
+                                          uint64_t len)
+{
+    if (!base || addr > size || len > size - addr) return NULL;
+    return base + addr;
+}
 /* Copy out of / into memory; RUNE_E_ARG with a message if the range is out of bounds. */
 rune_status rune_wasm_memory_read(rune_wasm_instance *inst, uint64_t addr, void *dst, size_t len,
                                   rune_error *err);

@@ -243,17 +243,19 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
     rune_host *h = user;
     rh_ctx *c = ctx_of(h, a[0].i32);
     const uint32_t index = a[1].i32;
-    const uint8_t *t = rune_wasm_memory_ptr(inst, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
+    uint64_t msize;
+    uint8_t *mem = rune_wasm_memory_view(inst, &msize);
+    const uint8_t *t = rune_wasm_view_ptr(mem, msize, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
     if (c && t && index < (uint32_t)c->n_in) {
         const rh_io *io = &c->in[index];
         const uint32_t ndims = rd32(t + RUNE_ABI_NN_TENSOR_DIMS_LEN);
         const uint32_t data_len = rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN);
         const uint8_t *dims =
-            ndims <= 16 ? rune_wasm_memory_ptr(inst, rd32(t + RUNE_ABI_NN_TENSOR_DIMS_PTR),
-                                               (uint64_t)ndims * 4)
+            ndims <= 16 ? rune_wasm_view_ptr(mem, msize, rd32(t + RUNE_ABI_NN_TENSOR_DIMS_PTR),
+                                             (uint64_t)ndims * 4)
                         : NULL;
         const uint8_t *data =
-            rune_wasm_memory_ptr(inst, rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR), data_len);
+            rune_wasm_view_ptr(mem, msize, rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR), data_len);
         uint64_t n = 1;
         for (uint32_t i = 0; dims && i < ndims; i++)
             n *= rd32(dims + 4 * i);
@@ -290,8 +292,10 @@ static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const run
 {
     rune_host *h = user;
     rh_ctx *c = ctx_of(h, a[0].i32);
-    uint8_t *written = rune_wasm_memory_ptr(inst, a[4].i32, 4);
-    uint8_t *out = rune_wasm_memory_ptr(inst, a[2].i32, a[3].i32);
+    uint64_t msize;
+    uint8_t *mem = rune_wasm_memory_view(inst, &msize);
+    uint8_t *written = rune_wasm_view_ptr(mem, msize, a[4].i32, 4);
+    uint8_t *out = rune_wasm_view_ptr(mem, msize, a[2].i32, a[3].i32);
     if (!c || !written || !out) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     const void *data = NULL;
     size_t len = 0;

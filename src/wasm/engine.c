@@ -353,6 +353,19 @@ uint8_t *rune_wasm_memory_ptr(rune_wasm_instance *inst, uint64_t addr, uint64_t 
     return b + addr;
 }
 
+uint8_t *rune_wasm_memory_view(rune_wasm_instance *inst, uint64_t *size)
+{
+    if (inst && inst->mem_pages) {
+        *size = (uint64_t)*inst->mem_pages << 16;
+        return *inst->mem_base;
+    }
+    *size = 0;
+    if (!inst || inst->m->nmems == 0) return NULL;
+    uint8_t *base = inst->ops->memory_data(inst, 0, size);
+    if (!base) *size = 0;
+    return base;
+}
+
 rune_status rune_wasm_memory_read(rune_wasm_instance *inst, uint64_t addr, void *dst, size_t len,
                                   rune_error *err)
 {

@@ -3,7 +3,8 @@
  * the engine's live memory fields: after the guest grows its memory (from the host call's own
  * instance, and from another instance that shares the memory) a host function must see the new
  * size and the bytes the guest wrote there, and still refuse what is out of bounds. Run on the
- * interpreter and, where it is built, the AOT engine (default compile cache).
+ * interpreter and, where it is built, the AOT engine (default compile cache), each through
+ * rune_wasm_memory_ptr and through a view (rune_wasm_memory_view + rune_wasm_view_ptr).
  */
 #include "wasm_test.h"
 
@@ -11,9 +12,17 @@
 static rune_status h_peek(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
                           rune_wasm_val *r, rune_error *err)
 {
-    (void)user;
     (void)err;
-    const uint8_t *p = rune_wasm_memory_ptr(inst, a[0].i32, a[1].i32);
+    const uint8_t *p = NULL;
+    if (user) {
+        /* the view path (rune_wasm_memory_view + rune_wasm_view_ptr) */
+        uint64_t size = 0;
+        uint8_t *base = rune_wasm_memory_view(inst, &size);
+        if (size != rune_wasm_memory_size(inst)) return RUNE_ERR(err, RUNE_E_ARG, "view size");
+        p = rune_wasm_view_ptr(base, size, a[0].i32, a[1].i32);
+    } else {
+        p = rune_wasm_memory_ptr(inst, a[0].i32, a[1].i32);
+    }
     uint32_t v = 0xffffffffu;
     if (p) memcpy(&v, p, 4);
     r[0].i64 = 0;
@@ -50,7 +59,7 @@ static rune_wasm_module *load(rune_wasm_engine *eng, const char *name, rune_erro
     return mod;
 }
 
-static void run_engine(rune_wasm_engine_kind kind)
+static void run_engine(rune_wasm_engine_kind kind, int view)
 {
     rune_error err;
     rune_wasm_engine *eng = NULL;
@@ -63,7 +72,9 @@ static void run_engine(rune_wasm_engine_kind kind)
     if (st) return;
     rune_wasm_linker *l = NULL;
     CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
-    CHECK_OK(rune_wasm_linker_define_func(l, "env", "peek", "ii:i", h_peek, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "peek", "ii:i", h_peek,
+                                          view ? (void *)&view : NULL, &err),
+             &err);
     rune_wasm_module *hm = load(eng, "memgrow_host", &err), *um = load(eng, "memgrow_user", &err);
     rune_wasm_instance *h = NULL, *u = NULL;
     if (hm) CHECK_OK(rune_wasm_instantiate(hm, l, NULL, &h, &err), &err);
@@ -112,12 +123,14 @@ static void run_engine(rune_wasm_engine_kind kind)
 
 TEST(memgrow_interp)
 {
-    run_engine(RUNE_WASM_INTERP);
+    run_engine(RUNE_WASM_INTERP, 0);
+    run_engine(RUNE_WASM_INTERP, 1);
 }
 
 TEST(memgrow_aot)
 {
-    run_engine(RUNE_WASM_AOT);
+    run_engine(RUNE_WASM_AOT, 0);
+    run_engine(RUNE_WASM_AOT, 1);
 }
 
 TEST(no_memory)
@@ -136,6 +149,10 @@ TEST(no_memory)
     if (inst) {
         CHECK(rune_wasm_memory_ptr(inst, 0, 0) == NULL);
         CHECK(rune_wasm_memory_ptr(inst, 0, 1) == NULL);
+        uint64_t size = 1;
+        CHECK(rune_wasm_memory_view(inst, &size) == NULL);
+        CHECK_EQ_INT(size, 0);
+        CHECK(rune_wasm_view_ptr(NULL, 0, 0, 0) == NULL);
         CHECK_EQ_INT(rune_wasm_memory_size(inst), 0);
     }
     CHECK(rune_wasm_memory_ptr(NULL, 0, 0) == NULL);
