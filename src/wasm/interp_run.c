@@ -270,8 +270,14 @@ host_failed(rune_wasm_instance *inst, const rw_istate *st, uint32_t fi, rune_sta
     return RUNE_E_TRAP;
 }
 
-static rune_status call_import(rune_wasm_instance *inst, rw_istate *st, uint32_t fi,
-                               rune_wasm_val *slots, rune_error *err)
+/* The body of call_import, inlined into the dispatch loop's call_import handler (the per host
+ * call path) and out of line for the other callers. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline rune_status
+call_import_body(rune_wasm_instance *inst, rw_istate *st, uint32_t fi, rune_wasm_val *slots,
+                 rune_error *err)
 {
     const rw_hostcall *h = &st->hostcalls[fi];
     if (!h->fn) return call_other(inst, h->other, h->index, slots, err);
@@ -309,6 +315,12 @@ static rune_status call_import(rune_wasm_instance *inst, rw_istate *st, uint32_t
     rune_status s = h->fn(inst, h->user, args, slots, &herr);
     if (s == RUNE_OK) return RUNE_OK;
     return host_failed(inst, st, fi, s, &herr, err);
+}
+
+static rune_status call_import(rune_wasm_instance *inst, rw_istate *st, uint32_t fi,
+                               rune_wasm_val *slots, rune_error *err)
+{
+    return call_import_body(inst, st, fi, slots, err);
 }
 
 #define RW_ALL_HANDLERS_(X) RW_OPS(X)
@@ -523,7 +535,7 @@ dispatch:
         st->sp_free = fp + cur->frame_slots;
         st->depth = depth;
         st->fuel = fuel;
-        hs = call_import(inst, st, fi, args, err);
+        hs = call_import_body(inst, st, fi, args, err);
         fuel = st->fuel;
         st->sp_free = entry_sp;
         RELOAD_MEM();
