@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_io.h"
 #include "rune/wasm.h"
 
 uint32_t c_nop(uint32_t x);
@@ -42,23 +43,6 @@ static rune_status h_id(rune_wasm_instance *inst, void *user, const rune_wasm_va
     (void)err;
     results[0].i32 = args[0].i32 ^ 1;
     return RUNE_OK;
-}
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
 }
 
 #define ROUNDS 5
@@ -151,7 +135,7 @@ int main(int argc, char **argv)
     }
     if (n == 0) n = 1;
     size_t len = 0;
-    unsigned char *b = read_all(RUNE_BENCH_CALLS_WASM, &len);
+    unsigned char *b = bench_read_all(RUNE_BENCH_CALLS_WASM, &len);
     if (!b) {
         fprintf(stderr, "bench_call: cannot read %s\n", RUNE_BENCH_CALLS_WASM);
         return 1;

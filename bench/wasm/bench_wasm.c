@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_io.h"
 #include "rune/wasm.h"
 
 uint32_t k_fft(uint32_t reps);
@@ -51,23 +52,6 @@ static double wall(void)
 }
 
 #define ROUNDS 5
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
 
 typedef struct engine_run {
     rune_wasm_engine *eng;
@@ -122,7 +106,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--fuel") == 0 && i + 1 < argc) fuel = strtoull(argv[++i], NULL, 10);
     }
     size_t n = 0;
-    unsigned char *bytes = read_all(RUNE_BENCH_KERNELS_WASM, &n);
+    unsigned char *bytes = bench_read_all(RUNE_BENCH_KERNELS_WASM, &n);
     if (!bytes) {
         fprintf(stderr, "bench_wasm: cannot read %s\n", RUNE_BENCH_KERNELS_WASM);
         return 1;

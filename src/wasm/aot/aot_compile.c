@@ -189,29 +189,12 @@ done:
     if (st != RUNE_OK && getenv("RUNE_AOT_KEEP")) {
         /* Debugging: keep the failed build's files; the message names the directory. */
         rune_error_prefix(err, "files kept in %s", tmp.p);
-        rune_free(a_wasm);
-        rune_free(a_c);
-        rune_free(a_h);
-        rune_free(a_log);
-        rune_free(a_glue);
-        rune_free(a_inc);
-        rune_free(a_so);
-        rune_free(flags);
-        rune_free(idir);
-        rw_aot_buf_free(&tmp);
-        rw_aot_buf_free(&path);
-        rw_aot_buf_free(&csrc);
-        rw_aot_buf_free(&inst);
-        return st;
+    } else {
+        const char *made[] = {a_wasm, a_c, a_h, a_log, a_glue, a_inc, a_so};
+        for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+            if (made[i]) unlink(made[i]);
+        rmdir(tmp.p);
     }
-    if (a_wasm) unlink(a_wasm);
-    if (a_c) unlink(a_c);
-    if (a_h) unlink(a_h);
-    if (a_log) unlink(a_log);
-    if (a_glue) unlink(a_glue);
-    if (a_inc) unlink(a_inc);
-    if (a_so) unlink(a_so);
-    rmdir(tmp.p);
     rune_free(a_wasm);
     rune_free(a_c);
     rune_free(a_h);
