@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rw_aot_buf out = {0};
     rune_error err;
-    if (rw_aot_instrument((const char *)data, size, &out, &err) == RUNE_OK) {
+    if (rw_aot_instrument(NULL, (const char *)data, size, &out, &err) == RUNE_OK) {
         int plain = !has(data, size, "goto w2c_L") && !has(data, size, "FUNC_PROLOGUE;") &&
                     !has(data, size, "FUNC_EPILOGUE;") && !has(data, size, "TRAP(OOB)") &&
                     !has(data, size, "#define ") &&

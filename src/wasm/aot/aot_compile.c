@@ -108,8 +108,8 @@ static const char *cflags_of(const rune_wasm_engine *eng)
     return e && *e ? e : RW_AOT_DEFAULT_CFLAGS;
 }
 
-static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const rw_aot_buf *glue,
-                           const char *dst, rune_error *err)
+static rune_status compile(rune_wasm_engine *eng, const rw_module *m, const rw_aot_buf *wasm,
+                           const rw_aot_buf *glue, const char *dst, rune_error *err)
 {
     const char *dir = rw_aot_cache_dir(eng);
     rw_aot_buf tmp = {0}, path = {0}, csrc = {0}, inst = {0};
@@ -146,7 +146,7 @@ static rune_status compile(rune_wasm_engine *eng, const rw_aot_buf *wasm, const 
     }
     st = read_file(a_c, &csrc, err);
     if (st) goto done;
-    st = rw_aot_instrument(csrc.p ? csrc.p : "", csrc.len, &inst, err);
+    st = rw_aot_instrument(m, csrc.p ? csrc.p : "", csrc.len, &inst, err);
     if (st) goto done;
     st = write_file(a_inc, inst.p, inst.len, err);
     if (st) goto done;
@@ -288,7 +288,7 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!cached || attempt == 1) {
             if (cached) unlink(dst.p);
-            st = compile(eng, &wasm, &glue, dst.p, err);
+            st = compile(eng, m, &wasm, &glue, dst.p, err);
             if (st) goto done;
         }
         st = open_object(dst.p, m, out, err);

@@ -86,9 +86,10 @@ static unsigned long parse_num(const char *p, const char *end, const char **afte
 
 /* The line of every top-level definition (a line at column 0 that ends in '{') and the wasm
  * function it defines (UINT32_MAX for anything but "w2c_f<N>"), as the C array rw_fn_lines {line,
- * func, ..., 0, 0} appended to the instrumented file. The edits above add no lines, so the numbers
- * are lines of the compiled file: a trap's code address maps through the object's line table (-g1)
- * to a line, and through this array to the wasm function, inlined or not (aot_trap_loc.c). */
+ * func, ..., 0, 0} appended to the instrumented file. It is made from the edited text, so the
+ * numbers are lines of the compiled file: a trap's code address maps through the object's line
+ * table (-g1) to a line, and through this array to the wasm function, inlined or not
+ * (aot_trap_loc.c). */
 static void fn_lines(const char *src, size_t len, rw_aot_buf *out)
 {
     const char *p = src, *end = src + len;
@@ -120,20 +121,22 @@ static void fn_lines(const char *src, size_t len, rw_aot_buf *out)
 }
 
 /* After wasm2c's bulk-memory and table helpers (just before "static bool s_module_initialized"):
- * each call of a helper records the function it is called from, so that a bounds failure inside
- * the helper names the wasm function (rw_oob in the glue). */
-#define BULK_WRAP(h) "#define " #h "(...) (rw_bulk_fn = __func__, " #h "(__VA_ARGS__))\n"
+ * each call of a helper records the function and line it is called from, so that a bounds failure
+ * inside the helper names the wasm function and its trap site (rw_oob in the glue). */
+#define BULK_WRAP(h)                                                                               \
+    "#define " #h "(...) (rw_bulk_fn = __func__, rw_bulk_line = __LINE__, " #h "(__VA_ARGS__))\n"
 #define BULK_WRAPPERS                                                                              \
     BULK_WRAP(memory_fill)                                                                         \
     BULK_WRAP(memory_copy)                                                                         \
     BULK_WRAP(memory_init)                                                                         \
     BULK_WRAP(funcref_table_init)                                                                  \
-    BULK_WRAP(externref_table_init) BULK_WRAP(funcref_table_copy) BULK_WRAP(externref_table_copy)  \
-        BULK_WRAP(funcref_table_get) BULK_WRAP(externref_table_get) BULK_WRAP(funcref_table_set)   \
-            BULK_WRAP(externref_table_set) BULK_WRAP(funcref_table_fill)                           \
-                BULK_WRAP(externref_table_fill)
+    BULK_WRAP(externref_table_init)                                                                \
+    BULK_WRAP(funcref_table_copy) BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get)     \
+        BULK_WRAP(externref_table_get) BULK_WRAP(funcref_table_set) BULK_WRAP(externref_table_set) \
+            BULK_WRAP(funcref_table_fill) BULK_WRAP(externref_table_fill)
 
-rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune_error *err)
+rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
+                              rune_error *err)
 {
     const char *p = src, *end = src + len, *copied = src;
     labels lab = {NULL, 0, 0};
@@ -202,6 +205,7 @@ rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune
     rw_aot_buf_put(out, copied, (size_t)(end - copied));
     rw_aot_buf tab = {0};
     if (!out->oom) fn_lines(out->p, out->len, &tab);
+    if (!out->oom) rw_aot_sites(m, out->p, out->len, &tab, NULL);
     rw_aot_buf_put(out, tab.p, tab.len);
     int tab_oom = tab.oom;
     rw_aot_buf_free(&tab);

@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 12
+#define RW_AOT_ABI_VERSION 14
 
 /* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
  * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
@@ -86,6 +86,9 @@
         uint32_t *depth, *max_depth;  /* its call-depth counter and limit */                      \
         const uint32_t *fn_lines;     /* {line, wasm func or UINT32_MAX} per C definition, sorted */ \
         size_t n_fn_lines;                                                                        \
+        const uint32_t *trap_sites;   /* {line, wasm code offset} per trap site, sorted by line */ \
+        size_t n_trap_sites;                                                                      \
+        uint32_t *trap_line;          /* line of the last trap raised by generated code, or 0 */  \
     };
 /* clang-format on */
 
@@ -119,8 +122,20 @@ void rw_aot_buf_free(rw_aot_buf *b);
 /* The module re-encoded for wasm2c (see top of file). out is filled; free with rw_aot_buf_free. */
 rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err);
 
-/* Instrument wasm2c's output src (the .c text) into out. */
-rune_status rw_aot_instrument(const char *src, size_t len, rw_aot_buf *out, rune_error *err);
+/* Instrument wasm2c's output src (the .c text) of module m into out; appends the tables
+ * rw_fn_lines and rw_trap_sites (empty if m is NULL). */
+rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
+                              rune_error *err);
+
+/* How many defined functions got trap-site offsets (their wasm and C trap sites agree) and how many
+ * did not (their traps name the function only). */
+typedef struct rw_aot_sites_stats {
+    uint32_t matched, unmatched;
+} rw_aot_sites_stats;
+/* Append "static const uint32_t rw_trap_sites[] = {line, offset, ..., 0, 0};" for the instrumented
+ * text src of module m (aot_sites.c); stats may be NULL. Sets out->oom when memory runs out. */
+void rw_aot_sites(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
+                  rw_aot_sites_stats *stats);
 /* The glue translation unit that #includes the instrumented file named inc. */
 rune_status rw_aot_glue(const rw_module *m, const char *inc, int guard, rw_aot_buf *out,
                         rune_error *err);
@@ -149,9 +164,14 @@ const char *rw_aot_cache_dir(const rune_wasm_engine *eng);
 
 /* The instruction address in a signal handler's ucontext (NULL where not supported). */
 const void *rw_aot_fault_pc(void *ucontext);
-/* The wasm function whose generated code contains pc (a return address if is_return), or -1. Call
- * with the AOT lock held: it opens the object's DWARF on first use. */
-long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return);
+/* The wasm function whose generated code contains pc (a return address if is_return), or -1; the
+ * line of mi.c pc belongs to in *line (0 if unknown). Call with the AOT lock held: it opens the
+ * object's DWARF on first use. */
+long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return, uint32_t *line);
+/* The wasm function whose C definition contains line of mi.c, or -1. */
+long rw_aot_func_of_line(const struct rw_aot_module_info *info, uint32_t line);
+/* The wasm code offset of the trap site at line of mi.c if it lies in wasm function func, or -1. */
+long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line);
 void rw_aot_trap_loc_close(rw_aot_object *obj);
 
 /* ---- host runtime (aot_rt.c) ------------------------------------------------------------------

@@ -517,9 +517,15 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         return RUNE_OK;
     }
     rune_error pending = g_pending; /* copied under the lock, and only when a host call failed */
+    /* Where: the function from the trap's __func__, else from the code address (guard-page
+     * faults); the trap site's line from the generated code, else from the code address; the
+     * wasm code offset of that line from the object's rw_trap_sites (aot_sites.c). */
     long func = g_trap_func;
+    uint32_t line = *info->trap_line;
+    *info->trap_line = 0;
     if (func < 0 && g_trap_pc && code != RW_AOT_CODE_PENDING)
-        func = rw_aot_func_at((rw_aot_object *)ai->obj, g_trap_pc, g_trap_pc_ret);
+        func = rw_aot_func_at((rw_aot_object *)ai->obj, g_trap_pc, g_trap_pc_ret, &line);
+    long off = code == RW_AOT_CODE_PENDING ? -1 : rw_aot_offset_at(info, func, line);
     rw_aot_unlock();
     if (code == RW_AOT_CODE_PENDING) {
         if (err) *err = pending;
@@ -530,7 +536,11 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     rune_wasm_trap k =
         code > 0 && code < RUNE_WASM_TRAP_COUNT ? (rune_wasm_trap)code : RUNE_WASM_TRAP_UNREACHABLE;
     rune_status st;
-    if (func >= 0)
+    if (func >= 0 && off >= 0)
+        st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
+                      "trap: %s (func %ld, offset 0x%lx)", rune_wasm_trap_text(k), func,
+                      (unsigned long)off);
+    else if (func >= 0)
         st = RUNE_ERR(err, k == RUNE_WASM_TRAP_FUEL ? RUNE_E_LIMIT : RUNE_E_TRAP,
                       "trap: %s (func %ld)", rune_wasm_trap_text(k), func);
     else

@@ -1,15 +1,22 @@
 /*
- * aot_trap_loc.c - which wasm function an AOT trap happened in, from a code address.
+ * aot_trap_loc.c - where an AOT trap happened: the wasm function and code offset, from the line of
+ * the generated file (mi.c) its trap site is on.
  *
- * Most traps name their function from inside generated code (__func__ of the wasm function that
- * raised them). The ones that cannot are out-of-bounds accesses caught by the guard pages (a
- * SIGSEGV at some instruction) and bounds failures inside wasm2c's bulk-memory helpers: for them
- * the host has a code address. Objects are compiled with -g1 (line tables only: no cost in the
- * generated code, ~+60% object size), so the address maps to a line of the instrumented wasm2c
- * file (mi.c) even inside inlined code, and aot_instrument.c's rw_fn_lines maps the line to the
- * wasm function whose C definition contains it. Needs libdw (elfutils); without it the function is
- * unknown ("func ?"). The code offset inside the function is not known: wasm2c keeps no offsets.
- * Workload: only on a trap; the object's DWARF is opened on its first trap and kept until unload.
+ * Traps raised from generated code name their function (__func__ of the wasm function) and the
+ * line of their site (__LINE__, stored in the object's rw_trap_line by the glue's TRAP,
+ * call_indirect and bounds-check paths; a bulk-memory or table helper's failure takes the line of
+ * its caller). Out-of-bounds accesses caught by the guard pages have only a code address (a SIGSEGV
+ * at some instruction): objects are compiled with -g1 (line tables only: no cost in the generated
+ * code,
+ * ~+60% object size), so the address maps to a line of mi.c even inside inlined code, and
+ * aot_instrument.c's rw_fn_lines maps the line to the wasm function whose C definition contains it.
+ * The line maps to the wasm code offset through rw_trap_sites (aot_sites.c), which has an entry
+ * only where the wasm and C trap sites of the function were matched one to one: a trap elsewhere
+ * (call-stack exhaustion in a function's entry, fuel) names the function only. Without libdw
+ * guard-page faults are not located ("func ?"); traps raised from generated code still are.
+ * Known limit: with guard pages the C compiler may reorder two loads that can both fault, so a
+ * fault may name the second one's offset where the interpreter names the first.
+ * Workload: only on a trap; the object's DWARF is opened on its first fault and kept until unload.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -66,19 +73,11 @@ static uint32_t line_of(rw_aot_object *obj, uintptr_t addr)
 }
 #endif
 
-long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return)
+long rw_aot_func_of_line(const struct rw_aot_module_info *info, uint32_t line)
 {
-#ifdef RUNE_AOT_HAVE_DW
-    if (!obj || !obj->info || !pc) return -1;
-    Dl_info at, self;
-    if (!dladdr(pc, &at) || !dladdr(obj->info, &self) || at.dli_fbase != self.dli_fbase)
-        return -1; /* not code of this object */
-    uintptr_t addr = (uintptr_t)pc - (uintptr_t)at.dli_fbase;
-    if (is_return && addr) addr--; /* inside the call instruction, not after it */
-    uint32_t line = line_of(obj, addr);
-    if (!line) return -1;
-    const uint32_t *fl = obj->info->fn_lines;
-    size_t lo = 0, hi = obj->info->n_fn_lines; /* last definition starting at or before line */
+    if (!info || !line) return -1;
+    const uint32_t *fl = info->fn_lines;
+    size_t lo = 0, hi = info->n_fn_lines; /* last definition starting at or before line */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (fl[2 * mid] <= line)
@@ -88,6 +87,36 @@ long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return)
     }
     if (lo == 0 || fl[2 * (lo - 1) + 1] == UINT32_MAX) return -1;
     return (long)fl[2 * (lo - 1) + 1];
+}
+
+long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line)
+{
+    if (!info || !line || func < 0 || rw_aot_func_of_line(info, line) != func) return -1;
+    const uint32_t *ts = info->trap_sites;
+    size_t lo = 0, hi = info->n_trap_sites;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ts[2 * mid] < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == info->n_trap_sites || ts[2 * lo] != line) return -1;
+    return (long)ts[2 * lo + 1];
+}
+
+long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return, uint32_t *line)
+{
+    *line = 0;
+#ifdef RUNE_AOT_HAVE_DW
+    if (!obj || !obj->info || !pc) return -1;
+    Dl_info at, self;
+    if (!dladdr(pc, &at) || !dladdr(obj->info, &self) || at.dli_fbase != self.dli_fbase)
+        return -1; /* not code of this object */
+    uintptr_t addr = (uintptr_t)pc - (uintptr_t)at.dli_fbase;
+    if (is_return && addr) addr--; /* inside the call instruction, not after it */
+    *line = line_of(obj, addr);
+    return rw_aot_func_of_line(obj->info, *line);
 #else
     (void)obj;
     (void)pc;
