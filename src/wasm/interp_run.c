@@ -259,15 +259,7 @@ static rune_status
 host_failed(rune_wasm_instance *inst, const rw_istate *st, uint32_t fi, rune_status s,
             const rune_error *herr, rune_error *err)
 {
-    if (s == RUNE_E_EXIT || s == RUNE_E_TRAP || s == RUNE_E_LIMIT) {
-        if (err) *err = *herr;
-        return s;
-    }
-    const rw_import *im = &inst->m->imports[st->import_of_func[fi]];
-    RUNE_ERR(err, RUNE_E_TRAP, "trap: host function %s.%s failed: %s: %s", im->module, im->name,
-             rune_status_name(s), herr->msg[0] ? herr->msg : "(no message)");
-    if (err) err->code = RUNE_WASM_TRAP_HOST;
-    return RUNE_E_TRAP;
+    return rw_host_failure(&inst->m->imports[st->import_of_func[fi]], s, herr, err);
 }
 
 /* The body of call_import, inlined into the dispatch loop's call_import handler (the per host

@@ -105,6 +105,20 @@ rune_status rw_trap(rune_error *err, rune_wasm_trap trap, uint32_t func, size_t 
     return st;
 }
 
+rune_status rw_host_failure(const rw_import *im, rune_status s, const rune_error *herr,
+                            rune_error *err)
+{
+    if (s == RUNE_E_EXIT || s == RUNE_E_TRAP || s == RUNE_E_LIMIT) {
+        if (err && err != herr) *err = *herr;
+        if (err) err->status = s;
+        return s;
+    }
+    RUNE_ERR(err, RUNE_E_TRAP, "trap: host function %s.%s failed: %s: %s", im->module, im->name,
+             rune_status_name(s), herr->msg[0] ? herr->msg : "(no message)");
+    if (err) err->code = RUNE_WASM_TRAP_HOST;
+    return RUNE_E_TRAP;
+}
+
 char rw_valtype_letter(uint8_t t)
 {
     switch (t) {

@@ -335,6 +335,11 @@ extern const rune_wasm_engine_ops rune_wasm_aot_ops;
 /* Spec-style trap error: RUNE_E_TRAP (RUNE_E_LIMIT for fuel) with code = trap and message
  * "trap: <text> (func N, offset 0xOFF)". */
 rune_status rw_trap(rune_error *err, rune_wasm_trap trap, uint32_t func, size_t offset);
+/* Host function im returned s with its own error herr: exits, traps and limits pass through (herr
+ * copied to err), anything else becomes RUNE_E_TRAP, code RUNE_WASM_TRAP_HOST, "trap: host function
+ * <module>.<name> failed: <status>: <herr's message>". The same on every engine. */
+rune_status rw_host_failure(const rw_import *im, rune_status s, const rune_error *herr,
+                            rune_error *err);
 
 /* LEB128 readers over [*p, end): return 0 on success, advance *p; -1 malformed/truncated. */
 int rw_read_u32(const uint8_t **p, const uint8_t *end, uint32_t *out);

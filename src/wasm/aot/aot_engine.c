@@ -194,6 +194,7 @@ static void free_inst(rw_aot_inst *ai, const rw_module *m, int instantiated)
         }
     }
     rune_free(ai->owned);
+    rune_free(ai->direct);
     rune_free(ai->import_ptrs);
     rune_free(ai->wasm);
     rune_free(ai);
@@ -205,13 +206,26 @@ static void body_instantiate(rw_aot_inst *ai, void *arg)
     ai->obj->info->instantiate(ai->wasm, ai);
 }
 
+_Static_assert(sizeof(rune_wasm_val) == sizeof(union rw_aot_val), "direct calls share arrays");
+_Static_assert(sizeof(rune_status) == sizeof(int), "direct calls return an int");
+
 static rune_status bind_import(rune_wasm_instance *inst, rw_aot_inst *ai, uint32_t k,
                                rune_error *err)
 {
     const rw_import *im = &inst->mod->m->imports[k];
     const rw_binding *b = &inst->bindings[k];
     uint32_t limit = inst->lim.max_memory_pages;
-    if (im->kind == RUNE_WASM_EXTERN_FUNC) return RUNE_OK;
+    if (im->kind == RUNE_WASM_EXTERN_FUNC) {
+        /* A host function is called from the trampoline itself: rune_wasm_val and union
+         * rw_aot_val have one layout, and rune_status is an int-sized enum. */
+        if (b->host) {
+            ai->direct[k].fn = (int (*)(void *, void *, const union rw_aot_val *,
+                                        union rw_aot_val *, void *))b->host->fn;
+            ai->direct[k].inst = inst;
+            ai->direct[k].user = b->host->user;
+        }
+        return RUNE_OK;
+    }
     if (b->host) {
         const rw_link_entry *e = b->host;
         switch (im->kind) {
@@ -265,7 +279,11 @@ static rune_status aot_instantiate(rune_wasm_instance *inst, rune_error *err)
     ai->wasm = rune_calloc(1, am->obj.info->instance_size);
     ai->import_ptrs = rune_calloc(m->nimports + 1, sizeof(void *));
     ai->owned = rune_calloc(m->nimports + 1, sizeof(void *));
-    if (!ai->wasm || !ai->import_ptrs || !ai->owned) {
+    ai->direct = rune_calloc(m->nimports + 1, sizeof *ai->direct);
+    ai->ctx.direct = ai->direct;
+    ai->ctx.err = &ai->scratch;
+    ai->ctx.err_msg = ai->scratch.msg;
+    if (!ai->wasm || !ai->import_ptrs || !ai->owned || !ai->direct) {
         free_inst(ai, m, 0);
         return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory");
     }

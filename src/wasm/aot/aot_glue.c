@@ -7,8 +7,10 @@
  *   - the wasm-rt runtime functions, each forwarding to the host (struct rw_aot_host): traps
  * longjmp through the host's boundary, memories and tables are allocated by librune's allocator,
  * function types go to one process-wide registry so call_indirect agrees across objects;
- *   - one C function per import "h"."i<k>": functions pack their arguments and call
- * host->call_import, globals/memories/tables return the pointer the host bound for this instance;
+ *   - one C function per import "h"."i<k>": functions pack their arguments and call the host
+ * function bound to the import straight from the instance's direct table (or host->call_import for
+ * a function of another instance); globals/memories/tables return the pointer the host bound for
+ * this instance;
  *   - one thunk per defined function (arguments and results as rune_wasm_val arrays) and one
  * pointer accessor per defined global, memory and table;
  *   - rw_aot_entry(), the only visible symbol, returning the module's rw_aot_module_info.
@@ -60,9 +62,13 @@ static void ret_type(rw_aot_buf *b, const rw_functype *ft)
 static void to_val(rw_aot_buf *b, uint8_t t, const char *slot, const char *expr)
 {
     switch (t) {
-    case RUNE_WASM_I32: rw_aot_buf_printf(b, "  %s.i32 = %s;\n", slot, expr); break;
+    /* 32-bit values fill the whole cell, zero-extended, as on the interpreter */
+    case RUNE_WASM_I32: rw_aot_buf_printf(b, "  %s.i64 = (u32)(%s);\n", slot, expr); break;
     case RUNE_WASM_I64: rw_aot_buf_printf(b, "  %s.i64 = %s;\n", slot, expr); break;
-    case RUNE_WASM_F32: rw_aot_buf_printf(b, "  memcpy(&%s.f32, &%s, 4);\n", slot, expr); break;
+    case RUNE_WASM_F32:
+        rw_aot_buf_printf(b, "  { u32 bits_; memcpy(&bits_, &%s, 4); %s.i64 = bits_; }\n", expr,
+                          slot);
+        break;
     case RUNE_WASM_F64: rw_aot_buf_printf(b, "  memcpy(&%s.f64, &%s, 8);\n", slot, expr); break;
     case RUNE_WASM_FUNCREF:
         rw_aot_buf_printf(b, "  %s.ref = H->funcref_handle(&%s);\n", slot, expr);
@@ -277,7 +283,19 @@ static void import_func(rw_aot_buf *b, uint32_t k, const rw_functype *ft)
         snprintf(sl, sizeof sl, "a[%u]", (unsigned)j);
         to_val(b, RW_PARAMS(ft)[j], sl, nm);
     }
-    rw_aot_buf_printf(b, "  H->call_import(ctx, %u, a, r);\n", (unsigned)k);
+    /* A host function is called right here (the scratch error's message emptied first, so a
+     * failure without one is told apart); anything else goes through the host. */
+    rw_aot_buf_printf(b,
+                      "  const struct rw_aot_ctx *c = (const struct rw_aot_ctx *)(void *)ctx;\n"
+                      "  const struct rw_aot_direct *d = &c->direct[%u];\n"
+                      "  if (LIKELY(d->fn != NULL)) {\n"
+                      "    c->err_msg[0] = 0;\n"
+                      "    int st = d->fn(d->inst, d->user, a, r, c->err);\n"
+                      "    if (UNLIKELY(st != 0)) H->import_failed(ctx, %u, st);\n"
+                      "  } else {\n"
+                      "    H->call_import(ctx, %u, a, r);\n"
+                      "  }\n",
+                      (unsigned)k, (unsigned)k, (unsigned)k);
     if (ft->nresults == 1) {
         from_val(b, RW_RESULTS(ft)[0], "v0", "r[0]");
         rw_aot_buf_printf(b, "  return v0;\n");

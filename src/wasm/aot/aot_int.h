@@ -67,8 +67,22 @@
         void (*call_import)(void *ctx, uint32_t import, const union rw_aot_val *args,             \
                             union rw_aot_val *results);                                           \
         void *(*import_ptr)(void *ctx, uint32_t import);                                          \
+        /* a direct call of import k returned status != 0: raise it (never returns) */             \
+        void (*import_failed)(void *ctx, uint32_t import, int status);                            \
         uintptr_t (*funcref_handle)(const void *funcref);                                         \
         void (*funcref_from)(uintptr_t handle, void *funcref_out);                                \
+    };                                                                                            \
+    /* An import bound to a host function, called straight from its trampoline. */               \
+    struct rw_aot_direct {                                                                        \
+        int (*fn)(void *inst, void *user, const union rw_aot_val *args,                           \
+                  union rw_aot_val *results, void *err); /* NULL: go through call_import */      \
+        void *inst, *user;                                                                        \
+    };                                                                                            \
+    /* The head of the host's record of an instance (the ctx trampolines get). */                 \
+    struct rw_aot_ctx {                                                                           \
+        const struct rw_aot_direct *direct; /* per import */                                     \
+        void *err;                          /* the scratch rune_error direct calls fill */        \
+        char *err_msg;                      /* its msg, emptied before each direct call */        \
     };                                                                                            \
     struct rw_aot_module_info {                                                                   \
         uint32_t abi_version;                                                                     \
@@ -193,6 +207,9 @@ void rw_aot_unlock(void);
 
 /* Everything the host keeps for one AOT instance (rune_wasm_instance.priv). */
 typedef struct rw_aot_inst {
+    struct rw_aot_ctx ctx; /* first: generated code reads it through the ctx pointer */
+    struct rw_aot_direct *direct; /* per import (ctx.direct) */
+    rune_error scratch;           /* ctx.err */
     rune_wasm_instance *pub;
     const rw_aot_object *obj;
     void *wasm;         /* the generated instance struct, obj->info->instance_size bytes */

@@ -104,7 +104,7 @@ static size_t g_nres, g_capres;
 static struct sigaction g_old_segv, g_old_bus;
 static rune_error g_pending;
 static uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
-static uint32_t g_depth;
+static const uint32_t *g_cur_depth; /* call-depth counter of the innermost boundary's object */
 static rt_type *g_types;
 static uint32_t g_ntypes, g_captypes;
 static fr_node *g_frs;
@@ -415,24 +415,34 @@ static void h_table_free(void *table, int ext)
     t->size = 0;
 }
 
-/* An import call from generated code. Nothing of the object's state is saved around it: a host
- * function reaches generated code again only through rw_aot_guarded, which restores what it
- * changes; only the call depth is handed on (g_depth), so nesting counts against the same limit. */
+/* An import call from generated code that is not a direct host call (an import bound to a function
+ * of another instance). Nothing of the object's state is saved around it: a host function reaches
+ * generated code again only through rw_aot_guarded, which restores what it changes and takes the
+ * call depth on from the innermost active object (g_cur_depth), so nesting counts against the same
+ * limit. */
 static void h_call_import(void *ctx, uint32_t k, const union rw_aot_val *args,
                           union rw_aot_val *results)
 {
     rw_aot_inst *ai = ctx;
-    uint32_t prev_depth = g_depth;
-    g_depth = *ai->obj->info->depth;
     rune_error e;
     rune_status st = rw_aot_call_binding(ai, k, (const rune_wasm_val *)(const void *)args,
                                          (rune_wasm_val *)(void *)results, &e);
-    g_depth = prev_depth;
     if (st != RUNE_OK) {
         g_pending = e;
         g_pending.status = st;
         h_trap(RW_AOT_CODE_PENDING);
     }
+}
+
+/* A direct host call (struct rw_aot_direct) returned status st with its error in the instance's
+ * scratch record: raise it as rw_aot_call_binding would have. */
+static void h_import_failed(void *ctx, uint32_t k, int status)
+{
+    rw_aot_inst *ai = ctx;
+    rune_status st =
+        rw_host_failure(&ai->pub->m->imports[k], (rune_status)status, &ai->scratch, &g_pending);
+    g_pending.status = st;
+    h_trap(RW_AOT_CODE_PENDING);
 }
 
 static void *h_import_ptr(void *ctx, uint32_t k)
@@ -473,9 +483,21 @@ static void h_funcref_from(uintptr_t handle, void *out)
 }
 
 const struct rw_aot_host rw_aot_host_api = {
-    h_trap,        h_trap_in,    h_trap_at,        h_register_type, h_mem_alloc,
-    h_mem_grow,    h_mem_free,   h_table_alloc,    h_table_grow,    h_table_free,
-    h_call_import, h_import_ptr, h_funcref_handle, h_funcref_from,
+    .trap = h_trap,
+    .trap_in = h_trap_in,
+    .trap_at = h_trap_at,
+    .register_type = h_register_type,
+    .mem_alloc = h_mem_alloc,
+    .mem_grow = h_mem_grow,
+    .mem_free = h_mem_free,
+    .table_alloc = h_table_alloc,
+    .table_grow = h_table_grow,
+    .table_free = h_table_free,
+    .call_import = h_call_import,
+    .import_ptr = h_import_ptr,
+    .import_failed = h_import_failed,
+    .funcref_handle = h_funcref_handle,
+    .funcref_from = h_funcref_from,
 };
 
 /* ---- boundary ---------------------------------------------------------------------------------
@@ -490,10 +512,13 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     int64_t prev_fuel = *info->fuel;
     int prev_metered = *info->metered;
     uint32_t prev_depth = *info->depth, prev_max = *info->max_depth, prev_limit = g_limit_pages;
+    uint32_t start_depth = g_cur_depth ? *g_cur_depth : 0;
+    const uint32_t *prev_cur = g_cur_depth;
+    g_cur_depth = info->depth;
     uint64_t fuel = inst->fuel;
     *info->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
     *info->metered = fuel != 0;
-    *info->depth = g_depth;
+    *info->depth = start_depth;
     *info->max_depth =
         inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
     g_limit_pages = inst->lim.max_memory_pages;
@@ -511,6 +536,7 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     *info->depth = prev_depth;
     *info->max_depth = prev_max;
     g_limit_pages = prev_limit;
+    g_cur_depth = prev_cur;
     g_jb = prev_jb;
     if (code == 0) {
         rw_aot_unlock();
@@ -560,15 +586,8 @@ rune_status rw_aot_call_binding(rw_aot_inst *ai, uint32_t k, const rune_wasm_val
         rune_error *ep = err ? err : &local;
         rune_error_clear(ep);
         rune_status st = e->fn(ai->pub, e->user, args, results, ep);
-        if (st != RUNE_OK && st != RUNE_E_EXIT) {
-            if (ep->msg[0] == '\0')
-                RUNE_ERR(ep, st, "host function %s.%s failed: %s", e->module, e->name,
-                         rune_status_name(st));
-            ep->status = RUNE_E_TRAP;
-            ep->code = RUNE_WASM_TRAP_HOST;
-            return RUNE_E_TRAP;
-        }
-        return st;
+        if (st == RUNE_OK) return st;
+        return rw_host_failure(&ai->pub->m->imports[k], st, ep, ep);
     }
     if (b->inst) return b->inst->mod->eng->ops->call(b->inst, b->index, args, results, err);
     return RUNE_ERR(err, RUNE_E_INTERNAL, "aot: import %u is not bound", (unsigned)k);

@@ -32,6 +32,7 @@ static rune_status h_fail(rune_wasm_instance *inst, void *user, const rune_wasm_
                           rune_wasm_val *r, rune_error *err)
 {
     if (a[0].i32 == 1) return RUNE_ERR(err, RUNE_E_IO, "sensor unplugged");
+    if (a[0].i32 == 3) return RUNE_E_IO; /* fails without saying why */
     if (a[0].i32 == 2) {
         RUNE_ERR(err, RUNE_E_EXIT, "exit 3");
         err->code = 3;
@@ -109,6 +110,13 @@ TEST(host_calls)
     a = wt_i32(2);
     CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_EXIT);
     CHECK_EQ_INT(e.err.code, 3);
+    /* a failure without a message gets one naming the import, even right after one with */
+    a = wt_i32(1);
+    CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_TRAP);
+    a = wt_i32(3);
+    CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_TRAP);
+    CHECK_EQ_INT(e.err.code, RUNE_WASM_TRAP_HOST);
+    CHECK_CONTAINS(e.err.msg, "host function env.fail failed");
     a = wt_i32(0);
     CHECK_OK(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), &e.err);
     CHECK_EQ_INT(r.i32, 77);
@@ -167,7 +175,7 @@ TEST(link_errors)
     rune_wasm_module *mod = NULL;
     rune_wasm_instance *inst = NULL;
     rune_error err;
-    CHECK_OK(rune_wasm_engine_new(RUNE_WASM_INTERP, NULL, &eng, &err), &err);
+    CHECK_OK(rune_wasm_engine_new(wt_kind, NULL, &eng, &err), &err);
     CHECK_OK(rune_wasm_module_load(eng, bytes, len, &mod, &err), &err);
     free(bytes);
     CHECK_EQ_INT(rune_wasm_module_import_count(mod), 6);
@@ -295,6 +303,22 @@ int main(void)
     RUN(link_errors);
     RUN(reentrant_host);
     RUN(instance_imports);
+    /* The same on the AOT engine, where it is built: host functions are called straight from
+     * generated code there, other instances' functions through the runtime. */
+    rune_wasm_engine *aot = NULL;
+    rune_error err;
+    rune_status st = rune_wasm_engine_new(RUNE_WASM_AOT, NULL, &aot, &err);
+    rune_wasm_engine_free(aot);
+    if (st == RUNE_OK) {
+        wt_kind = RUNE_WASM_AOT;
+        RUN(host_calls);
+        RUN(host_args);
+        RUN(link_errors);
+        RUN(reentrant_host);
+        RUN(instance_imports);
+    } else {
+        fprintf(stderr, "note: AOT engine not built in (%s), its run skipped\n", err.msg);
+    }
     if (rune_alloc_live() != live) {
         fprintf(stderr, "leak: %ld allocations live\n", rune_alloc_live() - live);
         return 1;

@@ -1,6 +1,7 @@
 /*
  * wasm_test.h - helpers shared by the wasm unit tests: load a module compiled from wat/ at build
- * time, instantiate it on the interpreter, and call exports with i32/i64 arguments.
+ * time, instantiate it on the interpreter (or the engine wt_kind names), and call exports with
+ * i32/i64 arguments.
  */
 #ifndef RUNE_WASM_TEST_H
 #define RUNE_WASM_TEST_H
@@ -19,6 +20,9 @@ static inline uint8_t *wt_read(const char *name, size_t *len)
     return b;
 }
 
+/* The engine wt_open instantiates on (tests that run on both set it between runs). */
+static rune_wasm_engine_kind wt_kind = RUNE_WASM_INTERP;
+
 typedef struct wt_env {
     rune_wasm_engine *eng;
     rune_wasm_module *mod;
@@ -35,7 +39,7 @@ static inline int wt_open(wt_env *e, const char *name, rune_wasm_linker *lnk,
     size_t len = 0;
     uint8_t *bytes = wt_read(name, &len);
     if (!bytes) return 0;
-    rune_status st = rune_wasm_engine_new(RUNE_WASM_INTERP, NULL, &e->eng, &e->err);
+    rune_status st = rune_wasm_engine_new(wt_kind, NULL, &e->eng, &e->err);
     if (st == RUNE_OK) st = rune_wasm_module_load(e->eng, bytes, len, &e->mod, &e->err);
     free(bytes);
     if (st == RUNE_OK && !lnk) st = rune_wasm_linker_new(&e->lnk, &e->err);
