@@ -105,7 +105,8 @@ static void prelude(rw_aot_buf *b, int guard)
         "#define WASM_RT_MEMCHECK_SIGNAL_HANDLER %d\n"
         "#define WASM_RT_USE_STACK_DEPTH_COUNT 1\n"
         "#if defined(__GNUC__) && !defined(__clang__)\n"
-        "#pragma GCC optimize(\"no-tree-partial-pre\", \"no-tree-slp-vectorize\")\n"
+        "#pragma GCC optimize(\"no-tree-partial-pre\", \"no-tree-slp-vectorize\", "
+        "\"no-code-hoisting\", \"no-tree-tail-merge\", \"no-crossjumping\")\n"
         "#endif\n"
         "#include <stdarg.h>\n#include <stdint.h>\n#include <string.h>\n"
         "extern uint32_t rw_max_depth;\n"
@@ -155,6 +156,9 @@ static void prelude(rw_aot_buf *b, int guard)
         "#define RW_FUEL_TICK(w, s) do { if (rw_m && UNLIKELY((rw_budget -= (w)) < 0)) rw_budget = "
         "rw_refill(rw_budget, (s), __func__); } while (0)\n"
         "#define TRAP(x) (rw_trap_in(WASM_RT_TRAP_##x, __func__, __LINE__), 0)\n"
+        "#if defined(__x86_64__)\n#define RW_KEEP_F(v) __asm__(\"\" : \"+x\"(v))\n"
+        "#elif defined(__aarch64__)\n#define RW_KEEP_F(v) __asm__(\"\" : \"+w\"(v))\n"
+        "#else\n#define RW_KEEP_F(v) ((void)0)\n#endif\n"
         "static const char *rw_bulk_fn; /* the caller of the last bulk/table helper */\n"
         "static uint32_t rw_bulk_line;  /* and its line */\n"
         "__attribute__((noinline, cold)) static void rw_oob(const char *fn, uint32_t line) {\n"
@@ -350,6 +354,13 @@ static void thunk(rw_aot_buf *b, uint32_t i, const rw_functype *ft)
         rw_aot_buf_printf(b, ", a%u", (unsigned)j);
     rw_aot_buf_printf(b, ");\n");
     if (ft->nresults == 1) {
+        uint8_t t = RW_RESULTS(ft)[0];
+        /* The result in a register before it is converted: a load that faults keeps the line of
+         * its wasm function instead of being combined into the conversion (aot_trap_loc.c). */
+        if (t == RUNE_WASM_I32 || t == RUNE_WASM_I64)
+            rw_aot_buf_printf(b, "  __asm__(\"\" : \"+r\"(res));\n");
+        else if (t == RUNE_WASM_F32 || t == RUNE_WASM_F64)
+            rw_aot_buf_printf(b, "  RW_KEEP_F(res);\n");
         to_val(b, RW_RESULTS(ft)[0], "r[0]", "res");
     } else {
         for (uint32_t j = 0; j < ft->nresults; j++) {
@@ -420,7 +431,7 @@ rune_status rw_aot_glue(const rw_module *m, const char *inc, int guard, rw_aot_b
         "sizeof(Z_m_instance_t), Z_m_init_module, rw_inst, rw_free, rw_funcs, rw_gs, rw_ms, rw_ts, "
         "&rw_fuel, &rw_metered, &wasm_rt_call_stack_depth, &rw_max_depth, rw_fn_lines, "
         "sizeof rw_fn_lines / sizeof rw_fn_lines[0] / 2 - 1, rw_trap_sites, "
-        "sizeof rw_trap_sites / sizeof rw_trap_sites[0] / 2 - 1, &rw_trap_line};\n"
+        "sizeof rw_trap_sites / sizeof rw_trap_sites[0] / 3 - 1, &rw_trap_line};\n"
         "__attribute__((visibility(\"default\"))) const struct rw_aot_module_info "
         "*rw_aot_entry(const struct rw_aot_host *h) { H = h; return &rw_info; }\n",
         RW_AOT_ABI_VERSION, (unsigned)m->nfuncs, (unsigned)m->nglobals, (unsigned)m->nmems,

@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 14
+#define RW_AOT_ABI_VERSION 15
 
 /* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
  * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
@@ -100,7 +100,7 @@
         uint32_t *depth, *max_depth;  /* its call-depth counter and limit */                      \
         const uint32_t *fn_lines;     /* {line, wasm func or UINT32_MAX} per C definition, sorted */ \
         size_t n_fn_lines;                                                                        \
-        const uint32_t *trap_sites;   /* {line, wasm code offset} per trap site, sorted by line */ \
+        const uint32_t *trap_sites;   /* {line, wasm offset, RW_AOT_SITE_*} per site, by line */ \
         size_t n_trap_sites;                                                                      \
         uint32_t *trap_line;          /* line of the last trap raised by generated code, or 0 */  \
     };
@@ -141,13 +141,20 @@ rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err)
 rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
                               rune_error *err);
 
+/* Classes of trap sites in rw_trap_sites: a guard-page fault is matched only to an access of the
+ * same direction. */
+#define RW_AOT_SITE_OTHER 0
+#define RW_AOT_SITE_LOAD 1
+#define RW_AOT_SITE_STORE 2
+
 /* How many defined functions got trap-site offsets (their wasm and C trap sites agree) and how many
  * did not (their traps name the function only). */
 typedef struct rw_aot_sites_stats {
     uint32_t matched, unmatched;
 } rw_aot_sites_stats;
-/* Append "static const uint32_t rw_trap_sites[] = {line, offset, ..., 0, 0};" for the instrumented
- * text src of module m (aot_sites.c); stats may be NULL. Sets out->oom when memory runs out. */
+/* Append "static const uint32_t rw_trap_sites[] = {line, offset, class, ..., 0, 0, 0};" for the
+ * instrumented text src of module m (aot_sites.c); stats may be NULL. Sets out->oom when memory
+ * runs out. */
 void rw_aot_sites(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
                   rw_aot_sites_stats *stats);
 /* The glue translation unit that #includes the instrumented file named inc. */
@@ -184,8 +191,14 @@ const void *rw_aot_fault_pc(void *ucontext);
 long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return, uint32_t *line);
 /* The wasm function whose C definition contains line of mi.c, or -1. */
 long rw_aot_func_of_line(const struct rw_aot_module_info *info, uint32_t line);
-/* The wasm code offset of the trap site at line of mi.c if it lies in wasm function func, or -1. */
-long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line);
+/* The wasm code offset of the trap site at line of mi.c if it lies in wasm function func, or -1.
+ * access: 0 if the line is the site's own (__LINE__ of an explicit trap), else the guard-page fault
+ * the line was found for: RW_AOT_SITE_LOAD (a read), RW_AOT_SITE_STORE (a write), 3 (either: the
+ * direction is not known); any other value: no offset. */
+long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line, int access);
+/* The direction of the faulting access in a signal handler's ucontext: RW_AOT_SITE_LOAD,
+ * RW_AOT_SITE_STORE, or 3 where the platform does not tell. */
+int rw_aot_fault_access(void *ucontext);
 void rw_aot_trap_loc_close(rw_aot_object *obj);
 
 /* ---- host runtime (aot_rt.c) ------------------------------------------------------------------

@@ -91,6 +91,7 @@ static _Thread_local rw_jmp *g_jb;          /* this thread's innermost boundary 
 static _Thread_local long g_trap_func;      /* function index of the last trap, -1 if unknown */
 static _Thread_local const void *g_trap_pc; /* else a code address that locates it, or NULL */
 static _Thread_local int g_trap_pc_ret;     /* g_trap_pc is a return address */
+static _Thread_local int g_trap_access;     /* a guard-page fault's direction (RW_AOT_SITE_*) */
 static int g_guard = -1;                    /* rw_aot_guard_mode(), decided once */
 
 /* Guard mode: every memory is a reservation of RESERVE bytes (any i32 address plus any u32 offset
@@ -143,6 +144,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         g_trap_func = -1;
         g_trap_pc = rw_aot_fault_pc(uc);
         g_trap_pc_ret = 0;
+        g_trap_access = rw_aot_fault_access(uc);
         jump(RUNE_WASM_TRAP_MEMORY_OOB);
     }
     struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
@@ -549,9 +551,12 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     long func = g_trap_func;
     uint32_t line = *info->trap_line;
     *info->trap_line = 0;
-    if (func < 0 && g_trap_pc && code != RW_AOT_CODE_PENDING)
+    int access = 0; /* line is the trap site's own */
+    if (func < 0 && g_trap_pc && code != RW_AOT_CODE_PENDING) {
         func = rw_aot_func_at((rw_aot_object *)ai->obj, g_trap_pc, g_trap_pc_ret, &line);
-    long off = code == RW_AOT_CODE_PENDING ? -1 : rw_aot_offset_at(info, func, line);
+        access = g_trap_pc_ret ? -1 : g_trap_access; /* a helper's return address: no offset */
+    }
+    long off = code == RW_AOT_CODE_PENDING ? -1 : rw_aot_offset_at(info, func, line, access);
     rw_aot_unlock();
     if (code == RW_AOT_CODE_PENDING) {
         if (err) *err = pending;

@@ -9,9 +9,10 @@
  * (their offsets in rw_module.bytes, as the interpreter reports them), and the trapping constructs
  * of its C text in line order (the load/store macros, DIV/REM/TRUNC macros, UNREACHABLE,
  * CALL_INDIRECT, the memory_* / *_table_* helpers). When both lists have the same length and every
- * pair is the same kind of instruction, they are zipped into {line, offset} entries; otherwise that
- * function gets none and its traps name the function only (never a wrong offset). A line holding
- * two sites gets no entry either. Traps with no site (call-stack exhaustion, fuel) have none.
+ * pair is the same kind of instruction, they are zipped into {line, offset, class} entries (class:
+ * load, store or other, so that a guard-page fault is only matched to an access of its kind);
+ * otherwise that function gets none and its traps name the function only (never a wrong offset).
+ * A line holding two sites gets no entry either. Traps with no site (call-stack exhaustion, fuel) have none.
  * Workload: one scan of the C text and one decode of every body, at compile time (cache miss).
  */
 #include <string.h>
@@ -287,7 +288,11 @@ static int zip(const sites *w, const sites *c, rw_aot_buf *out)
     for (size_t i = 0; i < c->n; i++) {
         uint32_t l = c->v[i].at;
         if ((i > 0 && c->v[i - 1].at == l) || (i + 1 < c->n && c->v[i + 1].at == l)) continue;
-        rw_aot_buf_printf(out, "%u, %u, ", (unsigned)l, (unsigned)w->v[i].at);
+        uint8_t op = kinds[c->v[i].kind].op;
+        unsigned cls = op >= 0x28 && op <= 0x35   ? RW_AOT_SITE_LOAD
+                       : op >= 0x36 && op <= 0x3e ? RW_AOT_SITE_STORE
+                                                  : RW_AOT_SITE_OTHER;
+        rw_aot_buf_printf(out, "%u, %u, %u, ", (unsigned)l, (unsigned)w->v[i].at, cls);
     }
     return 1;
 }
@@ -330,7 +335,7 @@ void rw_aot_sites(const rw_module *m, const char *src, size_t len, rw_aot_buf *o
             if (*r == '\n') line++;
         p = q;
     }
-    rw_aot_buf_printf(out, "0, 0};\n");
+    rw_aot_buf_printf(out, "0, 0, 0};\n");
     if (w.oom || c.oom) out->oom = 1;
     rune_free(w.v);
     rune_free(c.v);

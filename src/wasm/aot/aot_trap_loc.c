@@ -89,20 +89,41 @@ long rw_aot_func_of_line(const struct rw_aot_module_info *info, uint32_t line)
     return (long)fl[2 * (lo - 1) + 1];
 }
 
-long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line)
+int rw_aot_fault_access(void *ucontext)
 {
-    if (!info || !line || func < 0 || rw_aot_func_of_line(info, line) != func) return -1;
+#if defined(__x86_64__)
+    const ucontext_t *uc = ucontext;
+    if (!uc) return 3;
+    /* the page-fault error code: bit 1 set for a write */
+    return (uc->uc_mcontext.gregs[REG_ERR] & 2) ? RW_AOT_SITE_STORE : RW_AOT_SITE_LOAD;
+#else
+    (void)ucontext;
+    return 3;
+#endif
+}
+
+long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line, int access)
+{
+    if (!info || !line || func < 0 || access < 0 || access > 3) return -1;
+    if (rw_aot_func_of_line(info, line) != func) return -1;
     const uint32_t *ts = info->trap_sites;
     size_t lo = 0, hi = info->n_trap_sites;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ts[2 * mid] < line)
+        if (ts[3 * mid] < line)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == info->n_trap_sites || ts[2 * lo] != line) return -1;
-    return (long)ts[2 * lo + 1];
+    if (lo == info->n_trap_sites || ts[3 * lo] != line) return -1;
+    uint32_t cls = ts[3 * lo + 2];
+    /* A fault's line comes from the line table, where the compiler may have folded a load into
+     * the instruction of another statement (an x[i] += v read-modify-write sits on the store's
+     * line, a load into a divide on the divide's): only an access of the fault's direction is
+     * taken. */
+    if (access == 3 ? cls == RW_AOT_SITE_OTHER : access != 0 && cls != (uint32_t)access)
+        return -1;
+    return (long)ts[3 * lo + 1];
 }
 
 long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return, uint32_t *line)
