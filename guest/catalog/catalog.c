@@ -71,12 +71,19 @@ static const rune_catalog_arg threshold_args[] = {
 #define BLOCK(n, doc, in, args, st, fn)                                                            \
     {                                                                                              \
         n, "runicos/" n, doc, in, args, N(args), "rune_pb_" #st, "rune_pb_" #st "_init",           \
-            "rune_pb_" #st "_transform", sizeof(rune_pb_##st), catalog_infer_##fn                  \
+            "rune_pb_" #st "_transform", sizeof(rune_pb_##st), catalog_infer_##fn, NULL, NULL      \
+    }
+/* A block with plan and run (rune_procblocks.h). */
+#define BLOCKP(n, doc, in, args, st, fn)                                                           \
+    {                                                                                              \
+        n, "runicos/" n, doc, in, args, N(args), "rune_pb_" #st, "rune_pb_" #st "_init",           \
+            "rune_pb_" #st "_transform", sizeof(rune_pb_##st), catalog_infer_##fn,                 \
+            "rune_pb_" #st "_plan", "rune_pb_" #st "_run"                                          \
     }
 #define BLOCK0(n, doc, in, st, fn)                                                                 \
     {                                                                                              \
         n, "runicos/" n, doc, in, NULL, 0, "rune_pb_" #st, "rune_pb_" #st "_init",                 \
-            "rune_pb_" #st "_transform", sizeof(rune_pb_##st), catalog_infer_##fn                  \
+            "rune_pb_" #st "_transform", sizeof(rune_pb_##st), catalog_infer_##fn, NULL, NULL      \
     }
 
 static const rune_catalog_block blocks[] = {
@@ -88,7 +95,7 @@ static const rune_catalog_block blocks[] = {
            normalize),
     BLOCK("image_normalize", "pixels -> (p - mean) / std, quantized for an int8/uint8 model", "u8",
           image_normalize_args, image_normalize, image_normalize),
-    BLOCK("modulo", "x mod modulus, elementwise", "f32|i32", modulo_args, modulo, modulo),
+    BLOCKP("modulo", "x mod modulus, elementwise", "f32|i32", modulo_args, modulo, modulo),
     BLOCK("softmax", "logits -> probabilities summing to 1", "f32|i8|u8", softmax_args, softmax,
           softmax),
     BLOCK0("argmax", "index of the largest value", "u8|i8|u16|i16|u32|i32|f32|f64", argmax, argmax),

@@ -70,6 +70,8 @@ typedef struct rune_catalog_block {
     const char *c_transform; /* "rune_pb_fft_transform" */
     size_t state_size;       /* sizeof the state, for memory budgets */
     rune_catalog_infer_fn infer;
+    const char *c_plan; /* "rune_pb_modulo_plan", or NULL: no fixed-tensor fast path */
+    const char *c_run;  /* "rune_pb_modulo_run" (see rune_procblocks.h) */
 } rune_catalog_block;
 
 size_t rune_catalog_count(void);

@@ -9,6 +9,17 @@
  *                                                          size every table; the only slow step
  *   rune_pb_NAME_transform(&st, &in, &out, &err)           one input tensor -> one output tensor
  *
+ * Blocks whose catalog entry names c_plan/c_run also have a fixed-tensor fast path, for pipelines
+ * whose tensors keep one description from call to call (generated code):
+ *
+ *   rune_pb_NAME_plan(&st, &in, &out, &err)                every check transform makes, once, for
+ *                                                          in and out as each call will pass them;
+ *                                                          describes out as transform would
+ *   rune_pb_NAME_run(&st, &in, &out)                       then, per call, the transform of the
+ * data alone: no checks, no error. Valid while in and out describe what they described when plan
+ * succeeded (same data pointers, type, shape and len); a failed plan or an init after it leaves run
+ * unusable.
+ *
  * No block allocates: state lives in the struct, sized by the compile-time limits below; a
  * transform writes into out->data (capacity out->len) and sets out's type, shape and len. Arguments
  * are name/value strings exactly as the Runefile wrote them; an unknown name, a value that does not
@@ -197,11 +208,16 @@ rune_status rune_pb_image_normalize_transform(rune_pb_image_normalize *st, const
  */
 typedef struct rune_pb_modulo {
     double modulus;
+    uint32_t plan_n;   /* set by plan: element count, 0 before a plan succeeds */
+    int32_t plan_elem; /* and element type */
 } rune_pb_modulo;
 rune_status rune_pb_modulo_init(rune_pb_modulo *st, const rune_pb_arg *args, size_t nargs,
                                 rune_error *err);
 rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,
                                      rune_error *err);
+rune_status rune_pb_modulo_plan(rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,
+                                rune_error *err);
+void rune_pb_modulo_run(const rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out);
 
 /* softmax: f32 -> f32 (numerically stable), or i8/u8 logits dequantized with scale/zero_point
  * (args, default 1 and 0) -> f32. */

@@ -1,7 +1,8 @@
 /*
  * modulo.c - "modulo": f32 or i32 -> same, x mod modulus with the result's sign following the
  * (positive) modulus, so angles and phases wrap into [0, modulus). Workload: elementwise, once per
- * inference; f32 values usually already in range (the sine example's RAND in [0, 1)).
+ * inference; f32 values usually already in range (the sine example's RAND in [0, 1)). Plannable:
+ * a pipeline with fixed tensors checks once (plan) and then only computes (run).
  */
 #include <math.h>
 #include <string.h>
@@ -13,6 +14,7 @@ rune_status rune_pb_modulo_init(rune_pb_modulo *st, const rune_pb_arg *args, siz
 {
     static const char *const known[] = {"modulus", NULL};
     if (!st) return RUNE_ERR(err, RUNE_E_ARG, "modulo: no state");
+    st->plan_n = 0;
     PB_TRY(rune_pb_args_check("modulo", args, nargs, known, err));
     if (!rune_pb_arg_get(args, nargs, "modulus"))
         return RUNE_ERR(err, RUNE_E_ARG, "modulo: argument modulus is required");
@@ -41,15 +43,13 @@ static void mod_f32(const float *x, float *y, size_t n, float m)
     }
 }
 
-/* Every case, with the checks that say what is wrong; out of line, so the usual case below runs
- * without this one's stack frame and locals. */
-__attribute__((noinline)) static rune_status transform_checked(const rune_pb_modulo *st,
-                                                               const rune_tensor *in,
-                                                               rune_tensor *out, rune_error *err)
+/* What a transform checks, for in and out (in == out is fine: pb_output reads each dim before
+ * writing it); on success out is described and *n is the element count. */
+static rune_status check(const rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,
+                         size_t *n, rune_error *err)
 {
-    size_t n = 0;
     if (!st || !(st->modulus > 0)) return RUNE_ERR(err, RUNE_E_ARG, "modulo: not initialized");
-    PB_TRY(pb_input("modulo", in, &n, err));
+    PB_TRY(pb_input("modulo", in, n, err));
     if (in->elem != RUNE_ELEM_F32 && in->elem != RUNE_ELEM_I32)
         return RUNE_ERR(err, RUNE_E_ARG, "modulo: expected f32 or i32 elements, got %s",
                         rune_abi_elem_name(in->elem));
@@ -58,22 +58,53 @@ __attribute__((noinline)) static rune_status transform_checked(const rune_pb_mod
         return RUNE_ERR(err, RUNE_E_ARG,
                         "modulo: i32 input needs an integer modulus up to 2147483647, not %g",
                         st->modulus);
-    /* pb_output reads each dim before writing it: in == out is fine. */
-    const void *x = in->data;
-    PB_TRY(pb_output("modulo", out, in->elem, in->rank, in->dims, err));
-    if (out->elem == RUNE_ELEM_F32) {
-        mod_f32(x, out->data, n, (float)st->modulus);
-    } else {
-        const int64_t m = (int64_t)st->modulus;
-        const int32_t *xi = x;
-        int32_t *y = out->data;
-        for (size_t i = 0; i < n; i++) {
-            int64_t r = (int64_t)xi[i] % m;
-            if (r < 0) r += m;
-            y[i] = (int32_t)r;
-        }
+    return pb_output("modulo", out, in->elem, in->rank, in->dims, err);
+}
+
+/* y = x mod m over n values of type elem (f32 or i32). */
+static void compute(const rune_pb_modulo *st, int32_t elem, const void *x, void *y, size_t n)
+{
+    if (elem == RUNE_ELEM_F32) {
+        mod_f32(x, y, n, (float)st->modulus);
+        return;
     }
+    const int64_t m = (int64_t)st->modulus;
+    const int32_t *xi = x;
+    int32_t *yi = y;
+    for (size_t i = 0; i < n; i++) {
+        int64_t r = (int64_t)xi[i] % m;
+        if (r < 0) r += m;
+        yi[i] = (int32_t)r;
+    }
+}
+
+/* Every case, with the checks that say what is wrong; out of line, so the usual case below runs
+ * without this one's stack frame and locals. */
+__attribute__((noinline)) static rune_status transform_checked(const rune_pb_modulo *st,
+                                                               const rune_tensor *in,
+                                                               rune_tensor *out, rune_error *err)
+{
+    size_t n = 0;
+    const void *x = in ? in->data : NULL; /* before out (maybe in) is described */
+    PB_TRY(check(st, in, out, &n, err));
+    compute(st, out->elem, x, out->data, n);
     return RUNE_OK;
+}
+
+rune_status rune_pb_modulo_plan(rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,
+                                rune_error *err)
+{
+    size_t n = 0;
+    if (st) st->plan_n = 0;
+    PB_TRY(check(st, in, out, &n, err));
+    st->plan_n = n;
+    st->plan_elem = out->elem;
+    return RUNE_OK;
+}
+
+void rune_pb_modulo_run(const rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out)
+{
+    compute(st, st->plan_elem, in->data, out->data, st->plan_n);
 }
 
 rune_status rune_pb_modulo_transform(rune_pb_modulo *st, const rune_tensor *in, rune_tensor *out,

@@ -14,7 +14,10 @@
  * front of the data it describes, so an output is a single write with no copy). Where a proc
  * block's output feeds a model or a record, the fast path is taken while that output still
  * describes the planned buffer; otherwise the SDK wrapper runs, with its checks and messages. The
- * SDK's *_error functions give a failed fast call the same message the wrapper would.
+ * SDK's *_error functions give a failed fast call the same message the wrapper would. A catalog
+ * block with plan/run (rune_procblocks.h) fed by a capability, a model or another planned block is
+ * planned once in _manifest (sK_planned_); _call then runs its data path alone, and its consumers
+ * skip their look at its output, which run never changes.
  * Stage identifiers are s<index>_<name> with the name reduced to [A-Za-z0-9_].
  */
 #include "compiler_int.h"
@@ -276,10 +279,32 @@ static void put_data(sbuf *b, const char *id, size_t p, const port_info *pi)
         put(b, "%s_o%zu_buf", id, p);
 }
 
+/* Stage k's catalog block if it runs planned: a catalog proc block with plan/run, one input and
+ * one numeric output, fed by a stage whose output keeps its description from call to call (a
+ * capability, a model, or a proc block that itself runs planned). Its _manifest plans it, and
+ * sK_planned_ says whether that worked; _call then runs the data path alone. NULL otherwise. */
+static const rune_catalog_block *planned_block(const rune_runefile *g, size_t k)
+{
+    for (unsigned depth = 0; depth < 64; depth++) {
+        const rune_rf_stage *s = &g->stages[k];
+        if (s->kind != RUNE_RF_PROC_BLOCK || rc_is_custom_block(s) || s->n_out != 1) return NULL;
+        const rune_catalog_block *cb = rune_catalog_find(s->source);
+        if (!cb || !cb->c_plan || !cb->c_run) return NULL;
+        const rune_rf_edge *e = input_edge(g, k, 0);
+        if (!e) return NULL;
+        const rune_rf_stage *from = &g->stages[e->from];
+        if (from->kind == RUNE_RF_CAPABILITY || from->kind == RUNE_RF_MODEL)
+            return rune_catalog_find(g->stages[k].source);
+        k = e->from; /* a proc block: it must run planned too */
+        (void)depth;
+    }
+    return NULL;
+}
+
 /* Only proc blocks write a tensor's description (elem, shape, len, data) at run time; capability
  * and model outputs keep what _manifest gave them. A proc block's output takes the fast path only
  * while it still describes the planned buffer: this condition. */
-static int put_guard(sbuf *b, const rune_runefile *g, size_t k, size_t p, const port_info *pi)
+static int put_guard_raw(sbuf *b, const rune_runefile *g, size_t k, size_t p, const port_info *pi)
 {
     if (g->stages[k].kind != RUNE_RF_PROC_BLOCK) return 0;
     char id[64];
@@ -290,6 +315,20 @@ static int put_guard(sbuf *b, const rune_runefile *g, size_t k, size_t p, const 
     for (uint32_t d = 0; d < pi->pp.rank; d++)
         put(b, " && %s_o%zu.dims[%u] == %u", id, p, d, pi->pp.dims[d]);
     put(b, " && %s_o%zu.len == %zu", id, p, pi->pp.bytes);
+    return 1;
+}
+
+/* The same, where a planned block's output needs no look: its _manifest checked the condition
+ * once, and run leaves the description alone. */
+static int put_guard(sbuf *b, const rune_runefile *g, size_t k, size_t p, const port_info *pi)
+{
+    if (g->stages[k].kind != RUNE_RF_PROC_BLOCK) return 0;
+    if (!planned_block(g, k)) return put_guard_raw(b, g, k, p, pi);
+    char id[64];
+    ident(g, k, id, sizeof id);
+    put(b, "%s_planned_ || (", id);
+    put_guard_raw(b, g, k, p, pi);
+    put(b, ")");
     return 1;
 }
 
@@ -340,6 +379,10 @@ static rune_status gen_decls(sbuf *b, const rune_runefile *g, rune_error *err)
                 if (!cb)
                     return RUNE_ERR(err, RUNE_E_NOT_FOUND, "unknown proc block '%s'", s->source);
                 put(b, "static %s %s_state;\n", cb->c_state, id);
+                if (planned_block(g, k))
+                    put(b,
+                        "static int %s_planned_; /* planned: _call runs the data path alone */\n",
+                        id);
             }
             break;
         }
@@ -358,6 +401,28 @@ static rune_status gen_decls(sbuf *b, const rune_runefile *g, rune_error *err)
         }
         put(b, "\n");
     }
+    return RUNE_OK;
+}
+
+/* sK_planned_ = plan succeeded for the tensors every call passes (and so the output describes
+ * its planned buffer); a proc block upstream must run planned too. A failed plan is no error
+ * here: _call then takes the transform, which reports what is wrong. */
+static rune_status gen_plan(sbuf *b, const rune_runefile *g, size_t k, rune_error *err)
+{
+    const rune_catalog_block *cb = planned_block(g, k);
+    const rune_rf_edge *e = input_edge(g, k, 0);
+    char id[64], pid[64];
+    ident(g, k, id, sizeof id);
+    ident(g, e->from, pid, sizeof pid);
+    port_info pi;
+    rune_status st = port_info_of(g, k, 0, &pi, err);
+    if (st != RUNE_OK) return st;
+    put(b, "    %s_planned_ = ", id);
+    if (g->stages[e->from].kind == RUNE_RF_PROC_BLOCK) put(b, "%s_planned_ && ", pid);
+    put(b, "%s(&%s_state, &%s_o%zu, &%s_o0, &err_) == RUNE_OK && ", cb->c_plan, id, pid,
+        e->from_port, id);
+    put_guard_raw(b, g, k, 0, &pi);
+    put(b, ";\n");
     return RUNE_OK;
 }
 
@@ -449,6 +514,7 @@ static rune_status gen_manifest(sbuf *b, const rune_runefile *g, rune_error *err
                 put(b,
                     "};\n        st = %s(&%s_state, args, %zu, &err_);\n    " FAIL_CHECK "    }\n",
                     cb->c_init, id, n);
+                if (planned_block(g, k) && (st = gen_plan(b, g, k, err)) != RUNE_OK) return st;
             }
             break;
         }
@@ -615,11 +681,20 @@ static rune_status gen_call(sbuf *out, const rune_runefile *g, rune_error *err)
                               s->loc.file, s->loc.line, s->loc.col, s->name);
                 break;
             }
+            /* A planned block runs its data path alone; the transform (with its checks and
+             * messages) is the way when the plan did not hold. */
+            const rune_catalog_block *pb = planned_block(g, k);
+            const char *ind = pb ? "        " : "    ";
+            if (pb)
+                put(b,
+                    "    if (%s_planned_) {\n        %s(&%s_state, &%s_o%zu, &%s_o0);\n    } else "
+                    "{\n",
+                    id, pb->c_run, id, in_id, in_port, id);
             /* The output's len is the buffer's capacity going in, the bytes used coming out. */
             for (size_t p = 0; p < s->n_out; p++) {
                 port_info pi;
                 if ((st = port_info_of(g, k, p, &pi, err)) != RUNE_OK) break;
-                put(b, "    %s_o%zu.len = %zu;\n", id, p, pi.pp.bytes);
+                put(b, "%s%s_o%zu.len = %zu;\n", ind, id, p, pi.pp.bytes);
             }
             if (st != RUNE_OK) break;
             if (rc_is_custom_block(s)) {
@@ -628,8 +703,9 @@ static rune_status gen_call(sbuf *out, const rune_runefile *g, rune_error *err)
                     in_port, id);
             } else {
                 const rune_catalog_block *cb = rune_catalog_find(s->source);
-                put(b, "    st = %s(&%s_state, &%s_o%zu, &%s_o0, &err_);\n" FAIL_CHECK,
-                    cb->c_transform, id, in_id, in_port, id);
+                put(b, "%sst = %s(&%s_state, &%s_o%zu, &%s_o0, &err_);\n%s" FAIL_CHECK, ind,
+                    cb->c_transform, id, in_id, in_port, id, pb ? "    " : "");
+                if (pb) put(b, "    }\n");
             }
             u.st = 1;
             break;

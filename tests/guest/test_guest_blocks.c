@@ -298,6 +298,70 @@ TEST(modulo_normalize)
     CHECK_CONTAINS(err.msg, "empty input");
 }
 
+/* plan + run give transform's results bit for bit (f32 with values in and out of range, and
+ * i32), plan describes the output as transform does, refuses what transform refuses with the same
+ * message, and init forgets a plan. */
+TEST(modulo_plan_and_run)
+{
+    rune_error err, err2;
+    rune_pb_modulo m;
+    static const rune_pb_arg two_pi[] = {{"modulus", "6.2831853"}};
+    CHECK_OK(rune_pb_modulo_init(&m, two_pi, 1, &err), &err);
+    float x[6] = {7.0f, -1.0f, 3.0f, 12.566371f, -0.0f, 0.5f}, want[6], got[6];
+    rune_tensor in = {RUNE_ELEM_F32, 2, {2, 3}, x, sizeof x}, out = {0}, ref = {0};
+    ref.data = want;
+    ref.len = sizeof want;
+    out.data = got;
+    out.len = sizeof got;
+    CHECK_OK(rune_pb_modulo_transform(&m, &in, &ref, &err), &err);
+    CHECK_OK(rune_pb_modulo_plan(&m, &in, &out, &err), &err);
+    CHECK_EQ_INT(out.elem, RUNE_ELEM_F32);
+    CHECK_EQ_INT(out.rank, 2);
+    CHECK(out.dims[0] == 2 && out.dims[1] == 3 && out.len == sizeof got);
+    for (int call = 0; call < 3; call++) {
+        memset(got, 0x55, sizeof got);
+        rune_pb_modulo_run(&m, &in, &out);
+        CHECK(memcmp(got, want, sizeof got) == 0);
+        x[5] += 2.0f; /* new data each call, same tensors */
+        CHECK_OK(rune_pb_modulo_transform(&m, &in, &ref, &err), &err);
+    }
+    /* i32 */
+    static const rune_pb_arg seven[] = {{"modulus", "7"}};
+    CHECK_OK(rune_pb_modulo_init(&m, seven, 1, &err), &err);
+    int32_t xi[4] = {-3, 15, 7, -2147483647 - 1}, yi[4], ri[4];
+    rune_tensor ii = {RUNE_ELEM_I32, 1, {4}, xi, sizeof xi}, io = {0}, iref = {0};
+    io.data = yi;
+    io.len = sizeof yi;
+    iref.data = ri;
+    iref.len = sizeof ri;
+    CHECK_OK(rune_pb_modulo_transform(&m, &ii, &iref, &err), &err);
+    CHECK_OK(rune_pb_modulo_plan(&m, &ii, &io, &err), &err);
+    rune_pb_modulo_run(&m, &ii, &io);
+    CHECK(memcmp(yi, ri, sizeof yi) == 0);
+    CHECK_EQ_INT(yi[3], 5); /* -2^31 = -306783379 * 7 + 5 */
+    /* what transform refuses, plan refuses alike */
+    CHECK_OK(rune_pb_modulo_init(&m, two_pi, 1, &err), &err);
+    CHECK_EQ_INT(m.plan_n, 0);
+    CHECK_STATUS(rune_pb_modulo_plan(&m, &ii, &io, &err), RUNE_E_ARG);
+    CHECK_STATUS(rune_pb_modulo_transform(&m, &ii, &io, &err2), RUNE_E_ARG);
+    CHECK_STR(err.msg, err2.msg);
+    CHECK_EQ_INT(m.plan_n, 0);
+    float small[1];
+    rune_tensor tiny = {0};
+    tiny.data = small;
+    tiny.len = sizeof small;
+    CHECK_STATUS(rune_pb_modulo_plan(&m, &in, &tiny, &err),
+                 rune_pb_modulo_transform(&m, &in, &tiny, &err2));
+    CHECK_STR(err.msg, err2.msg);
+    uint8_t bytes[4] = {0};
+    rune_tensor u8 = {RUNE_ELEM_U8, 1, {4}, bytes, sizeof bytes};
+    CHECK_STATUS(rune_pb_modulo_plan(&m, &u8, &out, &err), RUNE_E_ARG);
+    CHECK_CONTAINS(err.msg, "expected f32 or i32");
+    CHECK_STATUS(rune_pb_modulo_plan(NULL, &in, &out, &err), RUNE_E_ARG);
+    CHECK_STATUS(rune_pb_modulo_plan(&m, NULL, &out, &err), RUNE_E_ARG);
+    CHECK_STATUS(rune_pb_modulo_plan(&m, &in, NULL, &err), RUNE_E_ARG);
+}
+
 /* modulo's fast path (a value already in [0, m) is its own remainder) gives exactly fmodf's
  * answer, bit for bit, over values in and out of range and the special ones. */
 TEST(modulo_matches_fmodf)
@@ -434,6 +498,7 @@ int main(void)
     RUN(audio_float_wav);
     RUN(modulo_normalize);
     RUN(modulo_matches_fmodf);
+    RUN(modulo_plan_and_run);
     RUN(thresholds);
     return test_report();
 }
