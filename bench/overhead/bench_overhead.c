@@ -4,13 +4,15 @@
  * blocks, versus the same pipeline as a rune on each engine, for 1,000 to 1,000,000 inferences.
  * overhead = (t_rune - t_native) / t_native. Prints a table (or --json) and, with gnuplot present,
  * draws overhead.png. The paper measured 28% to 45%; targets here: AOT < 5%, interpreter < 25%.
- * Each size is the best of 3 (--reps) interleaved runs, timed in the thread's CPU time. The rune is
- * opened (and AOT-compiled, cached) once, outside the timing: this measures the cost of running
- * inside the sandbox, not of starting it. Also printed: the guest's work per inference, as the
- * interpreter's fuel for one _call (about one unit per wasm instruction; loops count per
+ * Each size is the best of 3 (--reps) interleaved runs, timed in the thread's CPU time, each run
+ * preceded by --warmup (200) untimed inferences of the same side, so that no side starts on the
+ * caches and branch history the other left (the small sizes otherwise measure mostly that). The
+ * rune is opened (and AOT-compiled, cached) once, outside the timing: this measures the cost of
+ * running inside the sandbox, not of starting it. Also printed: the guest's work per inference, as
+ * the interpreter's fuel for one _call (about one unit per wasm instruction; loops count per
  * iteration, straight-line code once per function entry).
  *
- *   bench_overhead [--max N] [--reps N] [--png FILE] [--json]
+ *   bench_overhead [--max N] [--reps N] [--warmup N] [--png FILE] [--json]
  */
 #include "native_host.h"
 #include "rune/alloc.h"
@@ -38,17 +40,21 @@ int main(int argc, char **argv)
     long max = 1000000;
     const char *png = "overhead.png";
     int json = 0, reps = 3;
+    long warmup = 200;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max") && i + 1 < argc)
             max = atol(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
+            warmup = atol(argv[++i]);
         else if (!strcmp(argv[i], "--png") && i + 1 < argc)
             png = argv[++i];
         else if (!strcmp(argv[i], "--json"))
             json = 1;
         else {
-            fprintf(stderr, "usage: bench_overhead [--max N] [--reps N] [--png FILE] [--json]\n");
+            fprintf(stderr, "usage: bench_overhead [--max N] [--reps N] [--warmup N] [--png FILE] "
+                            "[--json]\n");
             return 2;
         }
     }
@@ -93,12 +99,19 @@ int main(int argc, char **argv)
     for (int r = 0; r < rows; r++) {
         t[0][r] = t[1][r] = t[2][r] = 1e30;
         for (int rep = 0; rep < reps; rep++) {
+            for (long i = 0; i < warmup; i++)
+                if (rune_call_() != 0) return 1;
             double t0 = now_s();
             for (long i = 0; i < ns[r]; i++)
                 if (rune_call_() != 0) return 1;
             double dt = now_s() - t0;
             if (dt < t[0][r]) t[0][r] = dt;
             for (int e = 0; e < 2; e++) {
+                for (long i = 0; i < warmup; i++)
+                    if (rune_host_call(hosts[e], &err) != RUNE_OK) {
+                        fprintf(stderr, "bench_overhead: %s\n", err.msg);
+                        return 1;
+                    }
                 t0 = now_s();
                 for (long i = 0; i < ns[r]; i++)
                     if (rune_host_call(hosts[e], &err) != RUNE_OK) {
