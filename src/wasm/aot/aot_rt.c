@@ -510,12 +510,22 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     const struct rw_aot_module_info *info = ai->obj->info;
     rune_wasm_instance *inst = ai->pub;
     rw_aot_lock();
+    /* Only a nested entry (a host function calling generated code again) has state to put back
+     * on the way out: the object's counters and limits as the outer call left them. An outermost
+     * entry sets them all and leaves them; the next entry sets them again. */
     rw_jmp *prev_jb = g_jb;
-    int64_t prev_fuel = *info->fuel;
-    int prev_metered = *info->metered;
-    uint32_t prev_depth = *info->depth, prev_max = *info->max_depth, prev_limit = g_limit_pages;
-    uint32_t start_depth = g_cur_depth ? *g_cur_depth : 0;
     const uint32_t *prev_cur = g_cur_depth;
+    int64_t prev_fuel = 0;
+    int prev_metered = 0;
+    uint32_t prev_depth = 0, prev_max = 0, prev_limit = 0, start_depth = 0;
+    if (prev_jb) {
+        prev_fuel = *info->fuel;
+        prev_metered = *info->metered;
+        prev_depth = *info->depth;
+        prev_max = *info->max_depth;
+        prev_limit = g_limit_pages;
+        start_depth = prev_cur ? *prev_cur : 0;
+    }
     g_cur_depth = info->depth;
     uint64_t fuel = inst->fuel;
     *info->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
@@ -531,13 +541,19 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         fn(ai, arg);
     else
         code = g_code;
-    int64_t left = *info->fuel;
-    inst->fuel_left = fuel ? (uint64_t)(left < 0 ? 0 : left) : 0;
-    *info->fuel = prev_fuel;
-    *info->metered = prev_metered;
-    *info->depth = prev_depth;
-    *info->max_depth = prev_max;
-    g_limit_pages = prev_limit;
+    if (fuel) {
+        int64_t left = *info->fuel;
+        inst->fuel_left = (uint64_t)(left < 0 ? 0 : left);
+    } else {
+        inst->fuel_left = 0;
+    }
+    if (prev_jb) {
+        *info->fuel = prev_fuel;
+        *info->metered = prev_metered;
+        *info->depth = prev_depth;
+        *info->max_depth = prev_max;
+        g_limit_pages = prev_limit;
+    }
     g_cur_depth = prev_cur;
     g_jb = prev_jb;
     if (code == 0) {
