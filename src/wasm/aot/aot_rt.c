@@ -561,13 +561,14 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         return RUNE_OK;
     }
     rune_error pending = g_pending; /* copied under the lock, and only when a host call failed */
-    /* Where: the function from the trap's __func__, else from the code address (guard-page
-     * faults); the trap site's line from the generated code, else from the code address; the
-     * wasm code offset of that line from the object's rw_trap_sites (aot_sites.c). */
+    /* Where: the function from the trap's __func__ (fuel, bulk helpers) or from the line of its
+     * site (TRAP, call_indirect: rw_fn_lines), else from the code address (guard-page faults);
+     * the wasm code offset of that line from the object's rw_trap_sites (aot_sites.c). */
     long func = g_trap_func;
     uint32_t line = *info->trap_line;
     *info->trap_line = 0;
     int access = 0; /* line is the trap site's own */
+    if (func < 0 && line && code != RW_AOT_CODE_PENDING) func = rw_aot_func_of_line(info, line);
     if (func < 0 && g_trap_pc && code != RW_AOT_CODE_PENDING) {
         func = rw_aot_func_at((rw_aot_object *)ai->obj, g_trap_pc, g_trap_pc_ret, &line);
         access = g_trap_pc_ret ? -1 : g_trap_access; /* a helper's return address: no offset */
