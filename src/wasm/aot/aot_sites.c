@@ -12,8 +12,9 @@
  * pair is the same kind of instruction, they are zipped into {line, offset, class} entries (class:
  * load, store or other, so that a guard-page fault is only matched to an access of its kind);
  * otherwise that function gets none and its traps name the function only (never a wrong offset).
- * A line holding two sites gets no entry either. Traps with no site (call-stack exhaustion, fuel) have none.
- * Workload: one scan of the C text and one decode of every body, at compile time (cache miss).
+ * A line holding two sites gets no entry either. Traps with no site (call-stack exhaustion, fuel)
+ * have none. Workload: one scan of the C text and one decode of every body, at compile time (cache
+ * miss).
  */
 #include <string.h>
 
