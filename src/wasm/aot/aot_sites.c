@@ -13,8 +13,9 @@
  * load, store or other, so that a guard-page fault is only matched to an access of its kind);
  * otherwise that function gets none and its traps name the function only (never a wrong offset).
  * A line holding two sites gets no entry either. Traps with no site (call-stack exhaustion, fuel)
- * have none. Workload: one scan of the C text and one decode of every body, at compile time (cache
- * miss).
+ * have none.
+ *
+ * Workload: one scan of the C text and one decode of every body, at compile time (cache miss).
  */
 #include <string.h>
 
