@@ -227,6 +227,12 @@ rune_status rune_wasm_call_func(rune_wasm_instance *inst, const rune_wasm_func *
                                 size_t nresults, rune_error *err);
 rune_status rune_wasm_call(rune_wasm_instance *inst, const char *name, const rune_wasm_val *args,
                            size_t nargs, rune_wasm_val *results, size_t nresults, rune_error *err);
+/* The per-call path for a function called many times (a host calling a rune's _call): fn comes
+ * from rune_wasm_find_func on this instance and the caller has checked fn->sig once, so args and
+ * results are laid out as it says; the signature is not re-read on each call (the index is). */
+rune_status rune_wasm_call_prepared(rune_wasm_instance *inst, const rune_wasm_func *fn,
+                                    const rune_wasm_val *args, rune_wasm_val *results,
+                                    rune_error *err);
 
 /* Fuel for the following calls (0 = unlimited), and what the last call left. */
 void rune_wasm_set_fuel(rune_wasm_instance *inst, uint64_t fuel);
@@ -255,6 +261,34 @@ static inline uint8_t *rune_wasm_view_ptr(uint8_t *base, uint64_t size, uint64_t
 {
     if (!base || addr > size || len > size - addr) return NULL;
     return base + addr;
+}
+/*
+ * For host functions on the per-inference path: a reference to memory 0's live base address and
+ * page count (the engine's own fields), taken once after instantiation and valid for the
+ * instance's life; each access then reads both fields inline, so a memory.grow (a moved or bigger
+ * memory) is seen at once and every range is still checked against the current size.
+ * rune_wasm_memory_ref fills *out, or returns RUNE_E_NOT_FOUND with *out zeroed if the instance
+ * has no memory 0 or its engine keeps no live fields (use rune_wasm_memory_ptr then).
+ */
+typedef struct rune_wasm_memref {
+    uint8_t *const *base;  /* -> memory 0's base address (NULL until the memory exists) */
+    const uint32_t *pages; /* -> its size in 64 KiB pages */
+} rune_wasm_memref;
+rune_status rune_wasm_memory_ref(rune_wasm_instance *inst, rune_wasm_memref *out, rune_error *err);
+/* Pointer to [addr, addr+len) inside the referenced memory now, else NULL. */
+static inline uint8_t *rune_wasm_memref_ptr(const rune_wasm_memref *r, uint64_t addr, uint64_t len)
+{
+    uint8_t *b = *r->base;
+    uint64_t size = (uint64_t)*r->pages << 16;
+    if (!b || addr > size || len > size - addr) return NULL;
+    return b + addr;
+}
+/* The referenced memory's base and byte size now, for rune_wasm_view_ptr (NULL and 0 if none). */
+static inline uint8_t *rune_wasm_memref_view(const rune_wasm_memref *r, uint64_t *size)
+{
+    uint8_t *b = *r->base;
+    *size = b ? (uint64_t)*r->pages << 16 : 0;
+    return b;
 }
 /* Copy out of / into memory; RUNE_E_ARG with a message if the range is out of bounds. */
 rune_status rune_wasm_memory_read(rune_wasm_instance *inst, uint64_t addr, void *dst, size_t len,

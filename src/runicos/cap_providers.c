@@ -362,6 +362,7 @@ typedef struct rand_state {
     uint64_t s;
     size_t count; /* elements per read */
     int32_t elem; /* rune_abi_elem; floats are uniform in [0, 1), integers uniform over the type */
+    size_t esz, need; /* element size, bytes per read: fixed at open */
 } rand_state;
 
 static uint64_t splitmix64(uint64_t *s)
@@ -391,6 +392,8 @@ static rune_status rand_open(const rune_cap_provider *p, const rune_cap_params *
     r->s = *(const uint64_t *)p->ud;
     r->count = n;
     r->elem = elem;
+    r->esz = rune_abi_elem_size(elem);
+    r->need = r->count * r->esz;
     *state = r;
     return RUNE_OK;
 }
@@ -398,11 +401,18 @@ static rune_status rand_open(const rune_cap_provider *p, const rune_cap_params *
 static int32_t rand_read(void *state, uint8_t *buf, size_t len, rune_error *err)
 {
     rand_state *r = state;
-    size_t esz = rune_abi_elem_size(r->elem), need = r->count * esz;
+    const size_t esz = r->esz, need = r->need;
     if (len < need) {
         RUNE_ERR(err, RUNE_E_LIMIT, "buffer of %zu bytes is smaller than one reading (%zu)", len,
                  need);
         return RUNE_ABI_E_LIMIT;
+    }
+    if (r->elem == RUNE_ELEM_F32) { /* the common reading, without a type test per element */
+        for (size_t i = 0; i < r->count; i++) {
+            float f = (float)(splitmix64(&r->s) >> 40) / 16777216.0f; /* 24 bits: exact, [0, 1) */
+            memcpy(buf + 4 * i, &f, 4);
+        }
+        return (int32_t)need;
     }
     for (size_t i = 0; i < r->count; i++) {
         uint64_t v = splitmix64(&r->s);

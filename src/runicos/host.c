@@ -64,22 +64,33 @@ static void wasi_sink(void *user, int fd, const uint8_t *data, size_t len)
     fwrite(data, 1, len, f);
 }
 
-/* Call an exported () -> i32 function; a negative result is the rune's own error code. */
-static rune_status call_i32(rune_host *h, const rune_wasm_func *fn, const char *what,
-                            rune_error *err)
+/* What a failed () -> i32 call becomes: the engine's error prefixed with the rune and the export,
+ * or the rune's own negative error code. Out of line: the per-call path never comes here. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static rune_status
+call_failed(rune_host *h, rune_status st, int32_t rc, const char *what, rune_error *err)
 {
-    rune_wasm_val res[1] = {{0}};
-    if (h->cfg.fuel_per_call) rune_wasm_set_fuel(h->inst, h->cfg.fuel_per_call);
-    rune_status st = rune_wasm_call_func(h->inst, fn, NULL, 0, res, 1, err);
     if (st != RUNE_OK) {
         if (st == RUNE_E_TRAP || st == RUNE_E_LIMIT) h->stats.traps++;
         return rune_error_prefix(err, "%s: %s", h->name, what);
     }
+    return RUNE_ERR(err, RUNE_E_IO, "%s: %s returned %d (%s)", h->name, what, rc,
+                    rune_abi_status_name(rc));
+}
+
+/* Call an exported () -> i32 function whose signature was checked at open; a negative result is
+ * the rune's own error code. */
+static inline rune_status call_i32(rune_host *h, const rune_wasm_func *fn, const char *what,
+                                   rune_error *err)
+{
+    rune_wasm_val res[1] = {{0}};
+    if (h->cfg.fuel_per_call) rune_wasm_set_fuel(h->inst, h->cfg.fuel_per_call);
+    rune_status st = rune_wasm_call_prepared(h->inst, fn, NULL, res, err);
     int32_t rc = (int32_t)res[0].i32;
-    if (rc < 0)
-        return RUNE_ERR(err, RUNE_E_IO, "%s: %s returned %d (%s)", h->name, what, rc,
-                        rune_abi_status_name(rc));
-    return RUNE_OK;
+    if (st == RUNE_OK && rc >= 0) return RUNE_OK;
+    return call_failed(h, st, rc, what, err);
 }
 
 rune_status rune_host_open(const uint8_t *bytes, size_t len, const rune_host_config *cfg,
@@ -133,6 +144,7 @@ rune_status rune_host_open(const uint8_t *bytes, size_t len, const rune_host_con
     st = rune_wasm_instantiate(h->module, h->linker, &lim, &h->inst, err);
     if (st != RUNE_OK) goto fail;
     rune_wasm_instance_set_user(h->inst, h);
+    if (rune_wasm_memory_ref(h->inst, &h->mem, NULL) == RUNE_OK) h->mem_inst = h->inst;
 
     rune_wasm_func fn;
     rune_error e2;

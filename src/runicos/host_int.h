@@ -14,6 +14,8 @@
 #include "rune/wasi.h"
 #include "rune/wasm.h"
 
+#include <string.h>
+
 #define RH_MAX_CAPS 16
 #define RH_MAX_OUTS 16
 #define RH_MAX_GRAPHS 8
@@ -58,7 +60,11 @@ struct rune_host {
     rune_wasm_module *module;
     rune_wasm_linker *linker;
     rune_wasm_instance *inst;
-    rune_wasm_func call_fn;
+    rune_wasm_func call_fn; /* _call, its signature checked once at open */
+    /* memory 0 of inst, for the host functions' inline guest accesses (rh_mem_ptr); mem_inst is
+     * inst once the reference is taken (NULL before, and if the engine keeps no live fields) */
+    rune_wasm_memref mem;
+    rune_wasm_instance *mem_inst;
     rh_cap caps[RH_MAX_CAPS];
     rh_out outs[RH_MAX_OUTS];
     rh_graph graphs[RH_MAX_GRAPHS];
@@ -68,6 +74,38 @@ struct rune_host {
     rune_wasi *wasi;
     const char *wasi_argv[2];
 };
+
+/* Guest memory [addr, addr+len) for a host function that inst called, else NULL; inline through
+ * h->mem for the host's own instance (every range still checked against the memory's size now). */
+static inline uint8_t *rh_mem_ptr(rune_host *h, rune_wasm_instance *inst, uint64_t addr,
+                                  uint64_t len)
+{
+    if (inst == h->mem_inst) return rune_wasm_memref_ptr(&h->mem, addr, len);
+    return rune_wasm_memory_ptr(inst, addr, len);
+}
+/* Base and byte size of that memory now, for several rune_wasm_view_ptr checks in one call. */
+static inline uint8_t *rh_mem_view(rune_host *h, rune_wasm_instance *inst, uint64_t *size)
+{
+    if (inst == h->mem_inst) return rune_wasm_memref_view(&h->mem, size);
+    return rune_wasm_memory_view(inst, size);
+}
+
+/* memcpy for the per-inference copies between guest memory and the host (never overlapping),
+ * most of them a few bytes (one f32): up to 16 bytes without a call into libc. */
+static inline void rh_copy(uint8_t *restrict d, const uint8_t *restrict s, size_t n)
+{
+    if (n >= 4 && n <= 8) {
+        uint32_t x, y;
+        memcpy(&x, s, 4), memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4), memcpy(d + n - 4, &y, 4);
+    } else if (n > 8 && n <= 16) {
+        uint64_t x, y;
+        memcpy(&x, s, 8), memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8), memcpy(d + n - 8, &y, 8);
+    } else if (n) {
+        memcpy(d, s, n);
+    }
+}
 
 /* Define the runic / WASI-NN imports of h in l. */
 rune_status rh_define_runic(rune_host *h, rune_wasm_linker *l, rune_error *err);

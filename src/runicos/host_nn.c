@@ -69,7 +69,7 @@ static rune_status nn_load(rune_wasm_instance *inst, void *user, const rune_wasm
 {
     rune_host *h = user;
     uint32_t bptr = a[0].i32, blen = a[1].i32, enc = a[2].i32, target = a[3].i32;
-    uint8_t *gout = rune_wasm_memory_ptr(inst, a[4].i32, 4);
+    uint8_t *gout = rh_mem_ptr(h, inst, a[4].i32, 4);
     if (!gout) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     if (enc != RUNE_NN_ENCODING_TENSORFLOWLITE) {
         rh_notice(h, "wasi-nn: graph encoding %u is not tensorflowlite (4)", enc);
@@ -80,10 +80,10 @@ static rune_status nn_load(rune_wasm_instance *inst, void *user, const rune_wasm
         return ret(r, RUNE_NN_UNSUPPORTED_OPERATION);
     }
     if (blen != 1) return ret(r, RUNE_NN_INVALID_ARGUMENT);
-    const uint8_t *b = rune_wasm_memory_ptr(inst, bptr, 8);
+    const uint8_t *b = rh_mem_ptr(h, inst, bptr, 8);
     if (!b) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     uint32_t mptr = rd32(b), mlen = rd32(b + 4);
-    const uint8_t *model = rune_wasm_memory_ptr(inst, mptr, mlen);
+    const uint8_t *model = rh_mem_ptr(h, inst, mptr, mlen);
     if (!model || mlen == 0) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     uint8_t *copy = rune_malloc(mlen);
     if (!copy) return ret(r, RUNE_NN_TOO_LARGE);
@@ -100,8 +100,8 @@ static rune_status nn_load_by_name(rune_wasm_instance *inst, void *user, const r
                                    rune_wasm_val *r, rune_error *err)
 {
     rune_host *h = user;
-    const uint8_t *name = rune_wasm_memory_ptr(inst, a[0].i32, a[1].i32);
-    uint8_t *gout = rune_wasm_memory_ptr(inst, a[2].i32, 4);
+    const uint8_t *name = rh_mem_ptr(h, inst, a[0].i32, a[1].i32);
+    uint8_t *gout = rh_mem_ptr(h, inst, a[2].i32, 4);
     if (!name || !gout || a[1].i32 == 0 || a[1].i32 > 255) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     char buf[256];
     memcpy(buf, name, a[1].i32);
@@ -162,7 +162,7 @@ static rune_status nn_init_ctx(rune_wasm_instance *inst, void *user, const rune_
 {
     rune_host *h = user;
     uint32_t g = a[0].i32;
-    uint8_t *cout = rune_wasm_memory_ptr(inst, a[1].i32, 4);
+    uint8_t *cout = rh_mem_ptr(h, inst, a[1].i32, 4);
     if (!cout || g >= RH_MAX_GRAPHS || !h->graphs[g].model) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     int slot = -1;
     for (int i = 0; i < RH_MAX_CTXS; i++)
@@ -189,11 +189,15 @@ static rh_ctx *ctx_of(rune_host *h, uint32_t c)
 }
 
 /* set_input(ctx, index, tensor_ptr) -> errno: the general path, which says what is wrong. */
-static rune_status set_input_checked(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a,
-                                     rune_wasm_val *r, rune_error *err)
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static rune_status
+set_input_checked(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a, rune_wasm_val *r,
+                  rune_error *err)
 {
     rh_ctx *c = ctx_of(h, a[0].i32);
-    const uint8_t *t = rune_wasm_memory_ptr(inst, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
+    const uint8_t *t = rh_mem_ptr(h, inst, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
     if (!c || !t) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     const rune_nn_model *m = h->graphs[c->graph].model;
     int index = (int)a[1].i32;
@@ -208,9 +212,8 @@ static rune_status set_input_checked(rune_wasm_instance *inst, rune_host *h, con
     uint8_t type = t[RUNE_ABI_NN_TENSOR_TYPE];
     uint32_t data_ptr = rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR);
     uint32_t data_len = rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN);
-    const uint8_t *dims =
-        ndims <= 16 ? rune_wasm_memory_ptr(inst, dims_ptr, (uint64_t)ndims * 4) : NULL;
-    const uint8_t *data = rune_wasm_memory_ptr(inst, data_ptr, data_len);
+    const uint8_t *dims = ndims <= 16 ? rh_mem_ptr(h, inst, dims_ptr, (uint64_t)ndims * 4) : NULL;
+    const uint8_t *data = rh_mem_ptr(h, inst, data_ptr, data_len);
     if (!dims || !data) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     if ((int)type != abi_type_for(info.type)) {
         rh_notice(h, "wasi-nn: set_input %d: the model takes %s but the rune sent tensor type %u",
@@ -243,8 +246,9 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
     rune_host *h = user;
     rh_ctx *c = ctx_of(h, a[0].i32);
     const uint32_t index = a[1].i32;
-    uint64_t msize;
-    uint8_t *mem = rune_wasm_memory_view(inst, &msize);
+    uint64_t msize = 0;
+    /* no call on this path (the general one takes every other case), so no registers to save */
+    uint8_t *mem = inst == h->mem_inst ? rune_wasm_memref_view(&h->mem, &msize) : NULL;
     const uint8_t *t = rune_wasm_view_ptr(mem, msize, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
     if (c && t && index < (uint32_t)c->n_in) {
         const rh_io *io = &c->in[index];
@@ -261,7 +265,7 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
             n *= rd32(dims + 4 * i);
         if (dims && data && t[RUNE_ABI_NN_TENSOR_TYPE] == io->abi_type && n == io->n_elems &&
             data_len == io->bytes) {
-            memcpy(io->data, data, data_len);
+            rh_copy(io->data, data, data_len);
             return ret(r, RUNE_NN_SUCCESS);
         }
     }
@@ -286,16 +290,17 @@ static rune_status nn_compute(rune_wasm_instance *inst, void *user, const rune_w
     return ret(r, RUNE_NN_SUCCESS);
 }
 
-/* get_output(ctx, index, out_ptr, out_max_len, bytes_written_ptr) -> errno */
-static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                                 rune_wasm_val *r, rune_error *err)
+/* get_output(ctx, index, out_ptr, out_max_len, bytes_written_ptr) -> errno: the general path, for
+ * an output cache_io did not keep and for every failure (with its notice). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static rune_status
+get_output_checked(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a, rune_wasm_val *r)
 {
-    rune_host *h = user;
     rh_ctx *c = ctx_of(h, a[0].i32);
-    uint64_t msize;
-    uint8_t *mem = rune_wasm_memory_view(inst, &msize);
-    uint8_t *written = rune_wasm_view_ptr(mem, msize, a[4].i32, 4);
-    uint8_t *out = rune_wasm_view_ptr(mem, msize, a[2].i32, a[3].i32);
+    uint8_t *written = rh_mem_ptr(h, inst, a[4].i32, 4);
+    uint8_t *out = rh_mem_ptr(h, inst, a[2].i32, a[3].i32);
     if (!c || !written || !out) return ret(r, RUNE_NN_INVALID_ARGUMENT);
     const void *data = NULL;
     size_t len = 0;
@@ -314,8 +319,31 @@ static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const run
     }
     if (len) memcpy(out, data, len);
     wr32(written, (uint32_t)len);
-    (void)err;
     return ret(r, RUNE_NN_SUCCESS);
+}
+
+/* get_output, per inference: an output cache_io kept, both guest ranges inside memory and the
+ * output fitting the rune's buffer; anything else goes to get_output_checked. */
+static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                                 rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    rh_ctx *c = ctx_of(h, a[0].i32);
+    const uint32_t index = a[1].i32, max = a[3].i32;
+    if (c && index < (uint32_t)c->n_out && c->out[index].bytes <= max && inst == h->mem_inst) {
+        uint64_t msize;
+        uint8_t *mem = rune_wasm_memref_view(&h->mem, &msize);
+        uint8_t *written = rune_wasm_view_ptr(mem, msize, a[4].i32, 4);
+        uint8_t *out = rune_wasm_view_ptr(mem, msize, a[2].i32, max);
+        if (written && out) {
+            const rh_io *io = &c->out[index];
+            rh_copy(out, io->data, io->bytes);
+            wr32(written, (uint32_t)io->bytes);
+            return ret(r, RUNE_NN_SUCCESS);
+        }
+    }
+    (void)err;
+    return get_output_checked(inst, h, a, r);
 }
 
 rune_status rh_define_nn(rune_host *h, rune_wasm_linker *l, rune_error *err)

@@ -89,7 +89,7 @@ static rune_status cap_open(rune_wasm_instance *inst, void *user, const rune_was
 {
     rune_host *h = user;
     int32_t kind = (int32_t)a[0].i32;
-    const char *text = (const char *)rune_wasm_memory_ptr(inst, a[1].i32, a[2].i32);
+    const char *text = (const char *)rh_mem_ptr(h, inst, a[1].i32, a[2].i32);
     if (!text) return ret(r, RUNE_ABI_E_MEMORY);
     const char *kname = rune_abi_capability_name(kind);
     if (!kname) return ret(r, RUNE_ABI_E_INVAL);
@@ -144,18 +144,29 @@ static rune_status cap_open(rune_wasm_instance *inst, void *user, const rune_was
     return ret(r, slot);
 }
 
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static void
+read_failed(rune_host *h, const rune_error *e)
+{
+    rh_notice(h, "capability read: %s", e->msg);
+}
+
 static rune_status cap_read(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
                             rune_wasm_val *r, rune_error *err)
 {
     rune_host *h = user;
     uint32_t hd = a[0].i32;
     if (hd >= RH_MAX_CAPS || !h->caps[hd].provider) return ret(r, RUNE_ABI_E_BAD_HANDLE);
-    uint8_t *buf = rune_wasm_memory_ptr(inst, a[1].i32, a[2].i32);
+    uint8_t *buf = rh_mem_ptr(h, inst, a[1].i32, a[2].i32);
     if (!buf) return ret(r, RUNE_ABI_E_MEMORY);
     rune_error e;
     int32_t n = h->caps[hd].provider->read(h->caps[hd].state, buf, a[2].i32, &e);
-    if (n < 0 && n != RUNE_ABI_E_END) rh_notice(h, "capability read: %s", e.msg);
-    if (n >= 0) h->stats.capability_reads++;
+    if (n >= 0)
+        h->stats.capability_reads++;
+    else if (n != RUNE_ABI_E_END)
+        read_failed(h, &e);
     (void)err;
     return ret(r, n);
 }
@@ -194,7 +205,7 @@ static rune_status out_open(rune_wasm_instance *inst, void *user, const rune_was
 {
     rune_host *h = user;
     int32_t kind = (int32_t)a[0].i32;
-    const char *text = (const char *)rune_wasm_memory_ptr(inst, a[1].i32, a[2].i32);
+    const char *text = (const char *)rh_mem_ptr(h, inst, a[1].i32, a[2].i32);
     if (!text) return ret(r, RUNE_ABI_E_MEMORY);
     const char *kname = rune_abi_output_name(kind);
     if (!kname) return ret(r, RUNE_ABI_E_INVAL);
@@ -322,19 +333,14 @@ int rune_host_render_serial(FILE *f, const char *name, const void *data, size_t 
     return 0;
 }
 
-static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                             rune_wasm_val *r, rune_error *err)
+/* output_write to a TENSOR or FILE output: out of line, so the SERIAL path below stays lean. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static rune_status
+out_write_other(rune_host *h, uint32_t hd, const uint8_t *p, size_t len, rune_wasm_val *r)
 {
-    rune_host *h = user;
-    uint32_t hd = a[0].i32;
-    if (hd >= RH_MAX_OUTS || !h->outs[hd].kind) return ret(r, RUNE_ABI_E_BAD_HANDLE);
-    const uint8_t *p = rune_wasm_memory_ptr(inst, a[1].i32, a[2].i32);
-    if (!p) return ret(r, RUNE_ABI_E_MEMORY);
-    size_t len = a[2].i32;
-    FILE *serial = h->cfg.serial_out ? h->cfg.serial_out : stdout;
-    switch (h->outs[hd].kind) {
-    case RUNE_OUT_SERIAL: rune_host_render_serial(serial, h->outs[hd].name, p, len); break;
-    case RUNE_OUT_TENSOR: {
+    if (h->outs[hd].kind == RUNE_OUT_TENSOR) {
         uint32_t rank = 0;
         uint64_t n = 0;
         int elem = tensor_record_ok(p, len, &rank, &n);
@@ -345,15 +351,29 @@ static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wa
         if (h->cfg.tensor_out) {
             if (fwrite(p, 1, len, h->cfg.tensor_out) != len) return ret(r, RUNE_ABI_E_IO);
         } else {
-            write_tensor_json(serial, h->outs[hd].name, p, rank, n, elem);
+            write_tensor_json(h->cfg.serial_out ? h->cfg.serial_out : stdout, h->outs[hd].name, p,
+                              rank, n, elem);
         }
-        break;
-    }
-    default:
-        if (fwrite(p, 1, len, h->outs[hd].file) != len) return ret(r, RUNE_ABI_E_IO);
+    } else if (fwrite(p, 1, len, h->outs[hd].file) != len) {
+        return ret(r, RUNE_ABI_E_IO);
     }
     h->stats.outputs_written++;
+    return ret(r, (int32_t)len);
+}
+
+static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                             rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    const uint32_t hd = a[0].i32, len = a[2].i32;
+    if (hd >= RH_MAX_OUTS || !h->outs[hd].kind) return ret(r, RUNE_ABI_E_BAD_HANDLE);
+    const uint8_t *p = rh_mem_ptr(h, inst, a[1].i32, len);
+    if (!p) return ret(r, RUNE_ABI_E_MEMORY);
     (void)err;
+    if (h->outs[hd].kind != RUNE_OUT_SERIAL) return out_write_other(h, hd, p, len, r);
+    rune_host_render_serial(h->cfg.serial_out ? h->cfg.serial_out : stdout, h->outs[hd].name, p,
+                            len);
+    h->stats.outputs_written++;
     return ret(r, (int32_t)len);
 }
 
@@ -374,7 +394,7 @@ static rune_status out_close(rune_wasm_instance *inst, void *user, const rune_wa
 static const rune_blob *resource_named(rune_host *h, rune_wasm_instance *inst, uint32_t ptr,
                                        uint32_t len, int *status)
 {
-    const char *name = (const char *)rune_wasm_memory_ptr(inst, ptr, len);
+    const char *name = (const char *)rh_mem_ptr(h, inst, ptr, len);
     if (!name || len == 0 || len > 255) {
         *status = RUNE_ABI_E_MEMORY;
         return NULL;
@@ -399,12 +419,13 @@ static rune_status res_size(rune_wasm_instance *inst, void *user, const rune_was
 static rune_status res_read(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
                             rune_wasm_val *r, rune_error *err)
 {
+    rune_host *h = user;
     int st = 0;
-    const rune_blob *b = resource_named(user, inst, a[0].i32, a[1].i32, &st);
+    const rune_blob *b = resource_named(h, inst, a[0].i32, a[1].i32, &st);
     if (!b) return ret(r, st);
     int32_t off = (int32_t)a[2].i32;
     if (off < 0) return ret(r, RUNE_ABI_E_INVAL);
-    uint8_t *dst = rune_wasm_memory_ptr(inst, a[3].i32, a[4].i32);
+    uint8_t *dst = rh_mem_ptr(h, inst, a[3].i32, a[4].i32);
     if (!dst) return ret(r, RUNE_ABI_E_MEMORY);
     size_t avail = (size_t)off < b->len ? b->len - (size_t)off : 0;
     size_t n = avail < a[4].i32 ? avail : a[4].i32;
@@ -419,7 +440,7 @@ static rune_status guest_log(rune_wasm_instance *inst, void *user, const rune_wa
     rune_host *h = user;
     static const char *const levels[] = {"?", "error", "warn", "info", "debug", "trace"};
     int level = (int)a[0].i32;
-    const char *msg = (const char *)rune_wasm_memory_ptr(inst, a[1].i32, a[2].i32);
+    const char *msg = (const char *)rh_mem_ptr(h, inst, a[1].i32, a[2].i32);
     int max = h->cfg.log_level ? h->cfg.log_level : RUNE_LOG_INFO;
     if (msg && level >= RUNE_LOG_ERROR && level <= RUNE_LOG_TRACE && level <= max) {
         FILE *f = h->cfg.log_out ? h->cfg.log_out : stderr;

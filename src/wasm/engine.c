@@ -3,8 +3,9 @@
  * validate, then the engine's prepare), import/export descriptions, instantiation (linking is
  * shared, link.c), calls, fuel, globals and memory accessors.
  *
- * Workload: the per-call path (rune_wasm_call_func) checks arity and dispatches; everything else
- * runs once per module or instance.
+ * Workload: the per-call path (rune_wasm_call_func) checks arity and dispatches, or only
+ * dispatches for a function the caller prepared (rune_wasm_call_prepared); everything else runs
+ * once per module or instance.
  */
 #include <string.h>
 
@@ -285,6 +286,15 @@ rune_status rune_wasm_call(rune_wasm_instance *inst, const char *name, const run
     return rune_wasm_call_func(inst, &fn, args, nargs, results, nresults, err);
 }
 
+rune_status rune_wasm_call_prepared(rune_wasm_instance *inst, const rune_wasm_func *fn,
+                                    const rune_wasm_val *args, rune_wasm_val *results,
+                                    rune_error *err)
+{
+    if (fn->index >= inst->m->nfuncs)
+        return RUNE_ERR(err, RUNE_E_ARG, "call_func: bad function index");
+    return inst->ops->call(inst, fn->index, args, results, err);
+}
+
 void rune_wasm_set_fuel(rune_wasm_instance *inst, uint64_t fuel)
 {
     inst->fuel = fuel;
@@ -364,6 +374,18 @@ uint8_t *rune_wasm_memory_view(rune_wasm_instance *inst, uint64_t *size)
     uint8_t *base = inst->ops->memory_data(inst, 0, size);
     if (!base) *size = 0;
     return base;
+}
+
+rune_status rune_wasm_memory_ref(rune_wasm_instance *inst, rune_wasm_memref *out, rune_error *err)
+{
+    if (!out) return RUNE_ERR(err, RUNE_E_ARG, "memory_ref: NULL argument");
+    out->base = NULL;
+    out->pages = NULL;
+    if (!inst || !inst->mem_base || !inst->mem_pages)
+        return RUNE_ERR(err, RUNE_E_NOT_FOUND, "the instance has no live memory 0");
+    out->base = inst->mem_base;
+    out->pages = inst->mem_pages;
+    return RUNE_OK;
 }
 
 rune_status rune_wasm_memory_read(rune_wasm_instance *inst, uint64_t addr, void *dst, size_t len,

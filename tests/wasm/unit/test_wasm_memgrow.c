@@ -4,17 +4,36 @@
  * instance, and from another instance that shares the memory) a host function must see the new
  * size and the bytes the guest wrote there, and still refuse what is out of bounds. Run on the
  * interpreter and, where it is built, the AOT engine (default compile cache), each through
- * rune_wasm_memory_ptr and through a view (rune_wasm_memory_view + rune_wasm_view_ptr).
+ * rune_wasm_memory_ptr, through a view (rune_wasm_memory_view + rune_wasm_view_ptr) and through a
+ * memory reference taken once after instantiation (rune_wasm_memory_ref + rune_wasm_memref_ptr /
+ * rune_wasm_memref_view). Calls go through rune_wasm_call, and in the reference mode through
+ * rune_wasm_call_prepared.
  */
 #include "wasm_test.h"
+
+enum { MODE_PTR, MODE_VIEW, MODE_REF };
+typedef struct peek_ctx {
+    int mode;
+    rune_wasm_instance *h; /* the instance whose reference is ref_h; the other one: ref_u */
+    rune_wasm_memref ref_h, ref_u;
+} peek_ctx;
 
 /* env.peek(addr, len): the u32 at addr, or -1 when [addr, addr+len) is not inside memory 0. */
 static rune_status h_peek(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
                           rune_wasm_val *r, rune_error *err)
 {
-    (void)err;
+    const peek_ctx *c = user;
     const uint8_t *p = NULL;
-    if (user) {
+    if (c->mode == MODE_REF) {
+        const rune_wasm_memref *ref = inst == c->h ? &c->ref_h : &c->ref_u;
+        if (!ref->base) return RUNE_ERR(err, RUNE_E_ARG, "no memory reference");
+        uint64_t size = 0;
+        uint8_t *base = rune_wasm_memref_view(ref, &size);
+        if (size != rune_wasm_memory_size(inst)) return RUNE_ERR(err, RUNE_E_ARG, "ref size");
+        p = rune_wasm_memref_ptr(ref, a[0].i32, a[1].i32);
+        if (p != rune_wasm_view_ptr(base, size, a[0].i32, a[1].i32))
+            return RUNE_ERR(err, RUNE_E_ARG, "memref_ptr and view_ptr disagree");
+    } else if (c->mode == MODE_VIEW) {
         /* the view path (rune_wasm_memory_view + rune_wasm_view_ptr) */
         uint64_t size = 0;
         uint8_t *base = rune_wasm_memory_view(inst, &size);
@@ -30,12 +49,21 @@ static rune_status h_peek(rune_wasm_instance *inst, void *user, const rune_wasm_
     return RUNE_OK;
 }
 
+static int g_prepared; /* call1 goes through rune_wasm_find_func + rune_wasm_call_prepared */
+
 static uint32_t call1(rune_wasm_instance *inst, const char *name, uint32_t x, rune_error *err)
 {
     rune_wasm_val a = wt_i32(x), r;
     r.i64 = 0;
     r.i32 = 0x5a5a5a5au;
-    CHECK_OK(rune_wasm_call(inst, name, &a, 1, &r, 1, err), err);
+    if (g_prepared) {
+        rune_wasm_func fn;
+        CHECK_OK(rune_wasm_find_func(inst, name, &fn, err), err);
+        CHECK(strcmp(fn.sig, "i:i") == 0);
+        CHECK_OK(rune_wasm_call_prepared(inst, &fn, &a, &r, err), err);
+    } else {
+        CHECK_OK(rune_wasm_call(inst, name, &a, 1, &r, 1, err), err);
+    }
     return r.i32;
 }
 
@@ -59,8 +87,10 @@ static rune_wasm_module *load(rune_wasm_engine *eng, const char *name, rune_erro
     return mod;
 }
 
-static void run_engine(rune_wasm_engine_kind kind, int view)
+static void run_engine(rune_wasm_engine_kind kind, int mode)
 {
+    peek_ctx ctx = {.mode = mode};
+    g_prepared = mode == MODE_REF;
     rune_error err;
     rune_wasm_engine *eng = NULL;
     rune_status st = rune_wasm_engine_new(kind, NULL, &eng, &err);
@@ -72,14 +102,24 @@ static void run_engine(rune_wasm_engine_kind kind, int view)
     if (st) return;
     rune_wasm_linker *l = NULL;
     CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
-    CHECK_OK(rune_wasm_linker_define_func(l, "env", "peek", "ii:i", h_peek,
-                                          view ? (void *)&view : NULL, &err),
-             &err);
+    CHECK_OK(rune_wasm_linker_define_func(l, "env", "peek", "ii:i", h_peek, &ctx, &err), &err);
     rune_wasm_module *hm = load(eng, "memgrow_host", &err), *um = load(eng, "memgrow_user", &err);
     rune_wasm_instance *h = NULL, *u = NULL;
     if (hm) CHECK_OK(rune_wasm_instantiate(hm, l, NULL, &h, &err), &err);
     if (h) CHECK_OK(rune_wasm_linker_define_instance(l, "lib", h, &err), &err);
     if (h && um) CHECK_OK(rune_wasm_instantiate(um, l, NULL, &u, &err), &err);
+    if (h && u && mode == MODE_REF) {
+        /* taken once, before the memory grows; both reach the one shared memory */
+        ctx.h = h;
+        CHECK_OK(rune_wasm_memory_ref(h, &ctx.ref_h, &err), &err);
+        CHECK_OK(rune_wasm_memory_ref(u, &ctx.ref_u, &err), &err);
+        CHECK(ctx.ref_h.base && ctx.ref_h.base == ctx.ref_u.base);
+        /* a function index the instance does not have is refused, not called */
+        rune_wasm_func bad = {.index = 1000000, .sig = "i:i"};
+        rune_wasm_val a = wt_i32(0), r;
+        CHECK_EQ_INT(rune_wasm_call_prepared(h, &bad, &a, &r, &err), RUNE_E_ARG);
+        CHECK(strstr(err.msg, "bad function index") != NULL);
+    }
     if (h && u) {
         const uint32_t P = 65536;
         /* one page: its last word is in, the next byte is not */
@@ -123,14 +163,16 @@ static void run_engine(rune_wasm_engine_kind kind, int view)
 
 TEST(memgrow_interp)
 {
-    run_engine(RUNE_WASM_INTERP, 0);
-    run_engine(RUNE_WASM_INTERP, 1);
+    run_engine(RUNE_WASM_INTERP, MODE_PTR);
+    run_engine(RUNE_WASM_INTERP, MODE_VIEW);
+    run_engine(RUNE_WASM_INTERP, MODE_REF);
 }
 
 TEST(memgrow_aot)
 {
-    run_engine(RUNE_WASM_AOT, 0);
-    run_engine(RUNE_WASM_AOT, 1);
+    run_engine(RUNE_WASM_AOT, MODE_PTR);
+    run_engine(RUNE_WASM_AOT, MODE_VIEW);
+    run_engine(RUNE_WASM_AOT, MODE_REF);
 }
 
 TEST(no_memory)
@@ -154,7 +196,13 @@ TEST(no_memory)
         CHECK_EQ_INT(size, 0);
         CHECK(rune_wasm_view_ptr(NULL, 0, 0, 0) == NULL);
         CHECK_EQ_INT(rune_wasm_memory_size(inst), 0);
+        /* no reference to take: refused, the output zeroed */
+        rune_wasm_memref ref = {(uint8_t *const *)&ref, (const uint32_t *)&ref};
+        CHECK_EQ_INT(rune_wasm_memory_ref(inst, &ref, &err), RUNE_E_NOT_FOUND);
+        CHECK(ref.base == NULL && ref.pages == NULL);
+        CHECK(strstr(err.msg, "no live memory") != NULL);
     }
+    CHECK_EQ_INT(rune_wasm_memory_ref(NULL, NULL, &err), RUNE_E_ARG);
     CHECK(rune_wasm_memory_ptr(NULL, 0, 0) == NULL);
     CHECK_EQ_INT(rune_wasm_memory_size(NULL), 0);
     rune_wasm_instance_free(inst);
