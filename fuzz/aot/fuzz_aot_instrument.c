@@ -5,7 +5,8 @@
  * Invariants: never reads or writes out of bounds; text without any of the patterns comes out
  * unchanged, followed only by the function-line table (rw_fn_lines) and the trap-site table
  * (rw_trap_sites); every trap site is on a line of the text, lines strictly increase, its offset
- * lies inside a defined function's body and its class is one of RW_AOT_SITE_*; without a module
+ * lies inside a defined function's body and its class is one of RW_AOT_SITE_* (a call: of a
+ * defined function); without a module
  * the site table is empty.
  */
 #include <stdint.h>
@@ -67,7 +68,11 @@ static void check_sites(const rw_module *m, const char *out, size_t out_len)
             break;
         }
         uint64_t cls = num(&p, end);
-        if (!m || line <= prev || line > lines || cls > RW_AOT_SITE_STORE) abort();
+        if (!m || line <= prev || line > lines) abort();
+        if (cls > RW_AOT_SITE_CALL_INDIRECT &&
+            (cls < RW_AOT_SITE_CALL || cls - RW_AOT_SITE_CALL < m->n_imported_funcs ||
+             cls - RW_AOT_SITE_CALL >= m->nfuncs))
+            abort();
         int inside = 0;
         for (uint32_t fi = m->n_imported_funcs; fi < m->nfuncs && !inside; fi++)
             inside = off >= m->funcs[fi].body_offset && off < m->funcs[fi].body_end;
@@ -93,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rw_aot_instrument(m, (const char *)text, text_len, &out, &err) == RUNE_OK) {
         int plain = !has(text, text_len, "goto w2c_L") && !has(text, text_len, "FUNC_PROLOGUE;") &&
                     !has(text, text_len, "FUNC_EPILOGUE;") && !has(text, text_len, "TRAP(OOB)") &&
-                    !has(text, text_len, "#define ") &&
+                    !has(text, text_len, "TRAP(EXHAUSTION)") && !has(text, text_len, "#define ") &&
                     !has(text, text_len, "static bool s_module_initialized");
         static const char table[] = "\nstatic const uint32_t rw_fn_lines[] = {";
         static const char table_end[] = "0, 0, 0};\n";

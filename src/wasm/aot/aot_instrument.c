@@ -5,6 +5,7 @@
  *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(w, s); goto w2c_L<n>;}"
  *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_enter();"
  *   "FUNC_EPILOGUE;"   every return path                -> "... rw_fuel += rw_budget;"
+ *   "TRAP(EXHAUSTION)" call depth, in FUNC_PROLOGUE      -> "RW_EXHAUSTED()" (locates the call)
  *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
  *                                                          the helper it happens in: table_* /
  * memory)
@@ -131,9 +132,10 @@ static void fn_lines(const char *src, size_t len, rw_aot_buf *out)
     BULK_WRAP(memory_init)                                                                         \
     BULK_WRAP(funcref_table_init)                                                                  \
     BULK_WRAP(externref_table_init)                                                                \
-    BULK_WRAP(funcref_table_copy) BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get)     \
-        BULK_WRAP(externref_table_get) BULK_WRAP(funcref_table_set) BULK_WRAP(externref_table_set) \
-            BULK_WRAP(funcref_table_fill) BULK_WRAP(externref_table_fill)
+    BULK_WRAP(funcref_table_copy)                                                                  \
+    BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get) BULK_WRAP(externref_table_get)    \
+        BULK_WRAP(funcref_table_set) BULK_WRAP(externref_table_set) BULK_WRAP(funcref_table_fill)  \
+            BULK_WRAP(externref_table_fill)
 
 rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
                               rune_error *err)
@@ -181,6 +183,9 @@ rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, r
         } else if (*p == 'T' && starts(p, end, "TRAP(OOB)")) {
             rep = "RW_OOB()";
             skip = 9;
+        } else if (*p == 'T' && starts(p, end, "TRAP(EXHAUSTION)")) {
+            rep = "RW_EXHAUSTED()";
+            skip = 16;
         } else if (*p == '#' && starts(p, end, "#define TRAP(")) {
             rep = "#define RW_WABT_TRAP_(";
             skip = 13;

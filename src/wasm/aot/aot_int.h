@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 15
+#define RW_AOT_ABI_VERSION 16
 
 /* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
  * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
@@ -103,6 +103,7 @@
         const uint32_t *trap_sites;   /* {line, wasm offset, RW_AOT_SITE_*} per site, by line */ \
         size_t n_trap_sites;                                                                      \
         uint32_t *trap_line;          /* line of the last trap raised by generated code, or 0 */  \
+        const void **trap_where;      /* call-stack exhaustion: {trap pc, frame's return address} */ \
     };
 /* clang-format on */
 
@@ -146,6 +147,8 @@ rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, r
 #define RW_AOT_SITE_OTHER 0
 #define RW_AOT_SITE_LOAD 1
 #define RW_AOT_SITE_STORE 2
+#define RW_AOT_SITE_CALL_INDIRECT 3
+#define RW_AOT_SITE_CALL 4 /* + the index of the function called */
 
 /* How many defined functions got trap-site offsets (their wasm and C trap sites agree) and how many
  * did not (their traps name the function only). */
@@ -196,6 +199,13 @@ long rw_aot_func_of_line(const struct rw_aot_module_info *info, uint32_t line);
  * the line was found for: RW_AOT_SITE_LOAD (a read), RW_AOT_SITE_STORE (a write), 3 (either: the
  * direction is not known); any other value: no offset. */
 long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line, int access);
+/* A call-stack exhaustion in the entry of wasm function callee: the call that entered it, from pc
+ * (the trap's call in generated code) and ra (the return address of the frame the entry check ran
+ * in). The entry was inlined if pc lies in an inlined copy of callee (the call is the line it was
+ * inlined from), else the call is where ra returns to; that line must hold a call of callee (or a
+ * call_indirect). The call's wasm offset, and its function in *caller; -1 if not known. Lock held. */
+long rw_aot_call_site(rw_aot_object *obj, long callee, const void *pc, const void *ra,
+                      long *caller);
 /* The direction of the faulting access in a signal handler's ucontext: RW_AOT_SITE_LOAD,
  * RW_AOT_SITE_STORE, or 3 where the platform does not tell. */
 int rw_aot_fault_access(void *ucontext);

@@ -574,6 +574,17 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         access = g_trap_pc_ret ? -1 : g_trap_access; /* a helper's return address: no offset */
     }
     long off = code == RW_AOT_CODE_PENDING ? -1 : rw_aot_offset_at(info, func, line, access);
+    if (code == RUNE_WASM_TRAP_STACK_EXHAUSTED && info->trap_where[0]) {
+        /* in the callee's entry: named, like the interpreter does, by the call that entered it */
+        long caller;
+        long o = rw_aot_call_site((rw_aot_object *)ai->obj, func, info->trap_where[0],
+                                  info->trap_where[1], &caller);
+        if (o >= 0) {
+            func = caller;
+            off = o;
+        }
+    }
+    info->trap_where[0] = info->trap_where[1] = NULL;
     rw_aot_unlock();
     if (code == RW_AOT_CODE_PENDING) {
         if (err) *err = pending;

@@ -8,12 +8,13 @@
  * are made: the trapping instructions of its wasm body in that order, skipping what wasm2c skips
  * (their offsets in rw_module.bytes, as the interpreter reports them), and the trapping constructs
  * of its C text in line order (the load/store macros, DIV/REM/TRUNC macros, UNREACHABLE,
- * CALL_INDIRECT, the memory_* / *_table_* helpers). When both lists have the same length and every
- * pair is the same kind of instruction, they are zipped into {line, offset, class} entries (class:
- * load, store or other, so that a guard-page fault is only matched to an access of its kind);
- * otherwise that function gets none and its traps name the function only (never a wrong offset).
- * A line holding two sites gets no entry either. Traps with no site (call-stack exhaustion, fuel)
- * have none.
+ * CALL_INDIRECT, the memory_* / *_table_* helpers; and the direct calls of defined functions). When
+ * both lists have the same length and every pair is the same kind of instruction, they are zipped
+ * into {line, offset, class} entries (class: load, store, call_indirect, direct call of function N,
+ * or other: a guard-page fault is only matched to an access of its direction, a call-stack
+ * exhaustion only to a call of its function); otherwise that function gets none and its traps name
+ * the function only (never a wrong offset). A line holding two sites gets no entry either. Traps
+ * with no site (call-stack exhaustion, fuel) have none.
  *
  * Workload: one scan of the C text and one decode of every body, at compile time (cache miss).
  */
@@ -73,9 +74,12 @@ static int kind_of_ident(const char *s, size_t n)
     return -1;
 }
 
+#define K_CALL ((int)NKINDS) /* a direct call of a defined function (its target in site.target) */
+
 typedef struct site {
     uint32_t at; /* wasm offset or C line */
     int kind;
+    uint32_t target; /* K_CALL: the function called */
 } site;
 
 typedef struct sites {
@@ -84,7 +88,7 @@ typedef struct sites {
     int oom;
 } sites;
 
-static void push(sites *s, uint32_t at, int kind)
+static void push(sites *s, uint32_t at, int kind, uint32_t target)
 {
     if (s->oom) return;
     if (s->n == s->cap) {
@@ -97,7 +101,7 @@ static void push(sites *s, uint32_t at, int kind)
         s->v = v;
         s->cap = cap;
     }
-    s->v[s->n++] = (site){at, kind};
+    s->v[s->n++] = (site){at, kind, target};
 }
 
 /* ---- wasm side --------------------------------------------------------------------------------
@@ -174,7 +178,7 @@ static int wasm_sites(const rw_module *m, uint32_t fi, sites *out)
             rc = skip_u32s(&p, end, (int)n + 1);
             break;
         }
-        case 0x10: rc = skip_leb(&p, end); break;
+        case 0x10: rc = rw_read_u32(&p, end, &sub) ? -1 : 0; break;
         case 0x11: rc = skip_u32s(&p, end, 2); break;
         case 0x1c: {
             uint32_t n;
@@ -223,8 +227,14 @@ static int wasm_sites(const rw_module *m, uint32_t fi, sites *out)
         }
         if (rc) return -1;
         if (dead_at) continue;
+        if (op == 0x10) {
+            /* calls of defined functions: a call-stack exhaustion in the callee's entry names
+             * the call (calls of imports have no C line of their own to match) */
+            if (sub >= m->n_imported_funcs) push(out, off, K_CALL, sub);
+            continue;
+        }
         int k = kind_of_op(op, sub);
-        if (k >= 0) push(out, off, k);
+        if (k >= 0) push(out, off, k, 0);
         if (op == 0x00 || op == 0x0c || op == 0x0e || op == 0x0f) dead_at = depth;
     }
     return out->oom ? -1 : 0;
@@ -250,8 +260,16 @@ static void c_sites(const char *p, const char *end, uint32_t line, sites *out)
             const char *s = p;
             while (p < end && ident_char(*p))
                 p++;
-            int k = kind_of_ident(s, (size_t)(p - s));
-            if (k >= 0) push(out, line, k);
+            size_t n = (size_t)(p - s);
+            int k = kind_of_ident(s, n);
+            if (k >= 0) push(out, line, k, 0);
+            if (k < 0 && n > 5 && memcmp(s, "w2c_f", 5) == 0 && p < end && *p == '(') {
+                uint64_t v = 0;
+                size_t i = 5;
+                while (i < n && s[i] >= '0' && s[i] <= '9' && v < UINT32_MAX)
+                    v = v * 10 + (uint64_t)(s[i++] - '0');
+                if (i == n && v < UINT32_MAX) push(out, line, K_CALL, (uint32_t)v);
+            }
         } else {
             p++;
         }
@@ -286,15 +304,20 @@ static int zip(const sites *w, const sites *c, rw_aot_buf *out)
 {
     if (w->n != c->n) return 0;
     for (size_t i = 0; i < w->n; i++)
-        if (w->v[i].kind != c->v[i].kind) return 0;
+        if (w->v[i].kind != c->v[i].kind || w->v[i].target != c->v[i].target) return 0;
     for (size_t i = 0; i < c->n; i++) {
         uint32_t l = c->v[i].at;
         if ((i > 0 && c->v[i - 1].at == l) || (i + 1 < c->n && c->v[i + 1].at == l)) continue;
-        uint8_t op = kinds[c->v[i].kind].op;
-        unsigned cls = op >= 0x28 && op <= 0x35   ? RW_AOT_SITE_LOAD
-                       : op >= 0x36 && op <= 0x3e ? RW_AOT_SITE_STORE
-                                                  : RW_AOT_SITE_OTHER;
-        rw_aot_buf_printf(out, "%u, %u, %u, ", (unsigned)l, (unsigned)w->v[i].at, cls);
+        uint64_t cls = RW_AOT_SITE_CALL + (uint64_t)c->v[i].target;
+        if (c->v[i].kind != K_CALL) {
+            uint8_t op = kinds[c->v[i].kind].op;
+            cls = op >= 0x28 && op <= 0x35   ? RW_AOT_SITE_LOAD
+                  : op >= 0x36 && op <= 0x3e ? RW_AOT_SITE_STORE
+                  : op == 0x11               ? RW_AOT_SITE_CALL_INDIRECT
+                                             : RW_AOT_SITE_OTHER;
+        }
+        if (cls > UINT32_MAX) continue;
+        rw_aot_buf_printf(out, "%u, %u, %u, ", (unsigned)l, (unsigned)w->v[i].at, (unsigned)cls);
     }
     return 1;
 }

@@ -21,11 +21,14 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #ifdef RUNE_AOT_HAVE_DW
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #endif
 
@@ -121,9 +124,77 @@ long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t
      * the instruction of another statement (an x[i] += v read-modify-write sits on the store's
      * line, a load into a divide on the divide's): only an access of the fault's direction is
      * taken. */
-    if (access == 3 ? cls == RW_AOT_SITE_OTHER : access != 0 && cls != (uint32_t)access)
+    if (access == 3 ? cls != RW_AOT_SITE_LOAD && cls != RW_AOT_SITE_STORE
+                    : access != 0 && cls != (uint32_t)access)
         return -1;
     return (long)ts[3 * lo + 1];
+}
+
+long rw_aot_call_site(rw_aot_object *obj, long callee, const void *pc, const void *ra, long *caller)
+{
+    *caller = -1;
+#ifdef RUNE_AOT_HAVE_DW
+    if (!obj || !obj->info || callee < 0 || !pc || !ra) return -1;
+    Dl_info at, self;
+    if (!dladdr(pc, &at) || !dladdr(obj->info, &self) || at.dli_fbase != self.dli_fbase) return -1;
+    uintptr_t base = (uintptr_t)at.dli_fbase;
+    uintptr_t addr = (uintptr_t)pc - base;
+    if (addr) addr--;
+    if (!line_of(obj, addr)) return -1; /* opens the DWARF */
+    Dwarf_Die cu, *scopes = NULL;
+    if (!dwarf_addrdie(obj->dw, (Dwarf_Addr)addr, &cu)) return -1;
+    int n = dwarf_getscopes(&cu, (Dwarf_Addr)addr, &scopes);
+    char want[32];
+    snprintf(want, sizeof want, "w2c_f%ld", callee);
+    uint32_t line = 0;
+    int found = 0;
+    for (int i = 0; i < n && !found; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+        const char *name = dwarf_diename(&scopes[i]);
+        if (!name || strcmp(name, want) != 0) continue;
+        found = 1;
+        if (tag == DW_TAG_inlined_subroutine) {
+            /* the callee's entry was inlined: its call is the statement it was inlined from */
+            Dwarf_Attribute a;
+            Dwarf_Word w = 0;
+            if (dwarf_attr(&scopes[i], DW_AT_call_line, &a) && dwarf_formudata(&a, &w) == 0 &&
+                w <= UINT32_MAX)
+                line = (uint32_t)w;
+        } else {
+            /* a frame of its own: the call is where it returns to */
+            uintptr_t r = (uintptr_t)ra;
+            if (dladdr(ra, &at) && (uintptr_t)at.dli_fbase == base && r > base)
+                line = line_of(obj, r - base - 1);
+        }
+    }
+    free(scopes);
+    if (!line) return -1;
+    long f = rw_aot_func_of_line(obj->info, line);
+    if (f < 0) return -1;
+    const uint32_t *ts = obj->info->trap_sites;
+    size_t lo = 0, hi = obj->info->n_trap_sites;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ts[3 * mid] < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == obj->info->n_trap_sites || ts[3 * lo] != line) return -1;
+    uint32_t cls = ts[3 * lo + 2];
+    if (cls != RW_AOT_SITE_CALL_INDIRECT &&
+        (cls < RW_AOT_SITE_CALL || cls - RW_AOT_SITE_CALL != (uint32_t)callee))
+        return -1;
+    *caller = f;
+    return (long)ts[3 * lo + 1];
+#else
+    (void)obj;
+    (void)callee;
+    (void)pc;
+    (void)ra;
+    return -1;
+#endif
 }
 
 long rw_aot_func_at(rw_aot_object *obj, const void *pc, int is_return, uint32_t *line)
