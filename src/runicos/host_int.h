@@ -48,7 +48,8 @@ typedef struct rh_io {
 typedef struct rh_ctx {
     rune_nn_interp *interp; /* NULL: slot free */
     int graph;
-    int n_in, n_out; /* how many of in[] / out[] are filled (the rest take the general path) */
+    int n_in, n_out; /* how many of in[] / out[] are filled (the rest take the general path); 0
+                        in a free slot */
     rh_io in[RH_CTX_IO], out[RH_CTX_IO];
 } rh_ctx;
 

@@ -244,31 +244,32 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
                                 rune_wasm_val *r, rune_error *err)
 {
     rune_host *h = user;
-    rh_ctx *c = ctx_of(h, a[0].i32);
-    const uint32_t index = a[1].i32;
-    uint64_t msize = 0;
-    /* no call on this path (the general one takes every other case), so no registers to save */
-    uint8_t *mem = inst == h->mem_inst ? rune_wasm_memref_view(&h->mem, &msize) : NULL;
-    const uint8_t *t = rune_wasm_view_ptr(mem, msize, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
-    if (c && t && index < (uint32_t)c->n_in) {
-        const rh_io *io = &c->in[index];
+    const uint32_t ci = a[0].i32, index = a[1].i32;
+    /* n_in is 0 for a free context slot; no call on this path (the general one takes every other
+     * case), so few registers to save */
+    if (inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_in) {
+        const rh_io *io = &h->ctxs[ci].in[index];
+        uint64_t msize;
+        const uint8_t *mem = rune_wasm_memref_view(&h->mem, &msize);
+        const uint8_t *t =
+            rune_wasm_view_ptr((uint8_t *)mem, msize, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
+        if (!t || t[RUNE_ABI_NN_TENSOR_TYPE] != io->abi_type ||
+            rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN) != io->bytes)
+            goto general;
         const uint32_t ndims = rd32(t + RUNE_ABI_NN_TENSOR_DIMS_LEN);
-        const uint32_t data_len = rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN);
-        const uint8_t *dims =
-            ndims <= 16 ? rune_wasm_view_ptr(mem, msize, rd32(t + RUNE_ABI_NN_TENSOR_DIMS_PTR),
-                                             (uint64_t)ndims * 4)
-                        : NULL;
-        const uint8_t *data =
-            rune_wasm_view_ptr(mem, msize, rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR), data_len);
+        const uint32_t dims_ptr = rd32(t + RUNE_ABI_NN_TENSOR_DIMS_PTR);
+        if (ndims > 16 || !rune_wasm_view_ptr((uint8_t *)mem, msize, dims_ptr, 4 * ndims))
+            goto general;
         uint64_t n = 1;
-        for (uint32_t i = 0; dims && i < ndims; i++)
-            n *= rd32(dims + 4 * i);
-        if (dims && data && t[RUNE_ABI_NN_TENSOR_TYPE] == io->abi_type && n == io->n_elems &&
-            data_len == io->bytes) {
-            rh_copy(io->data, data, data_len);
-            return ret(r, RUNE_NN_SUCCESS);
-        }
+        for (uint32_t i = 0; i < ndims; i++)
+            n *= rd32(mem + dims_ptr + 4 * i);
+        const uint8_t *data = rune_wasm_view_ptr((uint8_t *)mem, msize,
+                                                 rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR), io->bytes);
+        if (n != io->n_elems || !data) goto general;
+        rh_copy(io->data, data, io->bytes);
+        return ret(r, RUNE_NN_SUCCESS);
     }
+general:
     return set_input_checked(inst, h, a, r, err);
 }
 
@@ -328,15 +329,15 @@ static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const run
                                  rune_wasm_val *r, rune_error *err)
 {
     rune_host *h = user;
-    rh_ctx *c = ctx_of(h, a[0].i32);
-    const uint32_t index = a[1].i32, max = a[3].i32;
-    if (c && index < (uint32_t)c->n_out && c->out[index].bytes <= max && inst == h->mem_inst) {
+    const uint32_t ci = a[0].i32, index = a[1].i32, max = a[3].i32;
+    if (inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_out &&
+        h->ctxs[ci].out[index].bytes <= max) {
         uint64_t msize;
         uint8_t *mem = rune_wasm_memref_view(&h->mem, &msize);
         uint8_t *written = rune_wasm_view_ptr(mem, msize, a[4].i32, 4);
         uint8_t *out = rune_wasm_view_ptr(mem, msize, a[2].i32, max);
         if (written && out) {
-            const rh_io *io = &c->out[index];
+            const rh_io *io = &h->ctxs[ci].out[index];
             rh_copy(out, io->data, io->bytes);
             wr32(written, (uint32_t)io->bytes);
             return ret(r, RUNE_NN_SUCCESS);

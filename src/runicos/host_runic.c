@@ -492,6 +492,7 @@ void rh_close_handles(rune_host *h)
     for (int i = 0; i < RH_MAX_CTXS; i++) {
         rune_nn_interp_free(h->ctxs[i].interp);
         h->ctxs[i].interp = NULL;
+        h->ctxs[i].n_in = h->ctxs[i].n_out = 0; /* a free slot has no cached inputs or outputs */
     }
     for (int i = 0; i < RH_MAX_GRAPHS; i++) {
         rune_nn_model_free(h->graphs[i].model);
