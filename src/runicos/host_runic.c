@@ -144,31 +144,45 @@ static rune_status cap_open(rune_wasm_instance *inst, void *user, const rune_was
     return ret(r, slot);
 }
 
-#if defined(__GNUC__)
-__attribute__((noinline, cold))
-#endif
-static void
-read_failed(rune_host *h, const rune_error *e)
+/* The end of a capability read: count it, or log why it failed; the guest gets n either way. */
+static inline rune_status read_done(rune_host *h, int32_t n, const rune_error *e, rune_wasm_val *r)
 {
-    rh_notice(h, "capability read: %s", e->msg);
+    if (n >= 0)
+        h->stats.capability_reads++;
+    else if (n != RUNE_ABI_E_END)
+        rh_notice(h, "capability read: %s", e->msg);
+    return ret(r, n);
 }
 
-static rune_status cap_read(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                            rune_wasm_val *r, rune_error *err)
+/* capability_read(handle, ptr, len) -> bytes or an error: the general path (every refusal, and an
+ * instance other than the host's own). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static rune_status
+cap_read_general(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a, rune_wasm_val *r)
 {
-    rune_host *h = user;
     uint32_t hd = a[0].i32;
     if (hd >= RH_MAX_CAPS || !h->caps[hd].provider) return ret(r, RUNE_ABI_E_BAD_HANDLE);
     uint8_t *buf = rh_mem_ptr(h, inst, a[1].i32, a[2].i32);
     if (!buf) return ret(r, RUNE_ABI_E_MEMORY);
     rune_error e;
-    int32_t n = h->caps[hd].provider->read(h->caps[hd].state, buf, a[2].i32, &e);
-    if (n >= 0)
-        h->stats.capability_reads++;
-    else if (n != RUNE_ABI_E_END)
-        read_failed(h, &e);
+    return read_done(h, h->caps[hd].provider->read(h->caps[hd].state, buf, a[2].i32, &e), &e, r);
+}
+
+/* capability_read, per inference: an open handle and a buffer inside the host's own instance. */
+static rune_status cap_read(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
+                            rune_wasm_val *r, rune_error *err)
+{
+    rune_host *h = user;
+    const uint32_t hd = a[0].i32, len = a[2].i32;
     (void)err;
-    return ret(r, n);
+    uint8_t *buf;
+    if (inst != h->mem_inst || hd >= RH_MAX_CAPS || !h->caps[hd].provider ||
+        !(buf = rune_wasm_memref_ptr(&h->mem, a[1].i32, len)))
+        return cap_read_general(inst, h, a, r);
+    rune_error e;
+    return read_done(h, h->caps[hd].provider->read(h->caps[hd].state, buf, len, &e), &e, r);
 }
 
 static rune_status cap_close(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
@@ -333,14 +347,22 @@ int rune_host_render_serial(FILE *f, const char *name, const void *data, size_t 
     return 0;
 }
 
-/* output_write to a TENSOR or FILE output: out of line, so the SERIAL path below stays lean. */
+/* output_write(handle, ptr, len) -> len or an error: the general path (every kind, every refusal,
+ * and an instance other than the host's own). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static rune_status
-out_write_other(rune_host *h, uint32_t hd, const uint8_t *p, size_t len, rune_wasm_val *r)
+out_write_general(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a, rune_wasm_val *r)
 {
-    if (h->outs[hd].kind == RUNE_OUT_TENSOR) {
+    const uint32_t hd = a[0].i32, len = a[2].i32;
+    if (hd >= RH_MAX_OUTS || !h->outs[hd].kind) return ret(r, RUNE_ABI_E_BAD_HANDLE);
+    const uint8_t *p = rh_mem_ptr(h, inst, a[1].i32, len);
+    if (!p) return ret(r, RUNE_ABI_E_MEMORY);
+    FILE *serial = h->cfg.serial_out ? h->cfg.serial_out : stdout;
+    switch (h->outs[hd].kind) {
+    case RUNE_OUT_SERIAL: rune_host_render_serial(serial, h->outs[hd].name, p, len); break;
+    case RUNE_OUT_TENSOR: {
         uint32_t rank = 0;
         uint64_t n = 0;
         int elem = tensor_record_ok(p, len, &rank, &n);
@@ -351,30 +373,34 @@ out_write_other(rune_host *h, uint32_t hd, const uint8_t *p, size_t len, rune_wa
         if (h->cfg.tensor_out) {
             if (fwrite(p, 1, len, h->cfg.tensor_out) != len) return ret(r, RUNE_ABI_E_IO);
         } else {
-            write_tensor_json(h->cfg.serial_out ? h->cfg.serial_out : stdout, h->outs[hd].name, p,
-                              rank, n, elem);
+            write_tensor_json(serial, h->outs[hd].name, p, rank, n, elem);
         }
-    } else if (fwrite(p, 1, len, h->outs[hd].file) != len) {
-        return ret(r, RUNE_ABI_E_IO);
+        break;
+    }
+    default:
+        if (fwrite(p, 1, len, h->outs[hd].file) != len) return ret(r, RUNE_ABI_E_IO);
     }
     h->stats.outputs_written++;
     return ret(r, (int32_t)len);
 }
 
+/* output_write, per inference: a SERIAL output of the host's own instance, the range inside
+ * memory; the result is set first and the rendering is the last call (rune_host_render_serial
+ * returns 0 = RUNE_OK), so nothing stays live across it. */
 static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
                              rune_wasm_val *r, rune_error *err)
 {
     rune_host *h = user;
     const uint32_t hd = a[0].i32, len = a[2].i32;
-    if (hd >= RH_MAX_OUTS || !h->outs[hd].kind) return ret(r, RUNE_ABI_E_BAD_HANDLE);
-    const uint8_t *p = rh_mem_ptr(h, inst, a[1].i32, len);
-    if (!p) return ret(r, RUNE_ABI_E_MEMORY);
     (void)err;
-    if (h->outs[hd].kind != RUNE_OUT_SERIAL) return out_write_other(h, hd, p, len, r);
-    rune_host_render_serial(h->cfg.serial_out ? h->cfg.serial_out : stdout, h->outs[hd].name, p,
-                            len);
+    if (inst != h->mem_inst || hd >= RH_MAX_OUTS || h->outs[hd].kind != RUNE_OUT_SERIAL)
+        return out_write_general(inst, h, a, r);
+    const uint8_t *p = rune_wasm_memref_ptr(&h->mem, a[1].i32, len);
+    if (!p) return ret(r, RUNE_ABI_E_MEMORY);
     h->stats.outputs_written++;
-    return ret(r, (int32_t)len);
+    ret(r, (int32_t)len);
+    return (rune_status)rune_host_render_serial(h->cfg.serial_out ? h->cfg.serial_out : stdout,
+                                                h->outs[hd].name, p, len);
 }
 
 static rune_status out_close(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
