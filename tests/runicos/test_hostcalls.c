@@ -6,7 +6,8 @@
  * path and every refusal: bad handles and contexts, guest ranges outside memory (before and after
  * memory.grow: the host must see the grown memory), wrong tensor type, shape or length, an output
  * that does not fit, with the errno the guest gets and the notice the host logs. Results are
- * compared with the model engine and the RAND provider used directly.
+ * compared with the model engine and the RAND provider used directly. And rh_copy, the small
+ * copy those paths use, for every length up to 40.
  */
 #include "test.h"
 
@@ -16,6 +17,8 @@
 #include "rune/manifest.h"
 #include "rune/nn.h"
 #include "rune/runicos.h"
+
+#include "host_int.h" /* rh_copy */
 
 #include <unistd.h>
 
@@ -374,6 +377,23 @@ static void run_on(rune_wasm_engine_kind engine)
     free(model);
 }
 
+/* rh_copy, the per-inference copy (overlapping word moves up to 16 bytes, memcpy beyond): every
+ * length from 0 to 40 copies exactly those bytes and touches nothing around them. */
+TEST(small_copies)
+{
+    uint8_t src[48], dst[64];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)(i * 37 + 11);
+    for (size_t n = 0; n <= 40; n++) {
+        memset(dst, 0xa5, sizeof dst);
+        rh_copy(dst + 8, src + 3, n);
+        int ok = memcmp(dst + 8, src + 3, n) == 0;
+        for (size_t i = 0; i < sizeof dst; i++)
+            if ((i < 8 || i >= 8 + n) && dst[i] != 0xa5) ok = 0;
+        CHECK_MSG_(ok, "rh_copy of %zu bytes", n);
+    }
+}
+
 TEST(hostcalls_on_the_interpreter)
 {
     run_on(RUNE_WASM_INTERP);
@@ -390,6 +410,7 @@ int main(void)
         fprintf(stderr, "cannot read %s\n", HOSTCALLS_WASM);
         return 1;
     }
+    RUN(small_copies);
     RUN(hostcalls_on_the_interpreter);
     RUN(hostcalls_on_aot);
     free(wasm);
