@@ -1,22 +1,36 @@
 /*
- * aot_trap_loc.c - where an AOT trap happened: the wasm function and code offset, from the line of
- * the generated file (mi.c) its trap site is on.
+ * aot_trap_loc.c - where an AOT trap happened: the wasm function and code offset, as the
+ * interpreter reports them ("trap: <kind> (func N, offset 0xOFF)"), from the line of the generated
+ * file (mi.c) the trap site is on.
  *
- * Traps raised from generated code name their function (__func__ of the wasm function) and the
- * line of their site (__LINE__, stored in the object's rw_trap_line by the glue's TRAP,
- * call_indirect and bounds-check paths; a bulk-memory or table helper's failure takes the line of
- * its caller). Out-of-bounds accesses caught by the guard pages have only a code address (a SIGSEGV
- * at some instruction): objects are compiled with -g1 (line tables only: no cost in the generated
- * code,
- * ~+60% object size), so the address maps to a line of mi.c even inside inlined code, and
- * aot_instrument.c's rw_fn_lines maps the line to the wasm function whose C definition contains it.
- * The line maps to the wasm code offset through rw_trap_sites (aot_sites.c), which has an entry
- * only where the wasm and C trap sites of the function were matched one to one: a trap elsewhere
- * (call-stack exhaustion in a function's entry, fuel) names the function only. Without libdw
- * guard-page faults are not located ("func ?"); traps raised from generated code still are.
- * Known limit: with guard pages the C compiler may reorder two loads that can both fault, so a
- * fault may name the second one's offset where the interpreter names the first.
- * Workload: only on a trap; the object's DWARF is opened on its first fault and kept until unload.
+ * Lines to functions and offsets: aot_instrument.c appends rw_fn_lines (the wasm function of each C
+ * definition) and aot_sites.c rw_trap_sites (line -> wasm offset, for every function whose wasm
+ * and C trap sites were matched one to one; with each site's class: load, store, call_indirect,
+ * direct call of function N, other).
+ *
+ * Where the line comes from, per kind of trap:
+ *   - TRAP (divide, conversion, unreachable), call_indirect, explicit bounds checks: __LINE__ of
+ *     the site, stored in the object's rw_trap_line by the glue; a bulk-memory or table helper's
+ *     failure takes the line of its caller. Exact, with or without libdw.
+ *   - Out-of-bounds accesses caught by the guard pages: only a code address (SIGSEGV). Objects are
+ *     compiled with -g1 (line tables: no cost in the code, ~+60% object size), so libdw maps the
+ *     address to a line even inside inlined code. The compiler may have folded the load into
+ *     another statement's instruction (an add, a conversion, a read-modify-write store): the line
+ *     is taken only if its site is an access of the fault's direction (x86 page-fault error code),
+ *     else the trap names the function only. The glue turns off gcc's code hoisting, tail merging
+ *     and cross-jumping, which merge identical accesses of different wasm instructions (the same
+ *     load in both arms of an if). Known limit: two loads that can both fault may be reordered, so
+ *     a fault may name the second one where the interpreter names the first.
+ *   - Call-stack exhaustion (the depth check in the callee's entry): named, as on the interpreter,
+ *     by the call that entered the callee: the DWARF scopes at the trap say whether the entry was
+ *     inlined (the call is the line it was inlined from) or not (the call is where the frame
+ *     returns, found by unwinding); that line must be a call of the callee or a call_indirect. When
+ *     the compiler cloned the function (the scope's call line is its own definition) or libdw is
+ *     missing, the trap names the callee only, where the interpreter names the caller.
+ *   - Fuel: metered per loop back-edge and function entry in slices (aot_instrument.c), not per
+ *     instruction, so it runs out elsewhere than on the interpreter: the function only.
+ * Without libdw guard-page faults name no function ("func ?").
+ * Workload: only on a trap; the object's DWARF is opened on its first use and kept until unload.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
