@@ -201,9 +201,10 @@ long rw_aot_func_of_line(const struct rw_aot_module_info *info, uint32_t line);
 long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line, int access);
 /* A call-stack exhaustion in the entry of wasm function callee: the call that entered it, from pc
  * (the trap's call in generated code) and ra (the return address of the frame the entry check ran
- * in, found by unwinding). The entry was inlined if pc lies in an inlined copy of callee (the call is the line it was
- * inlined from), else the call is where ra returns to; that line must hold a call of callee (or a
- * call_indirect). The call's wasm offset, and its function in *caller; -1 if not known. Lock held. */
+ * in, found by unwinding). The entry was inlined if pc lies in an inlined copy of callee (the call
+ * is the line it was inlined from), else the call is where ra returns to; that line must hold a
+ * call of callee (or a call_indirect). The call's wasm offset, and its function in *caller; -1 if
+ * not known. Lock held. */
 long rw_aot_call_site(rw_aot_object *obj, long callee, const void *pc, const void *ra,
                       long *caller);
 /* The direction of the faulting access in a signal handler's ucontext: RW_AOT_SITE_LOAD,
@@ -230,7 +231,7 @@ void rw_aot_unlock(void);
 
 /* Everything the host keeps for one AOT instance (rune_wasm_instance.priv). */
 typedef struct rw_aot_inst {
-    struct rw_aot_ctx ctx; /* first: generated code reads it through the ctx pointer */
+    struct rw_aot_ctx ctx;        /* first: generated code reads it through the ctx pointer */
     struct rw_aot_direct *direct; /* per import (ctx.direct) */
     rune_error scratch;           /* ctx.err */
     rune_wasm_instance *pub;
