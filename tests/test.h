@@ -100,7 +100,7 @@ static inline const char *SHARED(const char *rel)
     return buf;
 }
 
-/* Read a whole file; returns a malloc'd buffer (caller frees) or NULL. */
+/* Read a whole file; returns a malloc'd buffer with a NUL after the bytes (caller frees), or NULL. */
 static inline unsigned char *test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

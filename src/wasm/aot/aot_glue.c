@@ -132,7 +132,7 @@ static void prelude(rw_aot_buf *b, int guard)
         "}\n"
         "/* A trap at line of mi.c: the line names the function and the trap site (rw_fn_lines,\n"
         "   rw_trap_sites), so a site costs one immediate in its cold path. */\n"
-        "static void rw_trap_in(wasm_rt_trap_t c, uint32_t line) {\n"
+        "__attribute__((noinline, cold)) static void rw_trap_in(wasm_rt_trap_t c, uint32_t line) {\n"
         "  rw_trap_line = line;\n"
         "  H->trap_in(rw_kind(c), NULL);\n"
         "  __builtin_unreachable();\n"
