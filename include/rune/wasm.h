@@ -21,7 +21,11 @@
  * by reference: free instances before their module, modules before their engine.
  *
  * Errors: every function returns a rune_status and fills a rune_error when given one. A trap is
- * RUNE_E_TRAP with err->code = a rune_wasm_trap and a message "trap: <spec text> (func N, offset 0xOFF)".
+ * RUNE_E_TRAP with err->code = a rune_wasm_trap and a message "trap: <spec text> (func N, offset 0xOFF)"
+ * (0xOFF: the module byte offset of the instruction that trapped). The AOT engine gives the same
+ * function and offset, except where its generated code cannot tell the instruction apart: fuel runs
+ * out per loop back-edge there, and an out-of-bounds access gcc folded into another instruction
+ * faults at no single site; those messages read "(func N)" (or "(func ?)" without libdw).
  * Running out of fuel is RUNE_E_LIMIT with code RUNE_WASM_TRAP_FUEL; the instance stays usable (set
  * more fuel and call again). After any trap the instance may be called again (globals and memory
  * keep what the trapped call wrote, as the spec says).
