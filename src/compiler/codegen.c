@@ -332,6 +332,18 @@ static int put_guard(sbuf *b, const rune_runefile *g, size_t k, size_t p, const 
     return 1;
 }
 
+/* "    if (<guard>) {" before a fast path that reads port (k, p), when its producer may have
+ * changed it (put_guard); 1 if written (the caller closes it with "} else { <general path> }"). */
+static int open_guard(sbuf *b, const rune_runefile *g, size_t k, size_t p, const port_info *pi)
+{
+    sbuf cond = {0};
+    int guarded = put_guard(&cond, g, k, p, pi);
+    if (guarded) put(b, "    if (%s) {\n", cond.p ? cond.p : "0");
+    if (cond.oom) b->oom = 1;
+    rune_free(cond.p);
+    return guarded;
+}
+
 /* WASI-NN tensor type for an ABI element type; -1 if set_input cannot take it. */
 static int nn_type_of(int32_t elem)
 {
@@ -541,13 +553,8 @@ static rune_status gen_model_call(sbuf *b, const rune_runefile *g, size_t k, cal
         if ((st = port_info_of(g, e->from, e->from_port, &pi, err)) != RUNE_OK) return st;
         const char *ind = "    ";
         if (nn_type_of(pi.pp.elem) >= 0) {
-            sbuf cond = {0};
-            int guarded = put_guard(&cond, g, e->from, e->from_port, &pi);
-            if (guarded) {
-                put(b, "    if (%s) {\n", cond.p ? cond.p : "0");
-                ind = "        ";
-            }
-            rune_free(cond.p);
+            int guarded = open_guard(b, g, e->from, e->from_port, &pi);
+            if (guarded) ind = "        ";
             put(b,
                 "%sif ((e = rune_nn_raw_set_input(%s_ctx, %zu, &%s_i%zu)) != 0)\n"
                 "%s    return rune_guest_fail(rune_nn_error(e, \"set_input\", &err_), &err_);\n",
@@ -618,13 +625,8 @@ static rune_status gen_out_call(sbuf *b, const rune_runefile *g, size_t k, call_
          * front of the data. */
         const char *ind = "    ";
         if (pi.record) {
-            sbuf cond = {0};
-            int guarded = put_guard(&cond, g, e->from, e->from_port, &pi);
-            if (guarded) {
-                put(b, "    if (%s) {\n", cond.p ? cond.p : "0");
-                ind = "        ";
-            }
-            rune_free(cond.p);
+            int guarded = open_guard(b, g, e->from, e->from_port, &pi);
+            if (guarded) ind = "        ";
             size_t n = pi.hdr + pi.pp.bytes;
             put(b,
                 "%sif ((r = runic_output_write(%s_h[%zu], %s_o%zu_mem + %zu, %zu)) != %zu)\n"
