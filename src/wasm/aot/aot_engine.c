@@ -276,7 +276,16 @@ static rune_status aot_instantiate(rune_wasm_instance *inst, rune_error *err)
     if (!ai) return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory");
     ai->pub = inst;
     ai->obj = &am->obj;
-    ai->wasm = rune_calloc(1, am->obj.info->instance_size);
+    const struct rw_aot_module_info *info = am->obj.info;
+    ai->wasm = rune_calloc(1, info->state_offset + sizeof(struct rw_aot_state));
+    if (ai->wasm) {
+        /* ready for a call that arrives without a boundary (a funcref called from another
+         * instance's code): unmetered, the instance's depth limit */
+        ai->state = (struct rw_aot_state *)(void *)((char *)ai->wasm + info->state_offset);
+        ai->state->fuel = INT64_MAX;
+        ai->state->max_depth =
+            inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
+    }
     ai->import_ptrs = rune_calloc(m->nimports + 1, sizeof(void *));
     ai->owned = rune_calloc(m->nimports + 1, sizeof(void *));
     ai->direct = rune_calloc(m->nimports + 1, sizeof *ai->direct);

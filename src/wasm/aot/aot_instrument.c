@@ -4,7 +4,7 @@
  * Textual edits, each on a construct wasm2c 1.0.32 always emits the same way:
  *   "goto w2c_L<n>;"   a branch back to a loop header   -> "{RW_FUEL_TICK(w, s); goto w2c_L<n>;}"
  *   "FUNC_PROLOGUE;"   every function entry             -> "... int64_t rw_budget = rw_enter();"
- *   "FUNC_EPILOGUE;"   every return path                -> "... rw_fuel += rw_budget;"
+ *   "FUNC_EPILOGUE;"   every return path                -> "... RW_S->fuel += rw_budget;"
  *   "TRAP(EXHAUSTION)" call depth, in FUNC_PROLOGUE      -> "RW_EXHAUSTED()" (locates the call)
  *   "TRAP(OOB)"        bounds failure, memory or table  -> "RW_OOB()" (the glue tells them apart by
  *                                                          the helper it happens in: table_* /
@@ -16,16 +16,16 @@
  * loop's label to the branch, which wasm2c emits about one per wasm instruction: so fuel
  * approximates the interpreter's instruction count (straight-line code outside loops is not
  * counted), and every run is bounded since a wasm program can only run long through a loop or a
- * call. Each activation takes a slice of units from the object's counter into a local (kept in a
- * register: a global counter would put a store-to-load chain on every loop iteration): 256 at
- * entry, and s = max(16384, 4096 w) more whenever a loop of weight w uses up what it holds; it
- * gives back what is left when it returns. A call that runs out of fuel may therefore stop early
- * by what the active frames still hold (256 per frame, plus about 4096 iterations' worth per frame
- * whose loops ran); a call that returns leaves exactly the units it did not use.
- * Unlimited fuel: each function reads the object's rw_metered flag into a local at entry and every
- * tick tests it first; gcc -O3 unswitches a loop on that loop-invariant test, and the copy without
- * ticks has no call in it and can be vectorized. Metered runs keep the tick in every iteration.
- * Workload: a linear scan of the C text.
+ * call. Each activation takes a slice of units from the instance's counter (RW_S: its struct
+ * rw_aot_state) into a local (kept in a register: a global counter would put a store-to-load chain
+ * on every loop iteration): 256 at entry, and s = max(16384, 4096 w) more whenever a loop of weight
+ * w uses up what it holds; it gives back what is left when it returns. A call that runs out of fuel
+ * may therefore stop early by what the active frames still hold (256 per frame, plus about 4096
+ * iterations' worth per frame whose loops ran); a call that returns leaves exactly the units it did
+ * not use. Unlimited fuel: each function reads the instance's metered flag into a local at entry
+ * and every tick tests it first; gcc -O3 unswitches a loop on that loop-invariant test, and the
+ * copy without ticks has no call in it and can be vectorized. Metered runs keep the tick in every
+ * iteration. Workload: a linear scan of the C text.
  */
 #include <stdio.h>
 #include <string.h>
@@ -133,8 +133,9 @@ static void fn_lines(const char *src, size_t len, rw_aot_buf *out)
     BULK_WRAP(funcref_table_init)                                                                  \
     BULK_WRAP(externref_table_init)                                                                \
     BULK_WRAP(funcref_table_copy)                                                                  \
-    BULK_WRAP(externref_table_copy) BULK_WRAP(funcref_table_get) BULK_WRAP(externref_table_get)    \
-        BULK_WRAP(funcref_table_set) BULK_WRAP(externref_table_set) BULK_WRAP(funcref_table_fill)  \
+    BULK_WRAP(externref_table_copy)                                                                \
+    BULK_WRAP(funcref_table_get) BULK_WRAP(externref_table_get) BULK_WRAP(funcref_table_set)       \
+        BULK_WRAP(externref_table_set) BULK_WRAP(funcref_table_fill)                               \
             BULK_WRAP(externref_table_fill)
 
 rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, rw_aot_buf *out,
@@ -174,11 +175,11 @@ rune_status rw_aot_instrument(const rw_module *m, const char *src, size_t len, r
             rep = BULK_WRAPPERS "static bool s_module_initialized";
             skip = 32;
         } else if (*p == 'F' && starts(p, end, "FUNC_PROLOGUE;")) {
-            rep = "FUNC_PROLOGUE; const int rw_m = rw_metered; int64_t rw_budget = rw_m ? "
-                  "rw_enter(__func__) : 0;";
+            rep = "FUNC_PROLOGUE; const int rw_m = RW_S->metered; int64_t rw_budget = rw_m ? "
+                  "rw_enter(RW_S, __func__) : 0;";
             skip = 14;
         } else if (*p == 'F' && starts(p, end, "FUNC_EPILOGUE;")) {
-            rep = "FUNC_EPILOGUE; rw_fuel += rw_budget;";
+            rep = "FUNC_EPILOGUE; if (rw_m) RW_S->fuel += rw_budget;";
             skip = 14;
         } else if (*p == 'T' && starts(p, end, "TRAP(OOB)")) {
             rep = "RW_OOB()";

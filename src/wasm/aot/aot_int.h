@@ -30,7 +30,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 16
+#define RW_AOT_ABI_VERSION 17
 
 /* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
  * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
@@ -84,6 +84,15 @@
         void *err;                          /* the scratch rune_error direct calls fill */        \
         char *err_msg;                      /* its msg, emptied before each direct call */        \
     };                                                                                            \
+    /* Each instance's own run state, state_offset bytes into its generated instance struct:  \
+       generated code reaches it from the instance pointer every function gets, so calls into    \
+       different instances share nothing and need no lock. */                                     \
+    struct rw_aot_state {                                                                         \
+        int64_t fuel;             /* fuel counter (INT64_MAX when unlimited) */                   \
+        int32_t metered;          /* 0: fuel unlimited, generated code skips its fuel ticks */    \
+        uint32_t depth, max_depth; /* call-depth counter and limit */                             \
+        uint32_t pad_;                                                                            \
+    };                                                                                            \
     struct rw_aot_module_info {                                                                   \
         uint32_t abi_version;                                                                     \
         uint32_t nfuncs, nglobals, nmems, ntables;                                                \
@@ -95,15 +104,15 @@
         const rw_aot_ptr_fn *globals; /* nglobals: NULL for imported ones; else the cell */       \
         const rw_aot_ptr_fn *mems;    /* wasm_rt_memory_t* */                                     \
         const rw_aot_ptr_fn *tables;  /* wasm_rt_funcref_table_t* / wasm_rt_externref_table_t* */ \
-        int64_t *fuel;                /* the object's fuel counter */                             \
-        int *metered;                 /* 0: fuel unlimited, generated code skips its fuel ticks */ \
-        uint32_t *depth, *max_depth;  /* its call-depth counter and limit */                      \
+        size_t state_offset;          /* where an instance's struct rw_aot_state is */           \
         const uint32_t *fn_lines;     /* {line, wasm func or UINT32_MAX} per C definition, sorted */ \
         size_t n_fn_lines;                                                                        \
         const uint32_t *trap_sites;   /* {line, wasm offset, RW_AOT_SITE_*} per site, by line */ \
         size_t n_trap_sites;                                                                      \
-        uint32_t *trap_line;          /* line of the last trap raised by generated code, or 0 */  \
-        const void **trap_where;      /* call-stack exhaustion: {trap pc, frame's return address} */ \
+        /* this thread's: line of the last trap raised by generated code, or 0; and for         \
+           call-stack exhaustion {trap pc, frame's return address} */                             \
+        uint32_t *(*trap_line)(void);                                                             \
+        const void **(*trap_where)(void);                                                         \
     };
 /* clang-format on */
 
@@ -232,6 +241,7 @@ void rw_aot_unlock(void);
 /* Everything the host keeps for one AOT instance (rune_wasm_instance.priv). */
 typedef struct rw_aot_inst {
     struct rw_aot_ctx ctx;        /* first: generated code reads it through the ctx pointer */
+    struct rw_aot_state *state;   /* inside wasm, at info->state_offset */
     struct rw_aot_direct *direct; /* per import (ctx.direct) */
     rune_error scratch;           /* ctx.err */
     rune_wasm_instance *pub;

@@ -2,16 +2,19 @@
  * aot_rt.c - the host side of the generated objects: trap boundary, memories, tables, function
  * types, funcref handles, and calls from generated code out to imports.
  *
- * Threads: wabt 1.0.32's generated code keeps call-depth state in a global of each object, and our
- * glue keeps fuel there too (a thread-local would cost a TLS lookup per wasm call in a dlopen'd
- * object), so every entry into generated code takes one process-wide mutex, re-entered by the same
- * thread through a per-thread count (a host function may call another AOT instance). Calls into AOT
- * instances are therefore serialized across threads. The trap boundary is a __builtin_setjmp (libc
- * setjmp under sanitizers) in rw_aot_guarded; generated code traps by calling host->trap, which
- * jumps to the innermost boundary. The jump only crosses frames
- * of generated code and of the glue: a host function always returns to the glue before a trap is
- * raised for it (its error is kept in g_pending and raised as RW_AOT_CODE_PENDING). A thread that
- * holds the mutex inside a host function and waits for another thread's AOT call deadlocks.
+ * Threads: wabt 1.0.32's generated code keeps its call depth in a global, and our glue would keep
+ * fuel there too; instead both live in each instance (struct rw_aot_state, right after wasm2c's
+ * instance struct, reached from the instance pointer every generated function takes), and what a
+ * call touches besides is per thread (the boundary, the trap location, the pending error, the page
+ * limit). So calls into different instances run in parallel on different threads, with no lock and
+ * no atomic operation per call; an instance is used by one thread at a time (as on the
+ * interpreter). What instances share (the function-type and funcref registries, the reservation
+ * list, loading) is under one process-wide mutex, re-entered by the same thread through a count.
+ * The trap boundary is a __builtin_setjmp (libc setjmp under sanitizers) in rw_aot_guarded;
+ * generated code traps by calling host->trap, which jumps to the innermost boundary. The jump only
+ * crosses frames of generated code and of the glue: a host function always returns to the glue
+ * before a trap is raised for it (its error is kept in g_pending and raised as
+ * RW_AOT_CODE_PENDING).
  *
  * Bounds: on 64-bit hosts (no sanitizer, no address-space limit below 8 GiB, RUNE_AOT_BOUNDS not
  * "explicit") a linear memory is an 8 GiB PROT_NONE reservation with its current pages read-write,
@@ -21,15 +24,15 @@
  * trap. Otherwise generated code checks each access. The choice is process-wide (rw_aot_guard_mode)
  * and part of the cache key.
  *
- * Workload: a call from the API costs the mutex, one __builtin_setjmp and saving six counters
- * (bench/wasm/bench_call: about 15-25 ns against 1.5 ns for a native call); an import call from
- * generated code about 4-6 ns more than a native one; loops and calls inside generated code cost
- * only the fuel and depth counters.
+ * Workload: a call from the API costs one __builtin_setjmp and setting the instance's counters
+ * (bench/wasm/bench_call); an import call from generated code a few ns more than a native one;
+ * loops and calls inside generated code cost only the fuel and depth counters.
  */
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -81,8 +84,10 @@ typedef void *rw_jmp[5];
 #define RW_LONGJMP(jb) __builtin_longjmp(jb, 1)
 #endif
 
-/* One process-wide mutex; recursion (a host function calling into another AOT instance) is
- * counted per thread, so the mutex itself is a plain one (cheaper than a recursive mutex). */
+/* One process-wide mutex for what objects and instances share (the function-type and funcref
+ * registries, the reservation list, loading and freeing); calls do not take it: each instance's run
+ * state is its own (struct rw_aot_state) and everything a call touches besides is per thread.
+ * Recursion is counted per thread, so the mutex itself is a plain one. */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local unsigned g_held;
 static _Thread_local int g_code; /* the trap code of the jump in flight */
@@ -97,15 +102,21 @@ static int g_guard = -1;                    /* rw_aot_guard_mode(), decided once
 /* Guard mode: every memory is a reservation of RESERVE bytes (any i32 address plus any u32 offset
  * plus the access size lands inside it); only the first `size` bytes are readable and writable. */
 #define RESERVE (((size_t)1 << 33) + (size_t)PAGE)
-typedef struct reservation {
-    uint8_t *base;
-} reservation;
-static reservation *g_res;
-static size_t g_nres, g_capres;
+/* The reservations, for the fault handler, which may run on any thread while another adds or
+ * removes one: a slot array published atomically. Writers hold the mutex; a full array is copied
+ * into one twice its size and the old one kept (retired) until the last engine goes, so a handler
+ * reading it never reads freed memory. A free slot is NULL. */
+typedef struct res_list {
+    struct res_list *retired; /* the list this one replaced */
+    size_t cap;
+    _Atomic(uint8_t *) base[];
+} res_list;
+static _Atomic(res_list *) g_res;
 static struct sigaction g_old_segv, g_old_bus;
-static rune_error g_pending;
-static uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
-static const uint32_t *g_cur_depth; /* call-depth counter of the innermost boundary's object */
+static _Thread_local rune_error g_pending;
+static _Thread_local uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
+static _Thread_local const uint32_t *g_cur_depth; /* depth counter of the innermost boundary's
+                                                     instance */
 static rt_type *g_types;
 static uint32_t g_ntypes, g_captypes;
 static fr_node *g_frs;
@@ -130,14 +141,52 @@ __attribute__((noinline)) static _Noreturn void jump(int code)
 static int in_reservation(const void *addr)
 {
     const uint8_t *a = addr;
-    for (size_t i = 0; i < g_nres; i++)
-        if (a >= g_res[i].base && a < g_res[i].base + RESERVE) return 1;
+    const res_list *l = atomic_load_explicit(&g_res, memory_order_acquire);
+    for (size_t i = 0; l && i < l->cap; i++) {
+        const uint8_t *b = atomic_load_explicit(&l->base[i], memory_order_relaxed);
+        if (b && a >= b && a < b + RESERVE) return 1;
+    }
     return 0;
+}
+
+/* Publish base in a free slot (mutex held); 0 on success. */
+static int res_add(uint8_t *base)
+{
+    res_list *l = atomic_load_explicit(&g_res, memory_order_relaxed);
+    for (size_t i = 0; l && i < l->cap; i++) {
+        if (!atomic_load_explicit(&l->base[i], memory_order_relaxed)) {
+            atomic_store_explicit(&l->base[i], base, memory_order_release);
+            return 0;
+        }
+    }
+    size_t cap = l ? 2 * l->cap : 16;
+    res_list *n = rune_calloc(1, sizeof *n + cap * sizeof n->base[0]);
+    if (!n) return -1;
+    n->cap = cap;
+    n->retired = l;
+    for (size_t i = 0; l && i < l->cap; i++)
+        atomic_init(&n->base[i], atomic_load_explicit(&l->base[i], memory_order_relaxed));
+    atomic_init(&n->base[l ? l->cap : 0], base);
+    atomic_store_explicit(&g_res, n, memory_order_release);
+    return 0;
+}
+
+/* Clear base's slot (mutex held). */
+static void res_remove(const uint8_t *base)
+{
+    res_list *l = atomic_load_explicit(&g_res, memory_order_relaxed);
+    for (size_t i = 0; l && i < l->cap; i++) {
+        if (atomic_load_explicit(&l->base[i], memory_order_relaxed) == base) {
+            atomic_store_explicit(&l->base[i], NULL, memory_order_release);
+            return;
+        }
+    }
 }
 
 /* SIGSEGV/SIGBUS: a fault inside a linear-memory reservation while this thread runs generated code
  * is an out-of-bounds access: jump to the boundary. Anything else goes to the previous handler. The
- * thread holds the AOT mutex then, so the reservation list is not changing under us. */
+ * list is read lock-free (see res_list): a reservation being added or removed by another thread is
+ * not this thread's memory. */
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
     if (g_jb && in_reservation(si->si_addr)) {
@@ -206,9 +255,12 @@ void rw_aot_rt_release(void)
         rune_free(g_types);
         g_types = NULL;
         g_ntypes = g_captypes = 0;
-        rune_free(g_res);
-        g_res = NULL;
-        g_nres = g_capres = 0;
+        res_list *l = atomic_exchange(&g_res, NULL);
+        while (l) {
+            res_list *r = l->retired;
+            rune_free(l);
+            l = r;
+        }
         while (g_frs) {
             fr_node *n = g_frs->next;
             rune_free(g_frs);
@@ -291,28 +343,19 @@ static int mem_init(wasm_rt_memory_t *m, uint32_t initial, uint32_t max, uint32_
     if (max > limit) max = limit;
     if (g_guard == 1) {
         int rc = -1;
-        rw_aot_lock();
-        if (g_nres == g_capres) {
-            size_t cap = g_capres ? 2 * g_capres : 16;
-            reservation *r = rune_realloc_array(g_res, cap, sizeof *r);
-            if (r) {
-                g_res = r;
-                g_capres = cap;
-            }
-        }
-        void *p = g_nres < g_capres ? mmap(NULL, RESERVE, PROT_NONE,
-                                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-                                    : MAP_FAILED;
+        void *p =
+            mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p != MAP_FAILED) {
-            if (initial && mprotect(p, (size_t)initial * PAGE, PROT_READ | PROT_WRITE) != 0) {
+            rw_aot_lock();
+            if ((initial && mprotect(p, (size_t)initial * PAGE, PROT_READ | PROT_WRITE) != 0) ||
+                res_add(p) != 0) {
                 munmap(p, RESERVE);
             } else {
-                g_res[g_nres++].base = p;
                 m->data = p;
                 rc = 0;
             }
+            rw_aot_unlock();
         }
-        rw_aot_unlock();
         if (rc) return rc;
     } else {
         m->data = rune_calloc(initial ? (size_t)initial * PAGE : 1, 1);
@@ -355,12 +398,7 @@ static void h_mem_free(void *mem)
     wasm_rt_memory_t *m = mem;
     if (g_guard == 1 && m->data) {
         rw_aot_lock();
-        for (size_t i = 0; i < g_nres; i++) {
-            if (g_res[i].base == m->data) {
-                g_res[i] = g_res[--g_nres];
-                break;
-            }
-        }
+        res_remove(m->data);
         munmap(m->data, RESERVE);
         rw_aot_unlock();
     } else {
@@ -456,16 +494,20 @@ static uintptr_t h_funcref_handle(const void *funcref)
 {
     const wasm_rt_funcref_t *fr = funcref;
     if (!fr->func) return RUNE_WASM_NULL_REF;
-    for (fr_node *n = g_frs; n; n = n->next) {
+    rw_aot_lock();
+    fr_node *n = g_frs;
+    for (; n; n = n->next) {
         if (n->fr.func == fr->func && n->fr.module_instance == fr->module_instance &&
             n->fr.func_type == fr->func_type)
-            return (uintptr_t)n;
+            break;
     }
-    fr_node *n = rune_malloc(sizeof *n);
+    if (!n && (n = rune_malloc(sizeof *n)) != NULL) {
+        n->fr = *fr;
+        n->next = g_frs;
+        g_frs = n;
+    }
+    rw_aot_unlock();
     if (!n) h_trap(RW_AOT_CODE_NOMEM);
-    n->fr = *fr;
-    n->next = g_frs;
-    g_frs = n;
     return (uintptr_t)n;
 }
 
@@ -476,12 +518,14 @@ static void h_funcref_from(uintptr_t handle, void *out)
     fr->func = NULL;
     fr->module_instance = NULL;
     /* Only handles this runtime made are accepted; anything else is null. */
+    rw_aot_lock();
     for (fr_node *n = g_frs; n; n = n->next) {
         if ((uintptr_t)n == handle) {
             *fr = n->fr;
-            return;
+            break;
         }
     }
+    rw_aot_unlock();
 }
 
 const struct rw_aot_host rw_aot_host_api = {
@@ -509,29 +553,29 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
 {
     const struct rw_aot_module_info *info = ai->obj->info;
     rune_wasm_instance *inst = ai->pub;
-    rw_aot_lock();
+    struct rw_aot_state *s = ai->state;
     /* Only a nested entry (a host function calling generated code again) has state to put back
-     * on the way out: the object's counters and limits as the outer call left them. An outermost
+     * on the way out: the instance's counters and limits as the outer call left them. An outermost
      * entry sets them all and leaves them; the next entry sets them again. */
     rw_jmp *prev_jb = g_jb;
     const uint32_t *prev_cur = g_cur_depth;
     int64_t prev_fuel = 0;
-    int prev_metered = 0;
+    int32_t prev_metered = 0;
     uint32_t prev_depth = 0, prev_max = 0, prev_limit = 0, start_depth = 0;
     if (prev_jb) {
-        prev_fuel = *info->fuel;
-        prev_metered = *info->metered;
-        prev_depth = *info->depth;
-        prev_max = *info->max_depth;
+        prev_fuel = s->fuel;
+        prev_metered = s->metered;
+        prev_depth = s->depth;
+        prev_max = s->max_depth;
         prev_limit = g_limit_pages;
         start_depth = prev_cur ? *prev_cur : 0;
     }
-    g_cur_depth = info->depth;
+    g_cur_depth = &s->depth;
     uint64_t fuel = inst->fuel;
-    *info->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
-    *info->metered = fuel != 0;
-    *info->depth = start_depth;
-    *info->max_depth =
+    s->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    s->metered = fuel != 0;
+    s->depth = start_depth;
+    s->max_depth =
         inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
     g_limit_pages = inst->lim.max_memory_pages;
     rw_jmp jb;
@@ -542,31 +586,30 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     else
         code = g_code;
     if (fuel) {
-        int64_t left = *info->fuel;
+        int64_t left = s->fuel;
         inst->fuel_left = (uint64_t)(left < 0 ? 0 : left);
     } else {
         inst->fuel_left = 0;
     }
     if (prev_jb) {
-        *info->fuel = prev_fuel;
-        *info->metered = prev_metered;
-        *info->depth = prev_depth;
-        *info->max_depth = prev_max;
+        s->fuel = prev_fuel;
+        s->metered = prev_metered;
+        s->depth = prev_depth;
+        s->max_depth = prev_max;
         g_limit_pages = prev_limit;
     }
     g_cur_depth = prev_cur;
     g_jb = prev_jb;
-    if (code == 0) {
-        rw_aot_unlock();
-        return RUNE_OK;
-    }
-    rune_error pending = g_pending; /* copied under the lock, and only when a host call failed */
+    if (code == 0) return RUNE_OK;
+    rw_aot_lock();                  /* the object's DWARF, opened on the first trap that needs it */
+    rune_error pending = g_pending; /* this thread's, set only when a host call failed */
     /* Where: the function from the trap's __func__ (fuel, bulk helpers) or from the line of its
      * site (TRAP, call_indirect: rw_fn_lines), else from the code address (guard-page faults);
      * the wasm code offset of that line from the object's rw_trap_sites (aot_sites.c). */
     long func = g_trap_func;
-    uint32_t line = *info->trap_line;
-    *info->trap_line = 0;
+    uint32_t *trap_line = info->trap_line();
+    uint32_t line = *trap_line;
+    *trap_line = 0;
     int access = 0; /* line is the trap site's own */
     if (func < 0 && line && code != RW_AOT_CODE_PENDING) func = rw_aot_func_of_line(info, line);
     if (func < 0 && g_trap_pc && code != RW_AOT_CODE_PENDING) {
@@ -574,17 +617,17 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
         access = g_trap_pc_ret ? -1 : g_trap_access; /* a helper's return address: no offset */
     }
     long off = code == RW_AOT_CODE_PENDING ? -1 : rw_aot_offset_at(info, func, line, access);
-    if (code == RUNE_WASM_TRAP_STACK_EXHAUSTED && info->trap_where[0]) {
+    const void **where = info->trap_where();
+    if (code == RUNE_WASM_TRAP_STACK_EXHAUSTED && where[0]) {
         /* in the callee's entry: named, like the interpreter does, by the call that entered it */
         long caller;
-        long o = rw_aot_call_site((rw_aot_object *)ai->obj, func, info->trap_where[0],
-                                  info->trap_where[1], &caller);
+        long o = rw_aot_call_site((rw_aot_object *)ai->obj, func, where[0], where[1], &caller);
         if (o >= 0) {
             func = caller;
             off = o;
         }
     }
-    info->trap_where[0] = info->trap_where[1] = NULL;
+    where[0] = where[1] = NULL;
     rw_aot_unlock();
     if (code == RW_AOT_CODE_PENDING) {
         if (err) *err = pending;

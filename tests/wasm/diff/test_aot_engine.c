@@ -518,6 +518,140 @@ TEST(threads_use_different_instances)
     rig_down(&r2);
 }
 
+/* Calls into different AOT instances run at the same time: each thread's guest calls a host
+ * function that waits (up to 10 s) until the other thread's guest is inside it too. With calls
+ * serialized across the process, the second thread could not enter and the first would time out. */
+typedef struct meeting {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int arrived;
+} meeting;
+
+static rune_status host_meet(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
+                             rune_wasm_val *results, rune_error *err)
+{
+    meeting *m = user;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&m->mu);
+    m->arrived++;
+    pthread_cond_broadcast(&m->cv);
+    int rc = 0;
+    while (m->arrived < 2 && rc == 0)
+        rc = pthread_cond_timedwait(&m->cv, &m->mu, &until);
+    results[0].i32 = m->arrived >= 2 ? 10 * args[0].i32 : 0;
+    pthread_mutex_unlock(&m->mu);
+    return RUNE_OK;
+}
+
+static rune_status host_unused(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
+                               rune_wasm_val *results, rune_error *err)
+{
+    results[0].i32 = 0;
+    return RUNE_OK;
+}
+
+typedef struct meeter {
+    rune_wasm_instance *inst;
+    uint32_t arg, got;
+    rune_status st;
+} meeter;
+
+static void *meet_work(void *arg)
+{
+    meeter *w = arg;
+    rune_wasm_val a = {.i32 = w->arg}, res = {0};
+    rune_error err;
+    w->st = rune_wasm_call(w->inst, "call_fail", &a, 1, &res, 1, &err);
+    w->got = res.i32;
+    return NULL;
+}
+
+TEST(calls_into_different_instances_run_in_parallel)
+{
+    rune_error err;
+    meeting m = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    size_t len = 0;
+    unsigned char *b = load_wat("limits", &len);
+    CHECK(b != NULL);
+    if (!b) return;
+    rune_wasm_engine_config cfg = {cache_dir, NULL, NULL};
+    rune_wasm_engine *eng = NULL;
+    rune_wasm_module *mod = NULL;
+    rune_wasm_linker *l = NULL;
+    rune_wasm_instance *inst[2] = {NULL, NULL};
+    rune_status st = rune_wasm_engine_new(RUNE_WASM_AOT, &cfg, &eng, &err);
+    if (!st) st = rune_wasm_module_load(eng, b, len, &mod, &err);
+    free(b);
+    if (!st) st = rune_wasm_linker_new(&l, &err);
+    if (!st) st = rune_wasm_linker_define_func(l, "host", "fail", "i:i", host_meet, &m, &err);
+    if (!st) st = rune_wasm_linker_define_func(l, "host", "reenter", "i:i", host_unused, 0, &err);
+    if (!st) st = rune_wasm_linker_define_func(l, "host", "other", "i:i", host_unused, 0, &err);
+    for (int i = 0; i < 2 && !st; i++)
+        st = rune_wasm_instantiate(mod, l, NULL, &inst[i], &err);
+    CHECK_OK(st, &err);
+    if (!st) {
+        meeter w[2] = {{inst[0], 3, 0, RUNE_OK}, {inst[1], 4, 0, RUNE_OK}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, meet_work, &w[i]);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        CHECK_EQ_INT(w[0].st, RUNE_OK);
+        CHECK_EQ_INT(w[1].st, RUNE_OK);
+        CHECK_EQ_INT(w[0].got, 31); /* the host saw both threads inside: 10 * 3, plus 1 */
+        CHECK_EQ_INT(w[1].got, 41);
+    }
+    for (int i = 0; i < 2; i++)
+        rune_wasm_instance_free(inst[i]);
+    rune_wasm_linker_free(l);
+    rune_wasm_module_free(mod);
+    rune_wasm_engine_free(eng);
+}
+
+/* Two threads run metered and unmetered calls, traps and fuel exhaustion on their own instances of
+ * one module at once: each instance keeps its own fuel and depth. */
+typedef struct fueler {
+    rune_wasm_instance *inst;
+    int bad;
+} fueler;
+
+static void *fuel_work(void *arg)
+{
+    fueler *w = arg;
+    for (int i = 0; i < 100; i++) {
+        rune_wasm_val a = {.i32 = 1000}, res = {0};
+        rune_error err;
+        rune_wasm_set_fuel(w->inst, 1u << 30);
+        if (rune_wasm_call(w->inst, "count", &a, 1, &res, 1, &err) || res.i32 != 1000) w->bad++;
+        rune_wasm_set_fuel(w->inst, 20000);
+        if (rune_wasm_call(w->inst, "spin", NULL, 0, NULL, 0, &err) != RUNE_E_LIMIT) w->bad++;
+        rune_wasm_set_fuel(w->inst, 0);
+        a.i32 = 100;
+        if (rune_wasm_call(w->inst, "rec", &a, 1, &res, 1, &err) || res.i32 != 100) w->bad++;
+    }
+    return NULL;
+}
+
+TEST(parallel_instances_keep_their_own_fuel_and_depth)
+{
+    rune_error err;
+    rig r1, r2;
+    CHECK_OK(rig_up(&r1, RUNE_WASM_AOT, "limits", NULL, &err), &err);
+    CHECK_OK(rig_up(&r2, RUNE_WASM_AOT, "limits", NULL, &err), &err);
+    fueler w1 = {r1.inst, 0}, w2 = {r2.inst, 0};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, fuel_work, &w1);
+    pthread_create(&t2, NULL, fuel_work, &w2);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CHECK_EQ_INT(w1.bad, 0);
+    CHECK_EQ_INT(w2.bad, 0);
+    rig_down(&r1);
+    rig_down(&r2);
+}
+
 int main(void)
 {
     snprintf(cache_dir, sizeof cache_dir, "%s/aot-test-XXXXXX", RUNE_TEST_TMP);
@@ -537,6 +671,8 @@ int main(void)
     RUN(compile_failure_is_a_clean_error);
     RUN(allocation_failures_leak_nothing);
     RUN(threads_use_different_instances);
+    RUN(calls_into_different_instances_run_in_parallel);
+    RUN(parallel_instances_keep_their_own_fuel_and_depth);
     rm_cache();
     return test_report();
 }
