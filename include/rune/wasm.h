@@ -31,8 +31,8 @@
  * keep what the trapped call wrote, as the spec says).
  *
  * Threads: an instance is used by one thread at a time. Different instances may run in different
- * threads at once on the interpreter; the AOT engine serializes calls (wabt 1.0.32 keeps trap state in
- * process globals), see src/wasm/aot/.
+ * threads at once, on either engine (the AOT engine keeps each instance's fuel and call depth in
+ * the instance, not in wasm2c's globals; see src/wasm/aot/aot_rt.c).
  */
 #ifndef RUNE_WASM_H
 #define RUNE_WASM_H
