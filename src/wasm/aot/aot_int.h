@@ -3,15 +3,16 @@
  * the shared objects it generates, and the helpers the engine's files share. Prefix: rw_aot_.
  *
  * How a module runs (see aot_engine.c for the vtable):
- *   rw_aot_rewrite     the validated module, re-encoded with canonical import/export names
- * ("h"."i<k>", "f<i>", "g<i>", "m<i>", "t<i>") and without custom sections, so the C symbols wasm2c
- * derives from them are known in advance (aot_rewrite.c) rw_aot_codegen     wasm2c's C output
- * instrumented (fuel at loop back-edges and function entries, our own trap kinds for call_indirect
- * and table/memory bounds) plus the glue: the wasm-rt runtime functions forwarded to the host, one
- * C function per import, one thunk per defined function (aot_codegen.c) rw_aot_compile     cc -O2
- * -fPIC -shared, cached by SHA-256 in the cache dir, dlopen (aot_compile.c) aot_rt.c           the
- * host side of the interface: trap boundary (setjmp), memories, tables, the process-wide
- * function-type registry, funcref handles
+ *   aot_rewrite.c     the validated module re-encoded with canonical import/export names
+ *                     ("h"."i<k>", "f<i>", "g<i>", "m<i>", "t<i>"), so wasm2c's C symbols are known
+ *   aot_instrument.c  wasm2c's C output edited: fuel at loop back-edges and function entries, our
+ *                     trap kinds and locations; aot_sites.c appends the trap-site offset table
+ *   aot_glue.c        the unit around it: wasm-rt runtime functions forwarded to the host, one C
+ *                     function per import, one thunk per defined function, the module info
+ *   aot_compile.c     cc -O3 -fPIC -shared, cached by SHA-256 in the cache dir, dlopen
+ *   aot_rt.c          the host side: trap boundary (setjmp), memories, tables, the function-type
+ *                     registry, funcref handles; each instance's run state is its own
+ *   aot_trap_loc.c    where a trap happened, from a line or a code address (libdw)
  *
  * The generated code knows librune only through struct rw_aot_host (function pointers handed over
  * at load); librune knows the generated code only through struct rw_aot_module_info. Both are
@@ -234,7 +235,7 @@ int rw_aot_guard_mode(void);
 /* Process-wide state: taken by every engine; the last release frees the registries. */
 rune_status rw_aot_rt_acquire(rune_error *err);
 void rw_aot_rt_release(void);
-/* The recursive mutex that serializes every entry into generated code. */
+/* The mutex over what instances share (registries, reservations, loading); not taken per call. */
 void rw_aot_lock(void);
 void rw_aot_unlock(void);
 
