@@ -119,10 +119,9 @@ int rw_aot_fault_access(void *ucontext)
 #endif
 }
 
-long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line, int access)
+/* The {line, offset, class} entry of rw_trap_sites for line (sorted by line), or NULL. */
+static const uint32_t *site_at(const struct rw_aot_module_info *info, uint32_t line)
 {
-    if (!info || !line || func < 0 || access < 0 || access > 3) return -1;
-    if (rw_aot_func_of_line(info, line) != func) return -1;
     const uint32_t *ts = info->trap_sites;
     size_t lo = 0, hi = info->n_trap_sites;
     while (lo < hi) {
@@ -132,8 +131,16 @@ long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t
         else
             hi = mid;
     }
-    if (lo == info->n_trap_sites || ts[3 * lo] != line) return -1;
-    uint32_t cls = ts[3 * lo + 2];
+    return lo < info->n_trap_sites && ts[3 * lo] == line ? &ts[3 * lo] : NULL;
+}
+
+long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t line, int access)
+{
+    if (!info || !line || func < 0 || access < 0 || access > 3) return -1;
+    if (rw_aot_func_of_line(info, line) != func) return -1;
+    const uint32_t *e = site_at(info, line);
+    if (!e) return -1;
+    uint32_t cls = e[2];
     /* A fault's line comes from the line table, where the compiler may have folded a load into
      * the instruction of another statement (an x[i] += v read-modify-write sits on the store's
      * line, a load into a divide on the divide's): only an access of the fault's direction is
@@ -141,7 +148,7 @@ long rw_aot_offset_at(const struct rw_aot_module_info *info, long func, uint32_t
     if (access == 3 ? cls != RW_AOT_SITE_LOAD && cls != RW_AOT_SITE_STORE
                     : access != 0 && cls != (uint32_t)access)
         return -1;
-    return (long)ts[3 * lo + 1];
+    return (long)e[1];
 }
 
 long rw_aot_call_site(rw_aot_object *obj, long callee, const void *pc, const void *ra, long *caller)
@@ -186,22 +193,14 @@ long rw_aot_call_site(rw_aot_object *obj, long callee, const void *pc, const voi
     if (!line) return -1;
     long f = rw_aot_func_of_line(obj->info, line);
     if (f < 0) return -1;
-    const uint32_t *ts = obj->info->trap_sites;
-    size_t lo = 0, hi = obj->info->n_trap_sites;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ts[3 * mid] < line)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == obj->info->n_trap_sites || ts[3 * lo] != line) return -1;
-    uint32_t cls = ts[3 * lo + 2];
+    const uint32_t *e = site_at(obj->info, line);
+    if (!e) return -1;
+    uint32_t cls = e[2];
     if (cls != RW_AOT_SITE_CALL_INDIRECT &&
         (cls < RW_AOT_SITE_CALL || cls - RW_AOT_SITE_CALL != (uint32_t)callee))
         return -1;
     *caller = f;
-    return (long)ts[3 * lo + 1];
+    return (long)e[1];
 #else
     (void)obj;
     (void)callee;

@@ -500,7 +500,8 @@ static void *work(void *arg)
     return NULL;
 }
 
-TEST(threads_use_different_instances)
+/* Two threads, each running fn on its own AOT instance of limits.wat; none may go wrong. */
+static void run_two_threads(void *(*fn)(void *))
 {
     rune_error err;
     rig r1, r2;
@@ -508,14 +509,19 @@ TEST(threads_use_different_instances)
     CHECK_OK(rig_up(&r2, RUNE_WASM_AOT, "limits", NULL, &err), &err);
     worker w1 = {r1.inst, 0}, w2 = {r2.inst, 0};
     pthread_t t1, t2;
-    pthread_create(&t1, NULL, work, &w1);
-    pthread_create(&t2, NULL, work, &w2);
+    pthread_create(&t1, NULL, fn, &w1);
+    pthread_create(&t2, NULL, fn, &w2);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
     CHECK_EQ_INT(w1.bad, 0);
     CHECK_EQ_INT(w2.bad, 0);
     rig_down(&r1);
     rig_down(&r2);
+}
+
+TEST(threads_use_different_instances)
+{
+    run_two_threads(work);
 }
 
 /* Calls into different AOT instances run at the same time: each thread's guest calls a host
@@ -612,14 +618,9 @@ TEST(calls_into_different_instances_run_in_parallel)
 
 /* Two threads run metered and unmetered calls, traps and fuel exhaustion on their own instances of
  * one module at once: each instance keeps its own fuel and depth. */
-typedef struct fueler {
-    rune_wasm_instance *inst;
-    int bad;
-} fueler;
-
 static void *fuel_work(void *arg)
 {
-    fueler *w = arg;
+    worker *w = arg;
     for (int i = 0; i < 100; i++) {
         rune_wasm_val a = {.i32 = 1000}, res = {0};
         rune_error err;
@@ -636,20 +637,7 @@ static void *fuel_work(void *arg)
 
 TEST(parallel_instances_keep_their_own_fuel_and_depth)
 {
-    rune_error err;
-    rig r1, r2;
-    CHECK_OK(rig_up(&r1, RUNE_WASM_AOT, "limits", NULL, &err), &err);
-    CHECK_OK(rig_up(&r2, RUNE_WASM_AOT, "limits", NULL, &err), &err);
-    fueler w1 = {r1.inst, 0}, w2 = {r2.inst, 0};
-    pthread_t t1, t2;
-    pthread_create(&t1, NULL, fuel_work, &w1);
-    pthread_create(&t2, NULL, fuel_work, &w2);
-    pthread_join(t1, NULL);
-    pthread_join(t2, NULL);
-    CHECK_EQ_INT(w1.bad, 0);
-    CHECK_EQ_INT(w2.bad, 0);
-    rig_down(&r1);
-    rig_down(&r2);
+    run_two_threads(fuel_work);
 }
 
 int main(void)
