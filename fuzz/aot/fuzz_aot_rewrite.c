@@ -1,7 +1,8 @@
 /*
  * fuzz_aot_rewrite.c - any bytes that decode and validate must survive the AOT engine's rewrite:
- * the re-encoded module decodes and validates again with the same index spaces and one export per
- * defined item, and the glue generator produces C for it. (No compiler runs here.)
+ * the re-encoded module decodes and validates again with the same index spaces, one export per
+ * defined item plus one per imported function the module exported, and the glue generator produces
+ * C for it. (No compiler runs here.)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t defined =
                 (m->nfuncs - m->n_imported_funcs) + (m->nglobals - m->n_imported_globals) +
                 (m->nmems - m->n_imported_mems) + (m->ntables - m->n_imported_tables);
+            for (uint32_t i = 0; i < m->n_imported_funcs; i++) {
+                int exported = 0;
+                for (uint32_t k = 0; k < m->nexports; k++)
+                    exported |=
+                        m->exports[k].kind == RUNE_WASM_EXTERN_FUNC && m->exports[k].index == i;
+                defined += (uint32_t)exported;
+            }
             if (m2->nfuncs != m->nfuncs || m2->nglobals != m->nglobals || m2->nmems != m->nmems ||
                 m2->ntables != m->ntables || m2->nimports != m->nimports ||
                 m2->nexports != defined || m2->ncustoms != 0)

@@ -6,6 +6,8 @@
  *   - every import is "h"."i<k>" (k = import index), so all imports share one C instance pointer,
  *   - the exports are replaced by one per defined item: "f<i>", "g<i>", "m<i>", "t<i>" (index-space
  *     indices), so every defined function, global, memory and table is reachable from the glue,
+ *     plus "f<i>" for each imported function the module exported: an export declares a function
+ *     for ref.func, so dropping it would make a valid module invalid,
  *   - custom sections (names, rune models, ...) are dropped.
  * Every other section is copied byte for byte, so code and data are exactly what was validated.
  * Workload: one pass over the module's sections; the module was decoded and validated before.
@@ -62,11 +64,20 @@ static void encode_imports(const rw_module *m, rw_aot_buf *b)
     }
 }
 
-static void encode_exports(const rw_module *m, rw_aot_buf *b)
+/* rx[i] is 1 when imported function i is exported by the module. */
+static void encode_exports(const rw_module *m, const uint8_t *rx, rw_aot_buf *b)
 {
     uint32_t n = (m->nfuncs - m->n_imported_funcs) + (m->nglobals - m->n_imported_globals) +
                  (m->nmems - m->n_imported_mems) + (m->ntables - m->n_imported_tables);
+    for (uint32_t i = 0; i < m->n_imported_funcs; i++)
+        n += rx[i];
     rw_aot_buf_u32(b, n);
+    for (uint32_t i = 0; i < m->n_imported_funcs; i++) {
+        if (!rx[i]) continue;
+        put_name(b, 'f', i);
+        rw_aot_buf_byte(b, RUNE_WASM_EXTERN_FUNC);
+        rw_aot_buf_u32(b, i);
+    }
     for (uint32_t i = m->n_imported_funcs; i < m->nfuncs; i++) {
         put_name(b, 'f', i);
         rw_aot_buf_byte(b, RUNE_WASM_EXTERN_FUNC);
@@ -101,6 +112,12 @@ rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err)
     rw_aot_buf sec = {0};
     int imports_done = 0, exports_done = 0;
     if (m->len < 8) return RUNE_ERR(err, RUNE_E_MALFORMED, "aot: module shorter than its header");
+    uint8_t *rx = rune_calloc((size_t)m->n_imported_funcs + 1, 1);
+    if (!rx) return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory re-encoding the module");
+    for (uint32_t k = 0; k < m->nexports; k++)
+        if (m->exports[k].kind == RUNE_WASM_EXTERN_FUNC &&
+            m->exports[k].index < m->n_imported_funcs)
+            rx[m->exports[k].index] = 1;
     rw_aot_buf_put(out, p, 8);
     p += 8;
     for (;;) {
@@ -111,6 +128,7 @@ rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err)
             id = *p++;
             if (rw_read_u32(&p, end, &size) || size > (size_t)(end - p)) {
                 rw_aot_buf_free(out);
+                rune_free(rx);
                 return RUNE_ERR(err, RUNE_E_MALFORMED,
                                 "aot: section at offset %zu runs past the end",
                                 (size_t)(p - m->bytes));
@@ -126,7 +144,7 @@ rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err)
                 sec.len = 0;
                 imports_done = 1;
             }
-            encode_exports(m, &sec);
+            encode_exports(m, rx, &sec);
             put_section(out, 7, &sec);
             sec.len = 0;
             exports_done = 1;
@@ -146,6 +164,7 @@ rune_status rw_aot_rewrite(const rw_module *m, rw_aot_buf *out, rune_error *err)
     }
     int oom = sec.oom || out->oom;
     rw_aot_buf_free(&sec);
+    rune_free(rx);
     if (oom) {
         rw_aot_buf_free(out);
         return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory re-encoding the module");

@@ -100,3 +100,18 @@
 (assert_trap (module (import "G" "mem" (memory 1)) (data (i32.const 100) "ok") (data (i32.const 0x20000) "x"))
   "out of bounds memory access")
 (assert_return (invoke $G "load" (i32.const 100)) (i32.const 0x6b6f))
+
+;; an export of an imported function declares it for ref.func (no element segment names it); the AOT
+;; engine re-encodes exports for wasm2c and must keep that declaration
+(module $R
+  (import "G" "add1" (func $add1 (param i32) (result i32)))
+  (export "add1-again" (func $add1))
+  (table $tab 1 funcref)
+  (type $t (func (param i32) (result i32)))
+  (func (export "is-null") (result i32) (ref.is_null (ref.func $add1)))
+  (func (export "via-ref") (param i32) (result i32)
+    (table.set $tab (i32.const 0) (ref.func $add1))
+    (call_indirect (type $t) (local.get 0) (i32.const 0))))
+(assert_return (invoke $R "is-null") (i32.const 0))
+(assert_return (invoke $R "via-ref" (i32.const 41)) (i32.const 42))
+(assert_return (invoke $R "add1-again" (i32.const 1)) (i32.const 2))
