@@ -220,6 +220,12 @@ void *rune_wasm_instance_user(const rune_wasm_instance *inst);
 typedef struct rune_wasm_func {
     uint32_t index;              /* function index in the module */
     char sig[RUNE_WASM_SIG_MAX]; /* its signature */
+    /* Set by rune_wasm_find_func for the engine's per-call path: the instance the function was
+     * found on and the engine's handle on it there (both NULL where the engine has none). Calls
+     * on that instance use the handle; on any other (or with these zero, as in a rune_wasm_func
+     * filled by hand) they go by index. */
+    const rune_wasm_instance *found_on;
+    const void *handle;
 } rune_wasm_func;
 
 /* RUNE_E_NOT_FOUND if there is no exported function of that name. */
@@ -233,7 +239,8 @@ rune_status rune_wasm_call(rune_wasm_instance *inst, const char *name, const run
                            size_t nargs, rune_wasm_val *results, size_t nresults, rune_error *err);
 /* The per-call path for a function called many times (a host calling a rune's _call): fn comes
  * from rune_wasm_find_func on this instance and the caller has checked fn->sig once, so args and
- * results are laid out as it says; the signature is not re-read on each call (the index is). */
+ * results are laid out as it says; the signature is not re-read on each call, and fn's engine
+ * handle takes the engine straight to the function (else the index is checked). */
 rune_status rune_wasm_call_prepared(rune_wasm_instance *inst, const rune_wasm_func *fn,
                                     const rune_wasm_val *args, rune_wasm_val *results,
                                     rune_error *err);

@@ -81,16 +81,16 @@ call_failed(rune_host *h, rune_status st, int32_t rc, const char *what, rune_err
 }
 
 /* Call an exported () -> i32 function whose signature was checked at open; a negative result is
- * the rune's own error code. */
+ * the rune's own error code. The result is read only after a call that returned RUNE_OK (which
+ * wrote it). */
 static inline rune_status call_i32(rune_host *h, const rune_wasm_func *fn, const char *what,
                                    rune_error *err)
 {
-    rune_wasm_val res[1] = {{0}};
+    rune_wasm_val res[1];
     if (h->cfg.fuel_per_call) rune_wasm_set_fuel(h->inst, h->cfg.fuel_per_call);
     rune_status st = rune_wasm_call_prepared(h->inst, fn, NULL, res, err);
-    int32_t rc = (int32_t)res[0].i32;
-    if (st == RUNE_OK && rc >= 0) return RUNE_OK;
-    return call_failed(h, st, rc, what, err);
+    if (st == RUNE_OK && (int32_t)res[0].i32 >= 0) return RUNE_OK;
+    return call_failed(h, st, st == RUNE_OK ? (int32_t)res[0].i32 : 0, what, err);
 }
 
 rune_status rune_host_open(const uint8_t *bytes, size_t len, const rune_host_config *cfg,

@@ -4,8 +4,9 @@
  * shared, link.c), calls, fuel, globals and memory accessors.
  *
  * Workload: the per-call path (rune_wasm_call_func) checks arity and dispatches, or only
- * dispatches for a function the caller prepared (rune_wasm_call_prepared); everything else runs
- * once per module or instance.
+ * dispatches for a function the caller prepared (rune_wasm_call_prepared); either goes straight to
+ * the engine's handle on the function when rune_wasm_find_func got one on this instance (AOT: the
+ * function's thunk), else by index. Everything else runs once per module or instance.
  */
 #include <string.h>
 
@@ -256,6 +257,9 @@ rune_status rune_wasm_find_func(rune_wasm_instance *inst, const char *name, rune
     const rw_export *e = find_export(inst->mod->m, name, RUNE_WASM_EXTERN_FUNC);
     if (!e) return RUNE_ERR(err, RUNE_E_NOT_FOUND, "no exported function \"%s\"", name);
     out->index = e->index;
+    out->found_on = NULL;
+    out->handle = inst->ops->func_handle ? inst->ops->func_handle(inst, e->index) : NULL;
+    if (out->handle) out->found_on = inst;
     return rw_functype_sig(rw_func_type(inst->mod->m, e->index), out->sig, sizeof out->sig, err);
 }
 
@@ -274,6 +278,7 @@ rune_status rune_wasm_call_func(rune_wasm_instance *inst, const rune_wasm_func *
                         "and %zu",
                         (unsigned)fn->index, (unsigned)ft->nparams, (unsigned)ft->nresults, nargs,
                         nresults);
+    if (fn->found_on == inst) return inst->ops->call_handle(inst, fn->handle, args, results, err);
     return inst->ops->call(inst, fn->index, args, results, err);
 }
 
@@ -286,12 +291,22 @@ rune_status rune_wasm_call(rune_wasm_instance *inst, const char *name, const run
     return rune_wasm_call_func(inst, &fn, args, nargs, results, nresults, err);
 }
 
+/* Out of line, so the per-call path below keeps its arguments where they came in. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static rune_status
+bad_func_index(rune_error *err)
+{
+    return RUNE_ERR(err, RUNE_E_ARG, "call_func: bad function index");
+}
+
 rune_status rune_wasm_call_prepared(rune_wasm_instance *inst, const rune_wasm_func *fn,
                                     const rune_wasm_val *args, rune_wasm_val *results,
                                     rune_error *err)
 {
-    if (fn->index >= inst->m->nfuncs)
-        return RUNE_ERR(err, RUNE_E_ARG, "call_func: bad function index");
+    if (fn->found_on == inst) return inst->ops->call_handle(inst, fn->handle, args, results, err);
+    if (fn->index >= inst->m->nfuncs) return bad_func_index(err);
     return inst->ops->call(inst, fn->index, args, results, err);
 }
 

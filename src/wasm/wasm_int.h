@@ -326,6 +326,13 @@ typedef struct rune_wasm_engine_ops {
     /* Current size and maximum of memory (pages) or table (elements) index, for link checks. */
     void (*extern_limits)(rune_wasm_instance *inst, rune_wasm_extern_kind kind, uint32_t index,
                           uint32_t *cur, uint32_t *max);
+    /* Optional, for functions called many times (rune_wasm_find_func keeps the handle in the
+     * rune_wasm_func, rune_wasm_call_prepared and rune_wasm_call_func use it on that instance):
+     * a handle on exported function func of the instantiated inst, or NULL (calls then go by
+     * index through call); and a call through it, as call does. */
+    const void *(*func_handle)(rune_wasm_instance *inst, uint32_t func);
+    rune_status (*call_handle)(rune_wasm_instance *inst, const void *handle,
+                               const rune_wasm_val *args, rune_wasm_val *results, rune_error *err);
 } rune_wasm_engine_ops;
 
 extern const rune_wasm_engine_ops rw_interp_ops;

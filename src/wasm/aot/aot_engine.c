@@ -331,19 +331,6 @@ static void aot_instance_release(rune_wasm_instance *inst)
     inst->priv = NULL;
 }
 
-typedef struct call_args {
-    rw_aot_thunk fn;
-    const rune_wasm_val *args;
-    rune_wasm_val *results;
-} call_args;
-
-static void body_call(rw_aot_inst *ai, void *arg)
-{
-    call_args *c = arg;
-    c->fn(ai->wasm, (const union rw_aot_val *)(const void *)c->args,
-          (union rw_aot_val *)(void *)c->results);
-}
-
 static rune_status aot_call(rune_wasm_instance *inst, uint32_t func, const rune_wasm_val *args,
                             rune_wasm_val *results, rune_error *err)
 {
@@ -355,9 +342,19 @@ static rune_status aot_call(rune_wasm_instance *inst, uint32_t func, const rune_
         return rw_aot_call_binding(ai, am->import_of[RUNE_WASM_EXTERN_FUNC][func], args, results,
                                    err);
     }
-    call_args c = {am->obj.info->funcs[func], args, results};
-    if (!c.fn) return RUNE_ERR(err, RUNE_E_INTERNAL, "aot: function %u has no thunk", func);
-    return rw_aot_guarded(ai, body_call, &c, err);
+    const rw_aot_thunk *thunk = &am->obj.info->funcs[func];
+    if (!*thunk) return RUNE_ERR(err, RUNE_E_INTERNAL, "aot: function %u has no thunk", func);
+    return rw_aot_call_handle(inst, thunk, args, results, err);
+}
+
+/* The handle rw_aot_call_handle takes: the slot of func's thunk in the object's table. */
+static const void *aot_func_handle(rune_wasm_instance *inst, uint32_t func)
+{
+    const aot_mod *am = inst->mod->priv;
+    if (!inst->priv || func < inst->m->n_imported_funcs || func >= am->obj.info->nfuncs)
+        return NULL;
+    const rw_aot_thunk *thunk = &am->obj.info->funcs[func];
+    return *thunk ? thunk : NULL;
 }
 
 static rune_wasm_val aot_global_get(rune_wasm_instance *inst, uint32_t g)
@@ -446,5 +443,5 @@ static void aot_extern_limits(rune_wasm_instance *inst, rune_wasm_extern_kind ki
 const rune_wasm_engine_ops rune_wasm_aot_ops = {
     "aot",           aot_engine_init,      aot_engine_fini, aot_module_prepare, aot_module_release,
     aot_instantiate, aot_instance_release, aot_call,        aot_global_get,     aot_global_set,
-    aot_memory_data, aot_extern_limits,
+    aot_memory_data, aot_extern_limits,    aot_func_handle, rw_aot_call_handle,
 };

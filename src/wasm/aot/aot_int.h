@@ -256,6 +256,12 @@ typedef struct rw_aot_inst {
 /* Run fn(ai, arg) inside a trap boundary for instance ai with its fuel and call-depth limits. */
 typedef void (*rw_aot_body)(rw_aot_inst *ai, void *arg);
 rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_error *err);
+/* The per-call path (ops->call_handle, aot_call): call the defined function whose thunk is
+ * *handle (a slot of info->funcs) on the instantiated inst, args and results laid out by its type.
+ * The outermost call on a thread sets only the instance's fuel and depth and the thread's
+ * boundary; a call inside an active boundary (from a host function) goes through rw_aot_guarded. */
+rune_status rw_aot_call_handle(rune_wasm_instance *inst, const void *handle,
+                               const rune_wasm_val *args, rune_wasm_val *results, rune_error *err);
 
 /* Call import k of ai (the host's side of an import trampoline, also used by ops->call). */
 rune_status rw_aot_call_binding(rw_aot_inst *ai, uint32_t k, const rune_wasm_val *args,

@@ -10,7 +10,8 @@
  * no atomic operation per call; an instance is used by one thread at a time (as on the
  * interpreter). What instances share (the function-type and funcref registries, the reservation
  * list, loading) is under one process-wide mutex, re-entered by the same thread through a count.
- * The trap boundary is a __builtin_setjmp (libc setjmp under sanitizers) in rw_aot_guarded;
+ * The trap boundary is a __builtin_setjmp (libc setjmp under sanitizers) in rw_aot_call_handle
+ * (calls) and rw_aot_guarded (instantiation, and calls made while a boundary is active);
  * generated code traps by calling host->trap, which jumps to the innermost boundary. The jump only
  * crosses frames of generated code and of the glue: a host function always returns to the glue
  * before a trap is raised for it (its error is kept in g_pending and raised as
@@ -24,9 +25,12 @@
  * trap. Otherwise generated code checks each access. The choice is process-wide (rw_aot_guard_mode)
  * and part of the cache key.
  *
- * Workload: a call from the API costs one __builtin_setjmp and setting the instance's counters
- * (bench/wasm/bench_call); an import call from generated code a few ns more than a native one;
- * loops and calls inside generated code cost only the fuel and depth counters.
+ * Workload: a call from the API with no boundary active on the thread (a host calling a rune's
+ * _call per inference) costs one __builtin_setjmp, three stores to the instance's counters and two
+ * to this thread's boundary pointer (bench/wasm/bench_call, bench/overhead); a nested call (a host
+ * function calling generated code again) also saves and restores the instance's counters. An
+ * import call from generated code costs a few ns more than a native one; loops and calls inside
+ * generated code cost only the fuel and depth counters.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -92,7 +96,14 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local unsigned g_held;
 static _Thread_local int g_code; /* the trap code of the jump in flight */
 static int g_refs;
-static _Thread_local rw_jmp *g_jb;          /* this thread's innermost boundary */
+/* An active boundary, on the stack of the function that set it: where a trap jumps to, and the
+ * call-depth counter of its instance, which a nested entry (a host function calling generated code
+ * again) continues so nesting counts against one limit. */
+typedef struct rw_bound {
+    rw_jmp jb;
+    const uint32_t *depth; /* NULL in rw_aot_run_init */
+} rw_bound;
+static _Thread_local rw_bound *g_top;       /* this thread's innermost boundary, NULL if none */
 static _Thread_local long g_trap_func;      /* function index of the last trap, -1 if unknown */
 static _Thread_local const void *g_trap_pc; /* else a code address that locates it, or NULL */
 static _Thread_local int g_trap_pc_ret;     /* g_trap_pc is a return address */
@@ -114,9 +125,7 @@ typedef struct res_list {
 static _Atomic(res_list *) g_res;
 static struct sigaction g_old_segv, g_old_bus;
 static _Thread_local rune_error g_pending;
-static _Thread_local uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
-static _Thread_local const uint32_t *g_cur_depth; /* depth counter of the innermost boundary's
-                                                     instance */
+static _Thread_local uint32_t g_limit_pages = RUNE_WASM_DEFAULT_MAX_PAGES; /* instantiation's */
 static rt_type *g_types;
 static uint32_t g_ntypes, g_captypes;
 static fr_node *g_frs;
@@ -135,7 +144,7 @@ void rw_aot_unlock(void)
 __attribute__((noinline)) static _Noreturn void jump(int code)
 {
     g_code = code;
-    RW_LONGJMP(*g_jb);
+    RW_LONGJMP(g_top->jb);
 }
 
 static int in_reservation(const void *addr)
@@ -189,7 +198,7 @@ static void res_remove(const uint8_t *base)
  * not this thread's memory. */
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
-    if (g_jb && in_reservation(si->si_addr)) {
+    if (g_top && in_reservation(si->si_addr)) {
         g_trap_func = -1;
         g_trap_pc = rw_aot_fault_pc(uc);
         g_trap_pc_ret = 0;
@@ -458,8 +467,8 @@ static void h_table_free(void *table, int ext)
 /* An import call from generated code that is not a direct host call (an import bound to a function
  * of another instance). Nothing of the object's state is saved around it: a host function reaches
  * generated code again only through rw_aot_guarded, which restores what it changes and takes the
- * call depth on from the innermost active object (g_cur_depth), so nesting counts against the same
- * limit. */
+ * call depth on from the innermost active boundary (g_top->depth), so nesting counts against the
+ * same limit. */
 static void h_call_import(void *ctx, uint32_t k, const union rw_aot_val *args,
                           union rw_aot_val *results)
 {
@@ -549,58 +558,28 @@ const struct rw_aot_host rw_aot_host_api = {
 /* ---- boundary ---------------------------------------------------------------------------------
  */
 
-rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_error *err)
+/* The instance's fuel and call depth for a call starting now: inst->fuel (0 = unlimited, the
+ * generated code then skips its fuel ticks), depth from `depth`. max_depth is the instance's own
+ * limit, set at instantiation; only a nested entry changes it (and puts it back). */
+static inline void state_in(struct rw_aot_state *s, uint64_t fuel, uint32_t depth)
 {
-    const struct rw_aot_module_info *info = ai->obj->info;
-    rune_wasm_instance *inst = ai->pub;
-    struct rw_aot_state *s = ai->state;
-    /* Only a nested entry (a host function calling generated code again) has state to put back
-     * on the way out: the instance's counters and limits as the outer call left them. An outermost
-     * entry sets them all and leaves them; the next entry sets them again. */
-    rw_jmp *prev_jb = g_jb;
-    const uint32_t *prev_cur = g_cur_depth;
-    int64_t prev_fuel = 0;
-    int32_t prev_metered = 0;
-    uint32_t prev_depth = 0, prev_max = 0, prev_limit = 0, start_depth = 0;
-    if (prev_jb) {
-        prev_fuel = s->fuel;
-        prev_metered = s->metered;
-        prev_depth = s->depth;
-        prev_max = s->max_depth;
-        prev_limit = g_limit_pages;
-        start_depth = prev_cur ? *prev_cur : 0;
-    }
-    g_cur_depth = &s->depth;
-    uint64_t fuel = inst->fuel;
     s->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
     s->metered = fuel != 0;
-    s->depth = start_depth;
-    s->max_depth =
-        inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
-    g_limit_pages = inst->lim.max_memory_pages;
-    rw_jmp jb;
-    g_jb = &jb;
-    int code = 0;
-    if (RW_SETJMP(jb) == 0)
-        fn(ai, arg);
-    else
-        code = g_code;
-    if (fuel) {
-        int64_t left = s->fuel;
-        inst->fuel_left = (uint64_t)(left < 0 ? 0 : left);
-    } else {
-        inst->fuel_left = 0;
-    }
-    if (prev_jb) {
-        s->fuel = prev_fuel;
-        s->metered = prev_metered;
-        s->depth = prev_depth;
-        s->max_depth = prev_max;
-        g_limit_pages = prev_limit;
-    }
-    g_cur_depth = prev_cur;
-    g_jb = prev_jb;
-    if (code == 0) return RUNE_OK;
+    s->depth = depth;
+}
+
+/* What the call left of its fuel (0 when unmetered). */
+static inline void state_out(rune_wasm_instance *inst, const struct rw_aot_state *s)
+{
+    inst->fuel_left = s->metered && s->fuel > 0 ? (uint64_t)s->fuel : 0;
+}
+
+/* The error of trap `code` in a call into ai, located (see rune/wasm.h). Once per trap: kept out
+ * of the boundaries, which hold only what every call needs. */
+__attribute__((noinline, cold)) static rune_status trap_status(rw_aot_inst *ai, int code,
+                                                               rune_error *err)
+{
+    const struct rw_aot_module_info *info = ai->obj->info;
     rw_aot_lock();                  /* the object's DWARF, opened on the first trap that needs it */
     rune_error pending = g_pending; /* this thread's, set only when a host call failed */
     /* Where: the function from the trap's __func__ (fuel, bulk helpers) or from the line of its
@@ -650,6 +629,88 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
                       "trap: %s (func ?)", rune_wasm_trap_text(k));
     if (err) err->code = (int)k;
     return st;
+}
+
+rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_error *err)
+{
+    rune_wasm_instance *inst = ai->pub;
+    struct rw_aot_state *s = ai->state;
+    /* Only a nested entry (a host function calling generated code again) has state to put back
+     * on the way out: the instance's counters and limits as the outer call left them. An outermost
+     * entry sets them all and leaves them; the next entry sets them again. */
+    rw_bound *prev = g_top;
+    const struct rw_aot_state saved = *s;
+    const uint32_t prev_limit = g_limit_pages;
+    state_in(s, inst->fuel, prev && prev->depth ? *prev->depth : 0);
+    s->max_depth =
+        inst->lim.max_call_depth ? inst->lim.max_call_depth : RUNE_WASM_DEFAULT_CALL_DEPTH;
+    g_limit_pages = inst->lim.max_memory_pages;
+    rw_bound b;
+    b.depth = &s->depth;
+    g_top = &b;
+    int code = 0;
+    if (RW_SETJMP(b.jb) == 0)
+        fn(ai, arg);
+    else
+        code = g_code;
+    state_out(inst, s);
+    if (prev) {
+        *s = saved;
+        g_limit_pages = prev_limit;
+    }
+    g_top = prev;
+    return code ? trap_status(ai, code, err) : RUNE_OK;
+}
+
+typedef struct handle_call {
+    const rw_aot_thunk *thunk;
+    const rune_wasm_val *args;
+    rune_wasm_val *results;
+} handle_call;
+
+static void body_handle(rw_aot_inst *ai, void *arg)
+{
+    const handle_call *c = arg;
+    (*c->thunk)(ai->wasm, (const union rw_aot_val *)(const void *)c->args,
+                (union rw_aot_val *)(void *)c->results);
+}
+
+/* A call while a boundary is active on this thread: through rw_aot_guarded, which saves and
+ * restores the instance's counters and continues the outer call depth. */
+__attribute__((noinline)) static rune_status call_nested(rw_aot_inst *ai, const void *handle,
+                                                         const rune_wasm_val *args,
+                                                         rune_wasm_val *results, rune_error *err)
+{
+    handle_call c = {handle, args, results};
+    return rw_aot_guarded(ai, body_handle, &c, err);
+}
+
+/* The outermost call trapped: its boundary is gone; the fuel left and the error. */
+__attribute__((noinline, cold)) static rune_status call_trapped(rw_aot_inst *ai, rune_error *err)
+{
+    g_top = NULL;
+    state_out(ai->pub, ai->state);
+    return trap_status(ai, g_code, err);
+}
+
+rune_status rw_aot_call_handle(rune_wasm_instance *inst, const void *handle,
+                               const rune_wasm_val *args, rune_wasm_val *results, rune_error *err)
+{
+    rw_aot_inst *ai = inst->priv;
+    if (g_top) return call_nested(ai, handle, args, results, err);
+    /* The outermost entry on this thread: nothing to put back afterwards (the next entry sets the
+     * counters again), the page limit is instantiation's only, max_depth stays the instance's. */
+    struct rw_aot_state *s = ai->state;
+    state_in(s, inst->fuel, 0);
+    rw_bound b;
+    b.depth = &s->depth;
+    g_top = &b;
+    if (RW_SETJMP(b.jb) != 0) return call_trapped(ai, err);
+    (*(const rw_aot_thunk *)handle)(ai->wasm, (const union rw_aot_val *)(const void *)args,
+                                    (union rw_aot_val *)(void *)results);
+    g_top = NULL;
+    state_out(inst, s);
+    return RUNE_OK;
 }
 
 rune_status rw_aot_call_binding(rw_aot_inst *ai, uint32_t k, const rune_wasm_val *args,
@@ -711,15 +772,16 @@ void rw_aot_table_delete(void *table)
 rune_status rw_aot_run_init(const struct rw_aot_module_info *info, rune_error *err)
 {
     rw_aot_lock();
-    rw_jmp *prev_jb = g_jb;
-    rw_jmp jb;
-    g_jb = &jb;
+    rw_bound *prev = g_top;
+    rw_bound b;
+    b.depth = prev ? prev->depth : NULL; /* a nested entry under this one continues the outer's */
+    g_top = &b;
     int code = 0;
-    if (RW_SETJMP(jb) == 0)
+    if (RW_SETJMP(b.jb) == 0)
         info->init_module();
     else
         code = g_code;
-    g_jb = prev_jb;
+    g_top = prev;
     rw_aot_unlock();
     if (code) return RUNE_ERR(err, RUNE_E_NOMEM, "aot: out of memory registering function types");
     return RUNE_OK;
