@@ -15,7 +15,8 @@
  * interpreter's fuel for one _call (about one unit per wasm instruction; loops count per
  * iteration, straight-line code once per function entry).
  *
- *   bench_overhead [--max N] [--reps N] [--warmup N] [--png FILE] [--json]
+ *   bench_overhead [--max N] [--reps N] [--warmup N] [--png FILE] [--engine interp|aot] [--json]
+ * (--engine: native and that engine only, e.g. to profile one engine under callgrind)
  */
 #include "native_host.h"
 #include "rune/alloc.h"
@@ -24,6 +25,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -57,6 +59,21 @@ static int run_side(int s, rune_host *const *hosts, long n, long warmup, double 
     return 0;
 }
 
+/* ,"key":v in JSON; null for an engine not run (NAN). */
+static void jnum(const char *key, double v, int prec)
+{
+    if (isnan(v))
+        printf(",\"%s\":null", key);
+    else
+        printf(",\"%s\":%.*f", key, prec, v);
+}
+
+/* Does the run include engine e (0 interpreter, 1 AOT)? */
+static int uses(int only, int e)
+{
+    return only < 0 || only == (e ? RUNE_WASM_AOT : RUNE_WASM_INTERP);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -73,7 +90,7 @@ int main(int argc, char **argv)
 {
     long max = 1000000;
     const char *png = "overhead.png";
-    int json = 0, reps = 3;
+    int json = 0, reps = 3, only = -1; /* only: one engine (rune_wasm_engine_kind), -1 both */
     long warmup = 200;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max") && i + 1 < argc)
@@ -86,9 +103,12 @@ int main(int argc, char **argv)
             png = argv[++i];
         else if (!strcmp(argv[i], "--json"))
             json = 1;
+        else if (!strcmp(argv[i], "--engine") && i + 1 < argc &&
+                 rune_wasm_engine_kind_parse(argv[i + 1]) >= 0)
+            only = rune_wasm_engine_kind_parse(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_overhead [--max N] [--reps N] [--warmup N] [--png FILE] "
-                            "[--json]\n");
+                            "[--engine interp|aot] [--json]\n");
             return 2;
         }
     }
@@ -119,6 +139,7 @@ int main(int argc, char **argv)
     rune_cap_provider *prov[2] = {NULL, NULL};
     rune_host *hosts[2] = {NULL, NULL};
     for (int e = 0; e < 2; e++) {
+        if (!uses(only, e)) continue;
         if (rune_cap_random(7, &prov[e], &err) != RUNE_OK) return 1;
         rune_host_config cfg = {0};
         cfg.engine = e ? RUNE_WASM_AOT : RUNE_WASM_INTERP;
@@ -146,6 +167,11 @@ int main(int argc, char **argv)
             for (long c = 0; c < nchunks; c++, k++) {
                 double dt[3];
                 for (int side = 0; side < 3; side++) {
+                    dt[side] = NAN;
+                    if (side && !uses(only, side - 1)) {
+                        sum[side] = NAN;
+                        continue;
+                    }
                     if (run_side(side, hosts, chunk, warmup, &dt[side]) != 0) return 1;
                     sum[side] += dt[side];
                 }
@@ -153,24 +179,27 @@ int main(int argc, char **argv)
                 ratio[1][k] = dt[2] / dt[0];
             }
             for (int side = 0; side < 3; side++)
-                if (sum[side] < t[side][r]) t[side][r] = sum[side];
+                if (isnan(sum[side]) || sum[side] < t[side][r]) t[side][r] = sum[side];
         }
-        ov[0][r] = median(ratio[0], k) - 1;
-        ov[1][r] = median(ratio[1], k) - 1;
+        ov[0][r] = uses(only, 0) ? median(ratio[0], k) - 1 : NAN; /* NAN: engine not run */
+        ov[1][r] = uses(only, 1) ? median(ratio[1], k) - 1 : NAN;
         free(ratio[0]);
         free(ratio[1]);
     }
     /* Guest work per inference: the interpreter's fuel (about one unit per wasm instruction) spent
      * by one _call. */
-    rune_wasm_instance *inst = rune_host_instance(hosts[0]);
-    const uint64_t tank = (uint64_t)1 << 40;
-    rune_wasm_set_fuel(inst, tank);
-    if (rune_host_call(hosts[0], &err) != RUNE_OK) {
-        fprintf(stderr, "bench_overhead: %s\n", err.msg);
-        return 1;
+    uint64_t fuel = 0;
+    if (hosts[0]) {
+        rune_wasm_instance *inst = rune_host_instance(hosts[0]);
+        const uint64_t tank = (uint64_t)1 << 40;
+        rune_wasm_set_fuel(inst, tank);
+        if (rune_host_call(hosts[0], &err) != RUNE_OK) {
+            fprintf(stderr, "bench_overhead: %s\n", err.msg);
+            return 1;
+        }
+        fuel = tank - rune_wasm_fuel_left(inst);
+        rune_wasm_set_fuel(inst, 0);
     }
-    const uint64_t fuel = tank - rune_wasm_fuel_left(inst);
-    rune_wasm_set_fuel(inst, 0);
     for (int e = 0; e < 2; e++) {
         rune_host_free(hosts[e]);
         rune_cap_provider_free(prov[e]);
@@ -183,13 +212,17 @@ int main(int argc, char **argv)
 #define BEST(e, r) ((t[1 + (e)][r] - t[0][r]) / t[0][r])
     if (json) {
         printf("[");
-        for (int r = 0; r < rows; r++)
-            printf("%s{\"inferences\":%ld,\"native_s\":%.6f,\"interp_s\":%.6f,\"aot_s\":%.6f,"
-                   "\"interp_overhead\":%.4f,\"aot_overhead\":%.4f,"
-                   "\"interp_overhead_median\":%.4f,\"aot_overhead_median\":%.4f,"
-                   "\"guest_fuel_per_call\":%llu}",
-                   r ? "," : "", ns[r], t[0][r], t[1][r], t[2][r], BEST(0, r), BEST(1, r), ov[0][r],
-                   ov[1][r], (unsigned long long)fuel);
+        for (int r = 0; r < rows; r++) {
+            printf("%s{\"inferences\":%ld", r ? "," : "", ns[r]);
+            jnum("native_s", t[0][r], 6);
+            jnum("interp_s", t[1][r], 6);
+            jnum("aot_s", t[2][r], 6);
+            jnum("interp_overhead", BEST(0, r), 4);
+            jnum("aot_overhead", BEST(1, r), 4);
+            jnum("interp_overhead_median", ov[0][r], 4);
+            jnum("aot_overhead_median", ov[1][r], 4);
+            printf(",\"guest_fuel_per_call\":%llu}", (unsigned long long)fuel);
+        }
         printf("]\n");
     } else {
         printf("sine pipeline: rune vs native (same model engine and proc blocks)\n");
@@ -201,8 +234,9 @@ int main(int argc, char **argv)
                    100 * ov[1][r]);
         printf("interp, aot: from each side's best time; med: median of the 10,000-inference "
                "chunks' ratios\n");
-        printf("guest work: %llu fuel (about wasm instructions) per _call\n",
-               (unsigned long long)fuel);
+        if (fuel)
+            printf("guest work: %llu fuel (about wasm instructions) per _call\n",
+                   (unsigned long long)fuel);
         printf("targets: aot < 5%%, interpreter < 25%% (the paper measured 28%% to 45%%)\n");
     }
     /* The plot, when gnuplot is there. */

@@ -181,6 +181,38 @@ void rune_wasm_linker_free(rune_wasm_linker *l);
 rune_status rune_wasm_linker_define_func(rune_wasm_linker *l, const char *module, const char *name,
                                          const char *sig, rune_wasm_host_fn fn, void *user,
                                          rune_error *err);
+/*
+ * A host function over i32 values only (the shape of most system interfaces: WASI, wasi-nn, the
+ * rune ABI), called by both engines with its arguments in registers instead of arrays: on AOT the
+ * guest's call reaches it through one trampoline with no copying. It gets the signature's params
+ * in a0.. (those past the signature's count are 0) and returns the result (ignored when the
+ * signature has none). To fail the call, return rune_wasm_host_fail(hc, ...): the guest call then
+ * ends as a rune_wasm_host_fn's failure does (RUNE_E_EXIT passes through with hc->err->code).
+ * hc is valid for the duration of the call only.
+ */
+typedef struct rune_wasm_hostcall {
+    rune_wasm_instance *inst; /* the calling instance */
+    void *user;               /* as given to rune_wasm_linker_define_i32 */
+    rune_error *err;          /* a failure's message (rune_wasm_host_fail writes it) */
+    rune_status status;       /* RUNE_OK unless rune_wasm_host_fail was called */
+} rune_wasm_hostcall;
+
+#define RUNE_WASM_I32_MAX_PARAMS 5
+typedef uint32_t (*rune_wasm_host_i32_fn)(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1,
+                                          uint32_t a2, uint32_t a3, uint32_t a4);
+
+/* Define module.name as an i32 host function; sig has up to RUNE_WASM_I32_MAX_PARAMS 'i' params and
+ * result "" or "i" ("iii:i", "i:", ":i"); anything else is RUNE_E_ARG. */
+rune_status rune_wasm_linker_define_i32(rune_wasm_linker *l, const char *module, const char *name,
+                                        const char *sig, rune_wasm_host_i32_fn fn, void *user,
+                                        rune_error *err);
+/* Fail the i32 host call hc with status and a printf-style message; returns 0, for
+ * `return rune_wasm_host_fail(hc, ...);`. */
+uint32_t rune_wasm_host_fail(rune_wasm_hostcall *hc, rune_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* A host global of type t ('i','I','f','F') holding v; mutable_ as in the import it satisfies. */
 rune_status rune_wasm_linker_define_global(rune_wasm_linker *l, const char *module, const char *name,
                                            char t, int mutable_, rune_wasm_val v, rune_error *err);

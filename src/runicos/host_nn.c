@@ -243,37 +243,49 @@ set_input_checked(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static rune_status
-copy_then_ok(uint8_t *restrict d, const uint8_t *restrict src, size_t n, rune_wasm_val *r)
+static uint32_t
+copy_then_ok(uint8_t *restrict d, const uint8_t *restrict src, size_t n)
 {
     memcpy(d, src, n);
-    return ret(r, RUNE_NN_SUCCESS);
+    return RUNE_NN_SUCCESS;
 }
 
 /* Copy n bytes and answer success: a few bytes inline, more through copy_then_ok. */
-static inline rune_status copy_ok(uint8_t *restrict d, const uint8_t *restrict src, size_t n,
-                                  rune_wasm_val *r)
+static inline uint32_t copy_ok(uint8_t *restrict d, const uint8_t *restrict src, size_t n)
 {
-    if (n > 16) return copy_then_ok(d, src, n, r);
+    if (n > 16) return copy_then_ok(d, src, n);
     rh_copy(d, src, n);
-    return ret(r, RUNE_NN_SUCCESS);
+    return RUNE_NN_SUCCESS;
 }
 
-/* set_input, per inference: the same checks against the facts cache_io kept; anything that does
- * not pass them goes to set_input_checked for its notice. */
-static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                                rune_wasm_val *r, rune_error *err)
+/* The general paths, called from the i32 fast paths below with the arguments back in an array. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint32_t
+set_input_general(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2)
 {
-    rune_host *h = user;
-    const uint32_t ci = a[0].i32, index = a[1].i32;
+    rune_wasm_val a[3] = {{.i32 = a0}, {.i32 = a1}, {.i32 = a2}}, r[1] = {{0}};
+    set_input_checked(hc->inst, hc->user, a, r, hc->err);
+    return r[0].i32;
+}
+
+/* set_input(ctx, index, tensor_ptr), per inference: the same checks against the facts cache_io
+ * kept; anything that does not pass them goes to set_input_checked for its notice. An i32 host
+ * function: the arguments arrive in registers. */
+static uint32_t nn_set_input(rune_wasm_hostcall *hc, uint32_t ci, uint32_t index, uint32_t tp,
+                             uint32_t a3, uint32_t a4)
+{
+    rune_host *h = hc->user;
+    (void)a3;
+    (void)a4;
     /* n_in is 0 for a free context slot; no call on this path (the general one takes every other
      * case), so few registers to save */
-    if (inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_in) {
+    if (hc->inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_in) {
         const rh_io *io = &h->ctxs[ci].in[index];
         uint64_t msize;
         const uint8_t *mem = rune_wasm_memref_view(&h->mem, &msize);
-        const uint8_t *t =
-            rune_wasm_view_ptr((uint8_t *)mem, msize, a[2].i32, RUNE_ABI_NN_TENSOR_SIZE);
+        const uint8_t *t = rune_wasm_view_ptr((uint8_t *)mem, msize, tp, RUNE_ABI_NN_TENSOR_SIZE);
         if (!t || t[RUNE_ABI_NN_TENSOR_TYPE] != io->abi_type ||
             rd32(t + RUNE_ABI_NN_TENSOR_DATA_LEN) != io->bytes)
             goto general;
@@ -287,28 +299,27 @@ static rune_status nn_set_input(rune_wasm_instance *inst, void *user, const rune
         const uint8_t *data = rune_wasm_view_ptr((uint8_t *)mem, msize,
                                                  rd32(t + RUNE_ABI_NN_TENSOR_DATA_PTR), io->bytes);
         if (n != io->n_elems || !data) goto general;
-        return copy_ok(io->data, data, io->bytes, r);
+        return copy_ok(io->data, data, io->bytes);
     }
 general:
-    return set_input_checked(inst, h, a, r, err);
+    return set_input_general(hc, ci, index, tp);
 }
 
 /* compute(ctx) -> errno */
-static rune_status nn_compute(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                              rune_wasm_val *r, rune_error *err)
+static uint32_t nn_compute(rune_wasm_hostcall *hc, uint32_t ci, uint32_t a1, uint32_t a2,
+                           uint32_t a3, uint32_t a4)
 {
-    rune_host *h = user;
-    rh_ctx *c = ctx_of(h, a[0].i32);
-    if (!c) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    rune_host *h = hc->user;
+    (void)a1, (void)a2, (void)a3, (void)a4;
+    rh_ctx *c = ctx_of(h, ci);
+    if (!c) return (uint32_t)RUNE_NN_INVALID_ARGUMENT;
     rune_error e;
     if (rune_nn_interp_invoke(c->interp, &e) != RUNE_OK) {
         rh_notice(h, "wasi-nn: compute: %s", e.msg);
-        return ret(r, RUNE_NN_RUNTIME_ERROR);
+        return (uint32_t)RUNE_NN_RUNTIME_ERROR;
     }
     h->stats.inferences++;
-    (void)inst;
-    (void)err;
-    return ret(r, RUNE_NN_SUCCESS);
+    return RUNE_NN_SUCCESS;
 }
 
 /* get_output(ctx, index, out_ptr, out_max_len, bytes_written_ptr) -> errno: the general path, for
@@ -316,54 +327,53 @@ static rune_status nn_compute(rune_wasm_instance *inst, void *user, const rune_w
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static rune_status
-get_output_checked(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a, rune_wasm_val *r)
+static uint32_t
+get_output_checked(rune_wasm_instance *inst, rune_host *h, uint32_t ci, uint32_t index,
+                   uint32_t out_ptr, uint32_t max, uint32_t written_ptr)
 {
-    rh_ctx *c = ctx_of(h, a[0].i32);
-    uint8_t *written = rh_mem_ptr(h, inst, a[4].i32, 4);
-    uint8_t *out = rh_mem_ptr(h, inst, a[2].i32, a[3].i32);
-    if (!c || !written || !out) return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    rh_ctx *c = ctx_of(h, ci);
+    uint8_t *written = rh_mem_ptr(h, inst, written_ptr, 4);
+    uint8_t *out = rh_mem_ptr(h, inst, out_ptr, max);
+    if (!c || !written || !out) return (uint32_t)RUNE_NN_INVALID_ARGUMENT;
     const void *data = NULL;
     size_t len = 0;
     rune_error e;
-    if (a[1].i32 < (uint32_t)c->n_out) {
-        data = c->out[a[1].i32].data;
-        len = c->out[a[1].i32].bytes;
-    } else if (rune_nn_interp_output(c->interp, (int)a[1].i32, &data, &len, &e) != RUNE_OK) {
-        rh_notice(h, "wasi-nn: get_output %d: %s", (int)a[1].i32, e.msg);
-        return ret(r, RUNE_NN_INVALID_ARGUMENT);
+    if (index < (uint32_t)c->n_out) {
+        data = c->out[index].data;
+        len = c->out[index].bytes;
+    } else if (rune_nn_interp_output(c->interp, (int)index, &data, &len, &e) != RUNE_OK) {
+        rh_notice(h, "wasi-nn: get_output %d: %s", (int)index, e.msg);
+        return (uint32_t)RUNE_NN_INVALID_ARGUMENT;
     }
-    if (len > a[3].i32) {
+    if (len > max) {
         rh_notice(h, "wasi-nn: get_output %d: %zu bytes do not fit the rune's %u-byte buffer",
-                  (int)a[1].i32, len, a[3].i32);
-        return ret(r, RUNE_NN_TOO_LARGE);
+                  (int)index, len, max);
+        return (uint32_t)RUNE_NN_TOO_LARGE;
     }
     if (len) memcpy(out, data, len);
     wr32(written, (uint32_t)len);
-    return ret(r, RUNE_NN_SUCCESS);
+    return RUNE_NN_SUCCESS;
 }
 
 /* get_output, per inference: an output cache_io kept, both guest ranges inside memory and the
  * output fitting the rune's buffer; anything else goes to get_output_checked. */
-static rune_status nn_get_output(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                                 rune_wasm_val *r, rune_error *err)
+static uint32_t nn_get_output(rune_wasm_hostcall *hc, uint32_t ci, uint32_t index, uint32_t out_ptr,
+                              uint32_t max, uint32_t written_ptr)
 {
-    rune_host *h = user;
-    const uint32_t ci = a[0].i32, index = a[1].i32, max = a[3].i32;
-    if (inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_out &&
+    rune_host *h = hc->user;
+    if (hc->inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_out &&
         h->ctxs[ci].out[index].bytes <= max) {
         uint64_t msize;
         uint8_t *mem = rune_wasm_memref_view(&h->mem, &msize);
-        uint8_t *written = rune_wasm_view_ptr(mem, msize, a[4].i32, 4);
-        uint8_t *out = rune_wasm_view_ptr(mem, msize, a[2].i32, max);
+        uint8_t *written = rune_wasm_view_ptr(mem, msize, written_ptr, 4);
+        uint8_t *out = rune_wasm_view_ptr(mem, msize, out_ptr, max);
         if (written && out) {
             const rh_io *io = &h->ctxs[ci].out[index];
             wr32(written, (uint32_t)io->bytes);
-            return copy_ok(out, io->data, io->bytes, r);
+            return copy_ok(out, io->data, io->bytes);
         }
     }
-    (void)err;
-    return get_output_checked(inst, h, a, r);
+    return get_output_checked(hc->inst, h, ci, index, out_ptr, max, written_ptr);
 }
 
 rune_status rh_define_nn(rune_host *h, rune_wasm_linker *l, rune_error *err)
@@ -375,6 +385,12 @@ rune_status rh_define_nn(rune_host *h, rune_wasm_linker *l, rune_error *err)
         {RUNE_ABI_NN_IMPORT_LOAD, "iiiii:i", nn_load},
         {RUNE_ABI_NN_IMPORT_LOAD_BY_NAME, "iii:i", nn_load_by_name},
         {RUNE_ABI_NN_IMPORT_INIT_CONTEXT, "ii:i", nn_init_ctx},
+    };
+    /* the per-inference ones: i32 host functions, their arguments in registers */
+    static const struct {
+        const char *name, *sig;
+        rune_wasm_host_i32_fn fn;
+    } fns32[] = {
         {RUNE_ABI_NN_IMPORT_SET_INPUT, "iii:i", nn_set_input},
         {RUNE_ABI_NN_IMPORT_COMPUTE, "i:i", nn_compute},
         {RUNE_ABI_NN_IMPORT_GET_OUTPUT, "iiiii:i", nn_get_output},
@@ -382,6 +398,11 @@ rune_status rh_define_nn(rune_host *h, rune_wasm_linker *l, rune_error *err)
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         rune_status st = rune_wasm_linker_define_func(l, RUNE_ABI_NN_MODULE, fns[i].name,
                                                       fns[i].sig, fns[i].fn, h, err);
+        if (st != RUNE_OK) return st;
+    }
+    for (size_t i = 0; i < sizeof fns32 / sizeof fns32[0]; i++) {
+        rune_status st = rune_wasm_linker_define_i32(l, RUNE_ABI_NN_MODULE, fns32[i].name,
+                                                     fns32[i].sig, fns32[i].fn, h, err);
         if (st != RUNE_OK) return st;
     }
     return RUNE_OK;

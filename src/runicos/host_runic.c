@@ -25,7 +25,8 @@ static rune_status ret(rune_wasm_val *results, int32_t v)
 
 void rh_notice(rune_host *h, const char *fmt, ...)
 {
-    /* (fmt is never NULL; the test keeps GCC's -Wformat-overflow quiet under -fsanitize=undefined) */
+    /* (fmt is never NULL; the test keeps GCC's -Wformat-overflow quiet under -fsanitize=undefined)
+     */
     if (h->cfg.quiet || !fmt) return;
     FILE *f = h->cfg.log_out ? h->cfg.log_out : stderr;
     va_list ap;
@@ -171,19 +172,24 @@ cap_read_general(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a,
     return read_done(h, h->caps[hd].provider->read(h->caps[hd].state, buf, a[2].i32, &e), &e, r);
 }
 
-/* capability_read, per inference: an open handle and a buffer inside the host's own instance. */
-static rune_status cap_read(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                            rune_wasm_val *r, rune_error *err)
+/* capability_read(handle, ptr, len), per inference: an open handle and a buffer inside the host's
+ * own instance. An i32 host function: the arguments arrive in registers. */
+static uint32_t cap_read(rune_wasm_hostcall *hc, uint32_t hd, uint32_t ptr, uint32_t len,
+                         uint32_t a3, uint32_t a4)
 {
-    rune_host *h = user;
-    const uint32_t hd = a[0].i32, len = a[2].i32;
-    (void)err;
+    rune_host *h = hc->user;
+    (void)a3, (void)a4;
     uint8_t *buf;
-    if (inst != h->mem_inst || hd >= RH_MAX_CAPS || !h->caps[hd].provider ||
-        !(buf = rune_wasm_memref_ptr(&h->mem, a[1].i32, len)))
-        return cap_read_general(inst, h, a, r);
+    if (hc->inst != h->mem_inst || hd >= RH_MAX_CAPS || !h->caps[hd].provider ||
+        !(buf = rune_wasm_memref_ptr(&h->mem, ptr, len))) {
+        rune_wasm_val a[3] = {{.i32 = hd}, {.i32 = ptr}, {.i32 = len}}, r[1] = {{0}};
+        cap_read_general(hc->inst, h, a, r);
+        return r[0].i32;
+    }
     rune_error e;
-    return read_done(h, h->caps[hd].provider->read(h->caps[hd].state, buf, len, &e), &e, r);
+    rune_wasm_val r[1];
+    read_done(h, h->caps[hd].provider->read(h->caps[hd].state, buf, len, &e), &e, r);
+    return r[0].i32;
 }
 
 static rune_status cap_close(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
@@ -271,8 +277,10 @@ static rune_status out_open(rune_wasm_instance *inst, void *user, const rune_was
 
 static void write_json_line(FILE *f, const uint8_t *p, size_t len)
 {
-    /* One document a line: newlines inside the document (only legal as whitespace) become spaces. */
-    for (size_t i = 0; i < len; i++) fputc(p[i] == '\n' || p[i] == '\r' ? ' ' : p[i], f);
+    /* One document a line: newlines inside the document (only legal as whitespace) become spaces.
+     */
+    for (size_t i = 0; i < len; i++)
+        fputc(p[i] == '\n' || p[i] == '\r' ? ' ' : p[i], f);
     fputc('\n', f);
 }
 
@@ -304,7 +312,8 @@ static void write_tensor_json(FILE *f, const char *name, const uint8_t *p, uint3
     fputc('{', f);
     if (name && *name) fprintf(f, "\"name\":\"%s\",", name);
     fprintf(f, "\"type\":\"%s\",\"shape\":[", rune_abi_elem_name(elem));
-    for (uint32_t i = 0; i < rank; i++) fprintf(f, "%s%u", i ? "," : "", rd32(p + 8 + 4 * i));
+    for (uint32_t i = 0; i < rank; i++)
+        fprintf(f, "%s%u", i ? "," : "", rd32(p + 8 + 4 * i));
     fprintf(f, "],\"data\":[");
     const uint8_t *d = p + 8 + 4 * rank;
     for (uint64_t i = 0; i < n; i++) {
@@ -385,23 +394,24 @@ out_write_general(rune_wasm_instance *inst, rune_host *h, const rune_wasm_val *a
     return ret(r, (int32_t)len);
 }
 
-/* output_write, per inference: a SERIAL output of the host's own instance, the range inside
- * memory; the result is set first and the rendering is the last call (rune_host_render_serial
- * returns 0 = RUNE_OK), so nothing stays live across it. */
-static rune_status out_write(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
-                             rune_wasm_val *r, rune_error *err)
+/* output_write(handle, ptr, len), per inference: a SERIAL output of the host's own instance, the
+ * range inside memory. An i32 host function. */
+static uint32_t out_write(rune_wasm_hostcall *hc, uint32_t hd, uint32_t ptr, uint32_t len,
+                          uint32_t a3, uint32_t a4)
 {
-    rune_host *h = user;
-    const uint32_t hd = a[0].i32, len = a[2].i32;
-    (void)err;
-    if (inst != h->mem_inst || hd >= RH_MAX_OUTS || h->outs[hd].kind != RUNE_OUT_SERIAL)
-        return out_write_general(inst, h, a, r);
-    const uint8_t *p = rune_wasm_memref_ptr(&h->mem, a[1].i32, len);
-    if (!p) return ret(r, RUNE_ABI_E_MEMORY);
+    rune_host *h = hc->user;
+    (void)a3, (void)a4;
+    if (hc->inst != h->mem_inst || hd >= RH_MAX_OUTS || h->outs[hd].kind != RUNE_OUT_SERIAL) {
+        rune_wasm_val a[3] = {{.i32 = hd}, {.i32 = ptr}, {.i32 = len}}, r[1] = {{0}};
+        out_write_general(hc->inst, h, a, r);
+        return r[0].i32;
+    }
+    const uint8_t *p = rune_wasm_memref_ptr(&h->mem, ptr, len);
+    if (!p) return (uint32_t)RUNE_ABI_E_MEMORY;
     h->stats.outputs_written++;
-    ret(r, (int32_t)len);
-    return (rune_status)rune_host_render_serial(h->cfg.serial_out ? h->cfg.serial_out : stdout,
-                                                h->outs[hd].name, p, len);
+    rune_host_render_serial(h->cfg.serial_out ? h->cfg.serial_out : stdout, h->outs[hd].name, p,
+                            len);
+    return len;
 }
 
 static rune_status out_close(rune_wasm_instance *inst, void *user, const rune_wasm_val *a,
@@ -486,19 +496,29 @@ rune_status rh_define_runic(rune_host *h, rune_wasm_linker *l, rune_error *err)
         rune_wasm_host_fn fn;
     } fns[] = {
         {RUNE_ABI_IMPORT_CAPABILITY_OPEN, "iii:i", cap_open},
-        {RUNE_ABI_IMPORT_CAPABILITY_READ, "iii:i", cap_read},
         {RUNE_ABI_IMPORT_CAPABILITY_CLOSE, "i:i", cap_close},
         {RUNE_ABI_IMPORT_OUTPUT_OPEN, "iii:i", out_open},
-        {RUNE_ABI_IMPORT_OUTPUT_WRITE, "iii:i", out_write},
         {RUNE_ABI_IMPORT_OUTPUT_CLOSE, "i:i", out_close},
         {RUNE_ABI_IMPORT_RESOURCE_SIZE, "ii:i", res_size},
         {RUNE_ABI_IMPORT_RESOURCE_READ, "iiiii:i", res_read},
         {RUNE_ABI_IMPORT_LOG, "iii:", guest_log},
     };
+    /* the per-inference ones: i32 host functions, their arguments in registers */
+    static const struct {
+        const char *name, *sig;
+        rune_wasm_host_i32_fn fn;
+    } fns32[] = {
+        {RUNE_ABI_IMPORT_CAPABILITY_READ, "iii:i", cap_read},
+        {RUNE_ABI_IMPORT_OUTPUT_WRITE, "iii:i", out_write},
+    };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-        rune_status st =
-            rune_wasm_linker_define_func(l, RUNE_ABI_MODULE, fns[i].name, fns[i].sig, fns[i].fn, h,
-                                         err);
+        rune_status st = rune_wasm_linker_define_func(l, RUNE_ABI_MODULE, fns[i].name, fns[i].sig,
+                                                      fns[i].fn, h, err);
+        if (st != RUNE_OK) return st;
+    }
+    for (size_t i = 0; i < sizeof fns32 / sizeof fns32[0]; i++) {
+        rune_status st = rune_wasm_linker_define_i32(l, RUNE_ABI_MODULE, fns32[i].name,
+                                                     fns32[i].sig, fns32[i].fn, h, err);
         if (st != RUNE_OK) return st;
     }
     return RUNE_OK;

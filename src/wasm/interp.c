@@ -143,6 +143,7 @@ static rune_status build(rune_wasm_instance *inst, rw_istate *st, rune_error *er
         } else {
             h->fn = b->host->fn;
             h->user = b->host->user;
+            h->i32 = b->host->i32;
         }
         h->nparams = ft->nparams;
         for (uint32_t k = 0; k < ft->nparams && k < 64; k++) {

@@ -182,6 +182,8 @@ typedef struct rw_tableinst {
 typedef struct rw_hostcall {
     rune_wasm_host_fn fn; /* NULL: the import is a function of another instance */
     void *user;
+    const struct rw_i32_host
+        *i32;                  /* an i32 host function: called with its arguments in registers */
     rune_wasm_instance *other; /* when fn is NULL: that instance and its function index */
     uint32_t index;
     uint32_t nparams;

@@ -272,6 +272,20 @@ call_import_body(rune_wasm_instance *inst, rw_istate *st, uint32_t fi, rune_wasm
                  rune_error *err)
 {
     const rw_hostcall *h = &st->hostcalls[fi];
+    if (h->i32) {
+        /* an i32 host function: arguments in registers, the result straight into slot 0 */
+        const rw_i32_host *f = h->i32;
+        uint32_t a[RUNE_WASM_I32_MAX_PARAMS] = {0};
+        for (uint32_t i = 0; i < f->nparams; i++)
+            a[i] = slots[i].i32;
+        rune_error herr;
+        herr.code = 0;
+        rune_wasm_hostcall hc = {inst, f->user, &herr, RUNE_OK};
+        uint32_t v = f->fn(&hc, a[0], a[1], a[2], a[3], a[4]);
+        if (hc.status != RUNE_OK) return host_failed(inst, st, fi, hc.status, &herr, err);
+        if (f->has_result) slots[0].i64 = v;
+        return RUNE_OK;
+    }
     if (!h->fn) return call_other(inst, h->other, h->index, slots, err);
     /* The host gets its arguments in an array of its own (it may write results before it has
      * read every argument), i32/f32 with the upper half zeroed. */

@@ -4,6 +4,7 @@
  *
  * Workload: tens of definitions (WASI, WASI-NN, runic) and tens of imports; linear search is fine.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "rune/alloc.h"
@@ -24,6 +25,7 @@ void rune_wasm_linker_free(rune_wasm_linker *l)
         rune_free(l->entries[i].module);
         rune_free(l->entries[i].name);
         rune_free(l->entries[i].cell);
+        rune_free(l->entries[i].i32);
     }
     rune_free(l->entries);
     rune_free(l);
@@ -85,6 +87,64 @@ rune_status rune_wasm_linker_define_func(rune_wasm_linker *l, const char *module
     e->fn = fn;
     e->user = user;
     return RUNE_OK;
+}
+
+rune_status rune_wasm_linker_define_i32(rune_wasm_linker *l, const char *module, const char *name,
+                                        const char *sig, rune_wasm_host_i32_fn fn, void *user,
+                                        rune_error *err)
+{
+    if (!name || !sig || !fn) return RUNE_ERR(err, RUNE_E_ARG, "define_i32: NULL argument");
+    size_t np = strspn(sig, "i");
+    int ok = sig[np] == ':' && np <= RUNE_WASM_I32_MAX_PARAMS &&
+             (!strcmp(sig + np + 1, "") || !strcmp(sig + np + 1, "i"));
+    if (!ok)
+        return RUNE_ERR(err, RUNE_E_ARG,
+                        "define_i32 %s.%s: bad signature \"%s\" (up to %d 'i' params, result "
+                        "none or 'i')",
+                        module ? module : "?", name, sig, RUNE_WASM_I32_MAX_PARAMS);
+    rw_i32_host *h = rune_calloc(1, sizeof *h);
+    if (!h) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory defining a host function");
+    rw_link_entry *e = add(l, RW_LINK_FUNC, module, name, err);
+    if (!e) {
+        rune_free(h);
+        return err ? err->status : RUNE_E_NOMEM;
+    }
+    h->fn = fn;
+    h->user = user;
+    h->nparams = (uint32_t)np;
+    h->has_result = sig[np + 1] == 'i';
+    strcpy(e->sig, sig);
+    e->fn = rw_i32_call;
+    e->user = h;
+    e->i32 = h;
+    return RUNE_OK;
+}
+
+/* The generic call of an i32 host function (rune_wasm_host_fn shape), for every path that has its
+ * arguments in an array: results may alias args, so every argument is read first. */
+rune_status rw_i32_call(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
+                        rune_wasm_val *results, rune_error *err)
+{
+    const rw_i32_host *h = user;
+    uint32_t a[RUNE_WASM_I32_MAX_PARAMS] = {0};
+    for (uint32_t i = 0; i < h->nparams; i++)
+        a[i] = args[i].i32;
+    rune_wasm_hostcall hc = {inst, h->user, err, RUNE_OK};
+    uint32_t v = h->fn(&hc, a[0], a[1], a[2], a[3], a[4]);
+    if (hc.status != RUNE_OK) return hc.status;
+    if (h->has_result) results[0].i64 = v;
+    return RUNE_OK;
+}
+
+uint32_t rune_wasm_host_fail(rune_wasm_hostcall *hc, rune_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rune_error_vset_at(hc->err, status == RUNE_OK ? RUNE_E_INTERNAL : status, __FILE__, __LINE__,
+                       fmt, ap);
+    va_end(ap);
+    hc->status = status == RUNE_OK ? RUNE_E_INTERNAL : status;
+    return 0;
 }
 
 rune_status rune_wasm_linker_define_global(rune_wasm_linker *l, const char *module,

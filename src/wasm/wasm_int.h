@@ -218,6 +218,19 @@ typedef enum rw_link_kind {
     RW_LINK_INSTANCE, /* every export of inst, under module */
 } rw_link_kind;
 
+/* An i32 host function (rune_wasm_linker_define_i32). Its entry's fn is rw_i32_call with this
+ * record as user, so every generic caller works unchanged; the engines' import paths look for it
+ * and call fn with the arguments in registers. Heap-allocated: entries move as the linker grows. */
+typedef struct rw_i32_host {
+    rune_wasm_host_i32_fn fn;
+    void *user;
+    uint32_t nparams;
+    int has_result;
+} rw_i32_host;
+
+rune_status rw_i32_call(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
+                        rune_wasm_val *results, rune_error *err);
+
 typedef struct rw_link_entry {
     rw_link_kind kind;
     char *module; /* owned */
@@ -226,6 +239,7 @@ typedef struct rw_link_entry {
     char sig[RUNE_WASM_SIG_MAX];
     rune_wasm_host_fn fn;
     void *user;
+    rw_i32_host *i32; /* owned; non-NULL for an i32 host function (fn is then rw_i32_call) */
     /* GLOBAL */
     char gtype; /* 'i','I','f','F' */
     int mutable_;

@@ -186,9 +186,11 @@ static rune_status compile(rune_wasm_engine *eng, const rw_module *m, const rw_a
         rw_aot_unlock();
     }
 done:
-    if (st != RUNE_OK && getenv("RUNE_AOT_KEEP")) {
-        /* Debugging: keep the failed build's files; the message names the directory. */
-        rune_error_prefix(err, "files kept in %s", tmp.p);
+    const char *keep = getenv("RUNE_AOT_KEEP");
+    if (keep && (st != RUNE_OK || !strcmp(keep, "all"))) {
+        /* Debugging: keep the failed build's files (RUNE_AOT_KEEP=all: every build's); a failure's
+         * message names the directory. */
+        if (st != RUNE_OK) rune_error_prefix(err, "files kept in %s", tmp.p);
     } else {
         const char *made[] = {a_wasm, a_c, a_h, a_log, a_glue, a_inc, a_so};
         for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)

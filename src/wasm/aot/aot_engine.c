@@ -26,6 +26,7 @@
  * Workload: instantiate and call are cheap; module_prepare is a compile on a cache miss.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -208,6 +209,10 @@ static void body_instantiate(rw_aot_inst *ai, void *arg)
 
 _Static_assert(sizeof(rune_wasm_val) == sizeof(union rw_aot_val), "direct calls share arrays");
 _Static_assert(sizeof(rune_status) == sizeof(int), "direct calls return an int");
+_Static_assert(sizeof(struct rw_aot_hc) == sizeof(rune_wasm_hostcall) &&
+                   offsetof(struct rw_aot_hc, err) == offsetof(rune_wasm_hostcall, err) &&
+                   offsetof(struct rw_aot_hc, status) == offsetof(rune_wasm_hostcall, status),
+               "i32 host calls share rune_wasm_hostcall");
 
 static rune_status bind_import(rune_wasm_instance *inst, rw_aot_inst *ai, uint32_t k,
                                rune_error *err)
@@ -219,10 +224,20 @@ static rune_status bind_import(rune_wasm_instance *inst, rw_aot_inst *ai, uint32
         /* A host function is called from the trampoline itself: rune_wasm_val and union
          * rw_aot_val have one layout, and rune_status is an int-sized enum. */
         if (b->host) {
-            ai->direct[k].fn = (int (*)(void *, void *, const union rw_aot_val *,
-                                        union rw_aot_val *, void *))b->host->fn;
-            ai->direct[k].inst = inst;
-            ai->direct[k].user = b->host->user;
+            struct rw_aot_direct *d = &ai->direct[k];
+            d->fn = (int (*)(void *, void *, const union rw_aot_val *, union rw_aot_val *,
+                             void *))b->host->fn;
+            d->inst = inst;
+            d->user = b->host->user;
+            if (b->host->i32) {
+                /* the trampoline passes &d->hc as the rune_wasm_hostcall (layouts asserted) */
+                d->fn32 = (uint32_t(*)(void *, uint32_t, uint32_t, uint32_t, uint32_t,
+                                       uint32_t))b->host->i32->fn;
+                d->hc.inst = inst;
+                d->hc.user = b->host->i32->user;
+                d->hc.err = &ai->scratch;
+                d->hc.status = 0;
+            }
         }
         return RUNE_OK;
     }

@@ -299,14 +299,35 @@ static void runtime(rw_aot_buf *b)
         RUNE_WASM_SIG_MAX, RUNE_WASM_SIG_MAX);
 }
 
-static void import_func(rw_aot_buf *b, uint32_t k, const rw_functype *ft)
+/* Can import type ft be bound to an i32 host function (rune_wasm_linker_define_i32)? */
+static int i32_shaped(const rw_functype *ft)
 {
-    char nm[32], sl[32];
+    if (ft->nparams > RUNE_WASM_I32_MAX_PARAMS || ft->nresults > 1) return 0;
+    for (uint32_t j = 0; j < ft->nparams; j++)
+        if (RW_PARAMS(ft)[j] != RUNE_WASM_I32) return 0;
+    return ft->nresults == 0 || RW_RESULTS(ft)[0] == RUNE_WASM_I32;
+}
+
+/* The signature of import k's trampoline under name prefix+k ("Z_hZ_i", "rw_slow_i"). */
+static void import_head(rw_aot_buf *b, const char *qual, const char *prefix, uint32_t k,
+                        const rw_functype *ft)
+{
+    rw_aot_buf_printf(b, "%s", qual);
     ret_type(b, ft);
-    rw_aot_buf_printf(b, " Z_hZ_i%u(struct Z_h_instance_t *ctx", (unsigned)k);
+    rw_aot_buf_printf(b, " %s%u(struct Z_h_instance_t *ctx", prefix, (unsigned)k);
     for (uint32_t j = 0; j < ft->nparams; j++)
         rw_aot_buf_printf(b, ", %s a%u", ctype(RW_PARAMS(ft)[j]), (unsigned)j);
-    rw_aot_buf_printf(b, ") {\n  union rw_aot_val a[%u], r[%u];\n", (unsigned)ft->nparams + 1,
+    rw_aot_buf_printf(b, ") {\n");
+}
+
+/* Import k's general trampoline, named prefix+k: arguments and results through arrays, to the
+ * host function bound to it or, for anything else, through the host. */
+static void import_array(rw_aot_buf *b, const char *qual, const char *prefix, uint32_t k,
+                         const rw_functype *ft)
+{
+    char nm[32], sl[32];
+    import_head(b, qual, prefix, k, ft);
+    rw_aot_buf_printf(b, "  union rw_aot_val a[%u], r[%u];\n", (unsigned)ft->nparams + 1,
                       (unsigned)ft->nresults + 1);
     for (uint32_t j = 0; j < ft->nparams; j++) {
         snprintf(nm, sizeof nm, "a%u", (unsigned)j);
@@ -317,10 +338,10 @@ static void import_func(rw_aot_buf *b, uint32_t k, const rw_functype *ft)
      * failure without one is told apart); anything else goes through the host. */
     rw_aot_buf_printf(b,
                       "  const struct rw_aot_ctx *c = (const struct rw_aot_ctx *)(void *)ctx;\n"
-                      "  const struct rw_aot_direct *d = &c->direct[%u];\n"
-                      "  if (LIKELY(d->fn != NULL)) {\n"
+                      "  const struct rw_aot_direct *dd = &c->direct[%u];\n"
+                      "  if (LIKELY(dd->fn != NULL)) {\n"
                       "    c->err_msg[0] = 0;\n"
-                      "    int st = d->fn(d->inst, d->user, a, r, c->err);\n"
+                      "    int st = dd->fn(dd->inst, dd->user, a, r, c->err);\n"
                       "    if (UNLIKELY(st != 0)) H->import_failed(ctx, %u, st);\n"
                       "  } else {\n"
                       "    H->call_import(ctx, %u, a, r);\n"
@@ -343,6 +364,36 @@ static void import_func(rw_aot_buf *b, uint32_t k, const rw_functype *ft)
         rw_aot_buf_printf(b, "  return res;\n");
     }
     rw_aot_buf_printf(b, "}\n");
+}
+
+static void import_func(rw_aot_buf *b, uint32_t k, const rw_functype *ft)
+{
+    if (!i32_shaped(ft)) {
+        import_array(b, "", "Z_hZ_i", k, ft);
+        return;
+    }
+    /* An i32 host function gets the arguments as they are, in registers, and returns the result:
+     * no arrays, no status word on success. A failure left in hc.status is cleared (the next call
+     * starts clean) and raised out of line. Anything else takes the general trampoline,
+     * rw_slow_i<k>, kept out of line so that this one needs no frame of its own. */
+    import_array(b, "static __attribute__((noinline)) ", "rw_slow_i", k, ft);
+    import_head(b, "", "Z_hZ_i", k, ft);
+    rw_aot_buf_printf(b,
+                      "  struct rw_aot_direct *d = &((const struct rw_aot_ctx *)(void "
+                      "*)ctx)->direct[%u];\n"
+                      "  if (UNLIKELY(d->fn32 == NULL)) %srw_slow_i%u(ctx",
+                      (unsigned)k, ft->nresults ? "return " : "{ ", (unsigned)k);
+    for (uint32_t j = 0; j < ft->nparams; j++)
+        rw_aot_buf_printf(b, ", a%u", (unsigned)j);
+    rw_aot_buf_printf(b, ");%s\n  u32 v = d->fn32(&d->hc", ft->nresults ? "" : " return; }");
+    for (uint32_t j = 0; j < RUNE_WASM_I32_MAX_PARAMS; j++)
+        rw_aot_buf_printf(b, j < ft->nparams ? ", a%u" : ", 0", (unsigned)j);
+    rw_aot_buf_printf(b,
+                      ");\n"
+                      "  if (UNLIKELY(d->hc.status != 0)) rw_i32_failed(ctx, %u, d);\n"
+                      "  %s\n"
+                      "}\n",
+                      (unsigned)k, ft->nresults ? "return v;" : "(void)v;");
 }
 
 static void import_ptr(rw_aot_buf *b, uint32_t k, const rw_import *im)
@@ -423,6 +474,14 @@ rune_status rw_aot_glue(const rw_module *m, const char *inc, int guard, rw_aot_b
     prelude(out, guard);
     rw_aot_buf_printf(out, "#include \"%s\"\n", inc);
     runtime(out);
+    /* an i32 host function's failure (import_func): raised out of line, never returns */
+    rw_aot_buf_printf(out, "static __attribute__((noinline, cold)) void rw_i32_failed(struct "
+                           "Z_h_instance_t *ctx, uint32_t k, struct rw_aot_direct *d) {\n"
+                           "  int st = d->hc.status;\n"
+                           "  d->hc.status = 0;\n"
+                           "  H->import_failed(ctx, k, st);\n"
+                           "  __builtin_unreachable();\n"
+                           "}\n");
     for (uint32_t k = 0; k < m->nimports; k++) {
         const rw_import *im = &m->imports[k];
         if (im->kind == RUNE_WASM_EXTERN_FUNC)

@@ -31,7 +31,7 @@
 
 /* Bump whenever the glue or the ABI changes: it salts the cache key, so stale objects are not
  * reused. */
-#define RW_AOT_ABI_VERSION 17
+#define RW_AOT_ABI_VERSION 18
 
 /* Flags the generated C is compiled with unless the engine config or RUNE_AOT_CFLAGS says
  * otherwise. -O3 because its loop unswitching and vectorizer turn wasm2c's scalar loops into SIMD
@@ -78,10 +78,18 @@
         int (*fn)(void *inst, void *user, const union rw_aot_val *args,                           \
                   union rw_aot_val *results, void *err); /* NULL: go through call_import */      \
         void *inst, *user;                                                                        \
+        /* an i32 host function (rune_wasm_linker_define_i32), called with hc and the arguments  \
+           in registers; NULL: use fn. hc is a rune_wasm_hostcall; a failure leaves status != 0 */ \
+        uint32_t (*fn32)(void *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,            \
+                         uint32_t a4);                                                            \
+        struct rw_aot_hc {                                                                        \
+            void *inst, *user, *err;                                                              \
+            int status;                                                                           \
+        } hc;                                                                                     \
     };                                                                                            \
     /* The head of the host's record of an instance (the ctx trampolines get). */                 \
     struct rw_aot_ctx {                                                                           \
-        const struct rw_aot_direct *direct; /* per import */                                     \
+        struct rw_aot_direct *direct; /* per import */                                           \
         void *err;                          /* the scratch rune_error direct calls fill */        \
         char *err_msg;                      /* its msg, emptied before each direct call */        \
     };                                                                                            \

@@ -1,8 +1,9 @@
 /*
  * test_wasm_host.c - the linker: host functions with their signature checked at link time, host
  * globals (immutable and shared mutable), host memory, missing imports, host failures as traps,
- * RUNE_E_EXIT passing through, re-entrant calls from a host function back into the guest, and one
- * instance's exports imported by another.
+ * RUNE_E_EXIT passing through, re-entrant calls from a host function back into the guest, one
+ * instance's exports imported by another, and i32 host functions (rune_wasm_linker_define_i32)
+ * doing all of that with their arguments in registers.
  */
 #include "wasm_test.h"
 
@@ -295,6 +296,178 @@ TEST(instance_imports)
     wt_close(&lib);
 }
 
+/* ---- i32 host functions ---------------------------------------------------------------------- */
+
+static uint32_t i_sum5(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                       uint32_t a4)
+{
+    return a0 + 10 * a1 + 100 * a2 + 1000 * a3 + 10000 * a4 + (uint32_t)(uintptr_t)hc->user;
+}
+
+static uint32_t i_add3(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                       uint32_t a4)
+{
+    (void)hc;
+    /* past the signature's params: 0 */
+    return a3 || a4 ? 0xbad : a0 + a1 + a2;
+}
+
+static uint32_t i_put(rune_wasm_hostcall *hc, uint32_t ptr, uint32_t len, uint32_t a2, uint32_t a3,
+                      uint32_t a4)
+{
+    (void)a2, (void)a3, (void)a4;
+    put_calls++;
+    uint8_t *p = rune_wasm_memory_ptr(hc->inst, ptr, len);
+    if (!p)
+        return rune_wasm_host_fail(hc, RUNE_E_ARG, "put: %u bytes at %u out of bounds", len, ptr);
+    size_t n = len < sizeof put_seen - 1 ? len : sizeof put_seen - 1;
+    memcpy(put_seen, p, n);
+    put_seen[n] = 0;
+    return 0xdead; /* no result in the signature: ignored */
+}
+
+static uint32_t i_seven(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                        uint32_t a4)
+{
+    (void)hc;
+    return a0 | a1 | a2 | a3 | a4 ? 0 : 7;
+}
+
+static uint32_t i_fail(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                       uint32_t a4)
+{
+    (void)a1, (void)a2, (void)a3, (void)a4;
+    if (a0 == 1) return rune_wasm_host_fail(hc, RUNE_E_IO, "sensor %u unplugged", a0);
+    if (a0 == 2) {
+        hc->err->code = 3;
+        return rune_wasm_host_fail(hc, RUNE_E_EXIT, "exit 3");
+    }
+    return 77;
+}
+
+static uint32_t i_again(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                        uint32_t a4)
+{
+    (void)a1, (void)a2, (void)a3, (void)a4;
+    rune_wasm_val a = wt_i32(a0), r = wt_i32(0);
+    rune_error e;
+    rune_status st = rune_wasm_call(hc->inst, "down", &a, 1, &r, 1, &e);
+    if (st != RUNE_OK) return rune_wasm_host_fail(hc, st, "%s", e.msg);
+    return r.i32;
+}
+
+static rune_wasm_linker *i32_linker(const char *add3_sig)
+{
+    rune_wasm_linker *l = NULL;
+    rune_error err;
+    CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_i32(l, "env", "sum5", "iiiii:i", i_sum5, (void *)(uintptr_t)9,
+                                         &err),
+             &err);
+    CHECK_OK(rune_wasm_linker_define_i32(l, "env", "add3", add3_sig, i_add3, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_i32(l, "env", "put", "ii:", i_put, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_i32(l, "env", "seven", ":i", i_seven, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_i32(l, "env", "fail", "i:i", i_fail, NULL, &err), &err);
+    CHECK_OK(rune_wasm_linker_define_i32(l, "env", "again", "i:i", i_again, NULL, &err), &err);
+    return l;
+}
+
+TEST(i32_host_calls)
+{
+    rune_wasm_linker *l = i32_linker("iii:i");
+    wt_env e;
+    rune_wasm_limits lim = {0};
+    lim.max_call_depth = 200;
+    if (!wt_open(&e, "hosti32", l, &lim)) {
+        CHECK(0);
+        rune_wasm_linker_free(l);
+        return;
+    }
+    /* every argument in its place, user passed through */
+    rune_wasm_val a5[5] = {wt_i32(1), wt_i32(2), wt_i32(3), wt_i32(4), wt_i32(5)}, r;
+    CHECK_OK(rune_wasm_call(e.inst, "use_sum5", a5, 5, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 54321 + 9);
+    /* the re-exported import called from the API (the array path): its i32 result zero-extended */
+    r.i64 = ~0ull;
+    CHECK_OK(rune_wasm_call(e.inst, "sum5", a5, 5, &r, 1, &e.err), &e.err);
+    CHECK(r.i64 == 54321 + 9);
+    rune_wasm_val a = wt_i32(3);
+    CHECK_OK(rune_wasm_call(e.inst, "use_add3", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 102); /* 3 + 0xffffffff + 100, wrapped */
+    CHECK_OK(rune_wasm_call(e.inst, "seven_plus", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 10);
+    /* no result; the host reads guest memory through hc->inst */
+    rune_wasm_val s[2] = {wt_i32(0), wt_i32(10)};
+    put_calls = 0;
+    CHECK_OK(rune_wasm_call(e.inst, "say", s, 2, NULL, 0, &e.err), &e.err);
+    CHECK_EQ_INT(put_calls, 1);
+    CHECK_STR(put_seen, "from guest");
+    /* failures: a trap naming the import with the host's message; EXIT passes through */
+    s[0] = wt_i32(65530);
+    CHECK_STATUS(rune_wasm_call(e.inst, "say", s, 2, NULL, 0, &e.err), RUNE_E_TRAP);
+    CHECK_EQ_INT(e.err.code, RUNE_WASM_TRAP_HOST);
+    CHECK_CONTAINS(e.err.msg, "host function env.put failed");
+    CHECK_CONTAINS(e.err.msg, "10 bytes at 65530 out of bounds");
+    a = wt_i32(1);
+    CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_TRAP);
+    CHECK_CONTAINS(e.err.msg, "env.fail");
+    CHECK_CONTAINS(e.err.msg, "sensor 1 unplugged");
+    a = wt_i32(2);
+    CHECK_STATUS(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), RUNE_E_EXIT);
+    CHECK_EQ_INT(e.err.code, 3);
+    /* a failure does not stick: the next call of the same import succeeds */
+    a = wt_i32(0);
+    CHECK_OK(rune_wasm_call(e.inst, "try_fail", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 77);
+    /* re-entry: host -> guest -> host ..., and the depth limit holds across the host frames */
+    a = wt_i32(40);
+    CHECK_OK(rune_wasm_call(e.inst, "down", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 40);
+    a = wt_i32(1000000);
+    CHECK_STATUS(rune_wasm_call(e.inst, "down", &a, 1, &r, 1, &e.err), RUNE_E_TRAP);
+    CHECK_CONTAINS(e.err.msg, "call stack exhausted");
+    a = wt_i32(3);
+    CHECK_OK(rune_wasm_call(e.inst, "down", &a, 1, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 3);
+    CHECK_OK(rune_wasm_call(e.inst, "use_sum5", a5, 5, &r, 1, &e.err), &e.err);
+    CHECK_EQ_INT(r.i32, 54321 + 9);
+    wt_close(&e);
+    rune_wasm_linker_free(l);
+}
+
+TEST(i32_host_errors)
+{
+    rune_wasm_linker *l = NULL;
+    rune_error err;
+    CHECK_OK(rune_wasm_linker_new(&l, &err), &err);
+    const char *bad[] = {"if:i", "iiiiii:i", "i:I", "i:ii", "ii", "i:f", "", "I:"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_STATUS(rune_wasm_linker_define_i32(l, "env", "x", bad[i], i_seven, NULL, &err),
+                     RUNE_E_ARG);
+        CHECK_CONTAINS(err.msg, "env.x: bad signature");
+    }
+    CHECK_STATUS(rune_wasm_linker_define_i32(l, "env", "x", "i:i", NULL, NULL, &err), RUNE_E_ARG);
+    CHECK_STATUS(rune_wasm_linker_define_i32(l, "env", NULL, "i:i", i_seven, NULL, &err),
+                 RUNE_E_ARG);
+    rune_wasm_linker_free(l);
+    /* bound to an import of another type: refused at link time like any host function */
+    l = i32_linker("ii:i");
+    size_t len;
+    uint8_t *bytes = wt_read("hosti32", &len);
+    rune_wasm_engine *eng = NULL;
+    rune_wasm_module *mod = NULL;
+    rune_wasm_instance *inst = NULL;
+    CHECK_OK(rune_wasm_engine_new(wt_kind, NULL, &eng, &err), &err);
+    CHECK_OK(rune_wasm_module_load(eng, bytes, len, &mod, &err), &err);
+    free(bytes);
+    CHECK_STATUS(rune_wasm_instantiate(mod, l, NULL, &inst, &err), RUNE_E_LINK);
+    CHECK_CONTAINS(err.msg, "env.add3");
+    CHECK(inst == NULL);
+    rune_wasm_module_free(mod);
+    rune_wasm_engine_free(eng);
+    rune_wasm_linker_free(l);
+}
+
 int main(void)
 {
     long live = rune_alloc_live();
@@ -303,6 +476,8 @@ int main(void)
     RUN(link_errors);
     RUN(reentrant_host);
     RUN(instance_imports);
+    RUN(i32_host_calls);
+    RUN(i32_host_errors);
     /* The same on the AOT engine, where it is built: host functions are called straight from
      * generated code there, other instances' functions through the runtime. */
     rune_wasm_engine *aot = NULL;
@@ -316,6 +491,8 @@ int main(void)
         RUN(link_errors);
         RUN(reentrant_host);
         RUN(instance_imports);
+        RUN(i32_host_calls);
+        RUN(i32_host_errors);
     } else {
         fprintf(stderr, "note: AOT engine not built in (%s), its run skipped\n", err.msg);
     }
