@@ -7,6 +7,7 @@
 #ifndef RUNE_RUNICOS_HOST_INT_H
 #define RUNE_RUNICOS_HOST_INT_H
 
+#include "rune/abi.h"
 #include "rune/container.h"
 #include "rune/manifest.h"
 #include "rune/nn.h"
@@ -39,10 +40,18 @@ typedef struct rh_graph {
 
 /* A model input or output as the per-inference path needs it, looked up once per context. */
 #define RH_CTX_IO 8
+#define RH_SEEN_DIMS 4
 typedef struct rh_io {
     uint8_t *data; /* in the context's arena (inputs); the engine's tensor (outputs, read only) */
     size_t bytes, n_elems;
     int abi_type; /* the rune_abi_nn_type that carries it (inputs) */
+    /* Inputs: the guest's tensor record that last passed every check (set_input), at guest address
+     * seen_key - 1 (0: none), with its dims (at most RH_SEEN_DIMS). A call passing the same record
+     * holding the same bytes, over the same dims, needs no bounds checks again: wasm memory never
+     * shrinks, so ranges once inside stay inside. */
+    uint64_t seen_key;
+    uint8_t seen[RUNE_ABI_NN_TENSOR_SIZE];
+    uint32_t seen_dims[RH_SEEN_DIMS];
 } rh_io;
 
 typedef struct rh_ctx {

@@ -173,6 +173,14 @@ static void nn_calls(fixture *f, const unsigned char *model, size_t model_len)
     /* [1] is as good as [1,1] */
     put_tensor(f, 400, d1, 1, RUNE_NN_TYPE_F32, 300, 4);
     CHECK_EQ_INT(CALL3(f, "set_input", ctx, 0, 400), RUNE_NN_SUCCESS);
+    /* the host remembers the record that passed; a change to its dims alone (the record's bytes
+     * the same) is still seen, and so is the change back */
+    poke32(f, 432, 2);
+    CHECK_EQ_INT(CALL3(f, "set_input", ctx, 0, 400), RUNE_NN_INVALID_ARGUMENT);
+    CHECK_LOG(f, "the model takes 1 elements (4 bytes) but the rune sent 2 elements (4 bytes)");
+    poke32(f, 432, 1);
+    CHECK_EQ_INT(CALL3(f, "set_input", ctx, 0, 400), RUNE_NN_SUCCESS);
+    CHECK_EQ_INT(CALL3(f, "set_input", ctx, 0, 400), RUNE_NN_SUCCESS);
 
     /* refusals of set_input, each with its notice */
     put_tensor(f, 400, d11, 2, RUNE_NN_TYPE_U8, 300, 4);
