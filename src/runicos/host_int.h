@@ -51,7 +51,7 @@ typedef struct rh_io {
      * shrinks, so ranges once inside stay inside. */
     uint64_t seen_key;
     uint8_t seen[RUNE_ABI_NN_TENSOR_SIZE];
-    uint32_t seen_dims[RH_SEEN_DIMS];
+    uint8_t seen_dims[4 * RH_SEEN_DIMS]; /* as the guest had them */
 } rh_io;
 
 typedef struct rh_ctx {

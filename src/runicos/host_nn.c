@@ -304,14 +304,25 @@ set_input_check(rune_wasm_hostcall *hc, uint32_t ci, uint32_t index, uint32_t tp
         io->seen_key = 0;
         if (ndims <= RH_SEEN_DIMS) {
             memcpy(io->seen, t, sizeof io->seen);
-            for (uint32_t i = 0; i < ndims; i++)
-                io->seen_dims[i] = rd32(mem + dims_ptr + 4 * i);
+            memcpy(io->seen_dims, mem + dims_ptr, 4 * ndims);
             io->seen_key = (uint64_t)tp + 1;
         }
         return copy_ok(io->data, data, io->bytes);
     }
 general:
     return set_input_general(hc, ci, index, tp);
+}
+
+/* Are the guest's n dims at d (n <= RH_SEEN_DIMS) the bytes seen? Fixed-size compares, no loop. */
+static inline int same_dims(const uint8_t *d, const uint8_t *seen, uint32_t n)
+{
+    switch (n) {
+    case 0: return 1;
+    case 1: return memcmp(d, seen, 4) == 0;
+    case 2: return memcmp(d, seen, 8) == 0;
+    case 3: return memcmp(d, seen, 12) == 0;
+    default: return memcmp(d, seen, 16) == 0;
+    }
 }
 
 /* set_input(ctx, index, tensor_ptr), per inference: the record that passed every check last time
@@ -328,16 +339,10 @@ static uint32_t nn_set_input(rune_wasm_hostcall *hc, uint32_t ci, uint32_t index
     if (hc->inst == h->mem_inst && ci < RH_MAX_CTXS && index < (uint32_t)h->ctxs[ci].n_in) {
         const rh_io *io = &h->ctxs[ci].in[index];
         const uint8_t *mem = *h->mem.base;
-        if (io->seen_key == (uint64_t)tp + 1 && memcmp(mem + tp, io->seen, sizeof io->seen) == 0) {
-            const uint32_t ndims = rd32(io->seen + RUNE_ABI_NN_TENSOR_DIMS_LEN);
-            const uint8_t *dims = mem + rd32(io->seen + RUNE_ABI_NN_TENSOR_DIMS_PTR);
-            uint32_t i = 0;
-            while (i < ndims && rd32(dims + 4 * i) == io->seen_dims[i])
-                i++;
-            if (i == ndims)
-                return copy_ok(io->data, mem + rd32(io->seen + RUNE_ABI_NN_TENSOR_DATA_PTR),
-                               io->bytes);
-        }
+        if (io->seen_key == (uint64_t)tp + 1 && memcmp(mem + tp, io->seen, sizeof io->seen) == 0 &&
+            same_dims(mem + rd32(io->seen + RUNE_ABI_NN_TENSOR_DIMS_PTR), io->seen_dims,
+                      rd32(io->seen + RUNE_ABI_NN_TENSOR_DIMS_LEN)))
+            return copy_ok(io->data, mem + rd32(io->seen + RUNE_ABI_NN_TENSOR_DATA_PTR), io->bytes);
     }
     return set_input_check(hc, ci, index, tp);
 }
