@@ -631,6 +631,18 @@ __attribute__((noinline, cold)) static rune_status trap_status(rw_aot_inst *ai, 
     return st;
 }
 
+/* Leaving rw_aot_guarded's boundary: the fuel left, and a nested entry's state put back. */
+static inline void guarded_exit(rw_aot_inst *ai, rw_bound *prev, const struct rw_aot_state *saved,
+                                uint32_t prev_limit)
+{
+    state_out(ai->pub, ai->state);
+    if (prev) {
+        *ai->state = *saved;
+        g_limit_pages = prev_limit;
+    }
+    g_top = prev;
+}
+
 rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_error *err)
 {
     rune_wasm_instance *inst = ai->pub;
@@ -648,18 +660,14 @@ rune_status rw_aot_guarded(rw_aot_inst *ai, rw_aot_body fn, void *arg, rune_erro
     rw_bound b;
     b.depth = &s->depth;
     g_top = &b;
-    int code = 0;
-    if (RW_SETJMP(b.jb) == 0)
+    /* no local changes after the setjmp: nothing for the jump to clobber */
+    if (RW_SETJMP(b.jb) == 0) {
         fn(ai, arg);
-    else
-        code = g_code;
-    state_out(inst, s);
-    if (prev) {
-        *s = saved;
-        g_limit_pages = prev_limit;
+        guarded_exit(ai, prev, &saved, prev_limit);
+        return RUNE_OK;
     }
-    g_top = prev;
-    return code ? trap_status(ai, code, err) : RUNE_OK;
+    guarded_exit(ai, prev, &saved, prev_limit);
+    return trap_status(ai, g_code, err);
 }
 
 typedef struct handle_call {
