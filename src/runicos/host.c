@@ -183,7 +183,13 @@ rune_status rune_host_call(rune_host *h, rune_error *err)
 {
     if (!h) return RUNE_ERR(err, RUNE_E_ARG, "rune_host_call: NULL host");
     h->stats.calls++;
-    return call_i32(h, &h->call_fn, "_call", err);
+    /* call_i32 written out: gcc then keeps one register fewer across the call (the per-inference
+     * path) */
+    rune_wasm_val res[1];
+    if (h->cfg.fuel_per_call) rune_wasm_set_fuel(h->inst, h->cfg.fuel_per_call);
+    rune_status st = rune_wasm_call_prepared(h->inst, &h->call_fn, NULL, res, err);
+    if (st == RUNE_OK && (int32_t)res[0].i32 >= 0) return RUNE_OK;
+    return call_failed(h, st, st == RUNE_OK ? (int32_t)res[0].i32 : 0, "_call", err);
 }
 
 void rune_host_free(rune_host *h)

@@ -97,7 +97,7 @@
        generated code reaches it from the instance pointer every function gets, so calls into    \
        different instances share nothing and need no lock. */                                     \
     struct rw_aot_state {                                                                         \
-        int64_t fuel;             /* fuel counter (INT64_MAX when unlimited) */                   \
+        int64_t fuel;             /* fuel counter (read only when metered) */                     \
         int32_t metered;          /* 0: fuel unlimited, generated code skips its fuel ticks */    \
         uint32_t depth, max_depth; /* call-depth counter and limit */                             \
         uint32_t pad_;                                                                            \

@@ -558,20 +558,23 @@ const struct rw_aot_host rw_aot_host_api = {
 /* ---- boundary ---------------------------------------------------------------------------------
  */
 
-/* The instance's fuel and call depth for a call starting now: inst->fuel (0 = unlimited, the
- * generated code then skips its fuel ticks), depth from `depth`. max_depth is the instance's own
- * limit, set at instantiation; only a nested entry changes it (and puts it back). */
+/* The instance's fuel and call depth for a call starting now: inst->fuel, depth from `depth`.
+ * Unlimited fuel (0) clears the metered flag: the generated code then skips its fuel ticks and
+ * never reads the counter, which stays 0, so that what is left reads 0 without a test of the flag.
+ * max_depth is the instance's own limit, set at instantiation; only a nested entry changes it (and
+ * puts it back). */
 static inline void state_in(struct rw_aot_state *s, uint64_t fuel, uint32_t depth)
 {
-    s->fuel = fuel == 0 || fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    s->fuel = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
     s->metered = fuel != 0;
     s->depth = depth;
 }
 
-/* What the call left of its fuel (0 when unmetered). */
+/* What the call left of its fuel (0 when unmetered: see state_in). */
 static inline void state_out(rune_wasm_instance *inst, const struct rw_aot_state *s)
 {
-    inst->fuel_left = s->metered && s->fuel > 0 ? (uint64_t)s->fuel : 0;
+    int64_t left = s->fuel;
+    inst->fuel_left = left > 0 ? (uint64_t)left : 0;
 }
 
 /* The error of trap `code` in a call into ai, located (see rune/wasm.h). Once per trap: kept out
