@@ -255,7 +255,8 @@ typedef struct rune_wasm_func {
     /* Set by rune_wasm_find_func for the engine's per-call path: the instance the function was
      * found on and the engine's handle on it there (both NULL where the engine has none). Calls
      * on that instance use the handle; on any other (or with these zero, as in a rune_wasm_func
-     * filled by hand) they go by index. */
+     * filled by hand) they go by index. The handle points into the module's code: find the
+     * function again for an instance made after that one was freed. */
     const rune_wasm_instance *found_on;
     const void *handle;
 } rune_wasm_func;
