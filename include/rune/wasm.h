@@ -252,12 +252,12 @@ void *rune_wasm_instance_user(const rune_wasm_instance *inst);
 typedef struct rune_wasm_func {
     uint32_t index;              /* function index in the module */
     char sig[RUNE_WASM_SIG_MAX]; /* its signature */
-    /* Set by rune_wasm_find_func for the engine's per-call path: the instance the function was
-     * found on and the engine's handle on it there (both NULL where the engine has none). Calls
-     * on that instance use the handle; on any other (or with these zero, as in a rune_wasm_func
-     * filled by hand) they go by index. The handle points into the module's code: find the
-     * function again for an instance made after that one was freed. */
-    const rune_wasm_instance *found_on;
+    /* Set by rune_wasm_find_func for the engine's per-call path: the serial number of the
+     * instance the function was found on (unique in the process, never 0) and the engine's handle
+     * on it there (0 and NULL where the engine has none). Calls on that instance use the handle;
+     * on any other (also one made later at the same address, or with these zero, as in a
+     * rune_wasm_func filled by hand) they go by index. */
+    uint64_t found_on;
     const void *handle;
 } rune_wasm_func;
 

@@ -14,6 +14,23 @@
 #include "rune/config.h"
 #include "wasm_int.h"
 
+/* Instance serial numbers (rune_wasm_func.found_on): unique in the process, never 0 (an unsigned
+ * long: on a 32-bit target they repeat after 2^32 instances). */
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+static atomic_ulong g_instance_serial;
+#define SERIAL_NEXT() (atomic_fetch_add_explicit(&g_instance_serial, 1, memory_order_relaxed) + 1)
+#else
+static unsigned long g_instance_serial;
+#define SERIAL_NEXT() (++g_instance_serial)
+#endif
+
+static uint64_t next_serial(void)
+{
+    unsigned long s = SERIAL_NEXT();
+    return s ? s : SERIAL_NEXT();
+}
+
 const char *rune_wasm_engine_kind_name(rune_wasm_engine_kind kind)
 {
     return kind == RUNE_WASM_AOT ? "aot" : kind == RUNE_WASM_INTERP ? "interp" : "unknown";
@@ -200,6 +217,7 @@ rune_status rune_wasm_instantiate(rune_wasm_module *mod, const rune_wasm_linker 
     inst->mod = mod;
     inst->m = mod->m;
     inst->ops = mod->eng->ops;
+    inst->serial = next_serial();
     if (lim) inst->lim = *lim;
     if (!inst->lim.max_memory_pages) inst->lim.max_memory_pages = RUNE_WASM_DEFAULT_MAX_PAGES;
     if (!inst->lim.stack_slots) inst->lim.stack_slots = RUNE_WASM_DEFAULT_STACK_SLOTS;
@@ -257,9 +275,9 @@ rune_status rune_wasm_find_func(rune_wasm_instance *inst, const char *name, rune
     const rw_export *e = find_export(inst->mod->m, name, RUNE_WASM_EXTERN_FUNC);
     if (!e) return RUNE_ERR(err, RUNE_E_NOT_FOUND, "no exported function \"%s\"", name);
     out->index = e->index;
-    out->found_on = NULL;
+    out->found_on = 0;
     out->handle = inst->ops->func_handle ? inst->ops->func_handle(inst, e->index) : NULL;
-    if (out->handle) out->found_on = inst;
+    if (out->handle) out->found_on = inst->serial;
     return rw_functype_sig(rw_func_type(inst->mod->m, e->index), out->sig, sizeof out->sig, err);
 }
 
@@ -278,7 +296,8 @@ rune_status rune_wasm_call_func(rune_wasm_instance *inst, const rune_wasm_func *
                         "and %zu",
                         (unsigned)fn->index, (unsigned)ft->nparams, (unsigned)ft->nresults, nargs,
                         nresults);
-    if (fn->found_on == inst) return inst->ops->call_handle(inst, fn->handle, args, results, err);
+    if (fn->found_on == inst->serial)
+        return inst->ops->call_handle(inst, fn->handle, args, results, err);
     return inst->ops->call(inst, fn->index, args, results, err);
 }
 
@@ -305,7 +324,8 @@ rune_status rune_wasm_call_prepared(rune_wasm_instance *inst, const rune_wasm_fu
                                     const rune_wasm_val *args, rune_wasm_val *results,
                                     rune_error *err)
 {
-    if (fn->found_on == inst) return inst->ops->call_handle(inst, fn->handle, args, results, err);
+    if (fn->found_on == inst->serial)
+        return inst->ops->call_handle(inst, fn->handle, args, results, err);
     if (fn->index >= inst->m->nfuncs) return bad_func_index(err);
     return inst->ops->call(inst, fn->index, args, results, err);
 }

@@ -298,6 +298,7 @@ struct rune_wasm_instance {
     const rw_module *m;
     const struct rune_wasm_engine_ops *ops;
     void *user;           /* rune_wasm_instance_set_user */
+    uint64_t serial;      /* unique in the process, from 1: what rune_wasm_func.found_on names */
     rune_wasm_limits lim; /* with defaults filled in */
     uint64_t fuel;        /* budget per call (0 = unlimited) */
     uint64_t fuel_left;   /* after the last call */

@@ -185,7 +185,7 @@ static rune_status compile(rune_wasm_engine *eng, const rw_module *m, const rw_a
         g_compiles++;
         rw_aot_unlock();
     }
-done:
+done:;
     const char *keep = getenv("RUNE_AOT_KEEP");
     if (keep && (st != RUNE_OK || !strcmp(keep, "all"))) {
         /* Debugging: keep the failed build's files (RUNE_AOT_KEEP=all: every build's); a failure's
@@ -296,7 +296,7 @@ rune_status rw_aot_load(rune_wasm_engine *eng, const rw_module *m, rw_aot_object
         st = open_object(dst.p, m, out, err);
         if (st == RUNE_OK || st == RUNE_E_NOMEM || !cached) break;
     }
-done:
+done:;
     rw_aot_buf_free(&wasm);
     rw_aot_buf_free(&glue);
     rw_aot_buf_free(&dst);

@@ -135,7 +135,7 @@ TEST(prepared_calls_outermost_and_nested)
             continue;
         }
         if (k == RUNE_WASM_AOT) /* AOT hands out a handle on each defined function */
-            CHECK(r.f.dbl.found_on == r.inst && r.f.dbl.handle != NULL);
+            CHECK(r.f.dbl.found_on != 0 && r.f.dbl.handle != NULL);
         uint32_t v = 0;
         for (uint32_t i = 0; i < 100; i++) {
             CHECK_OK(call1(r.inst, &r.f.dbl, i, &v, &err), &err);
@@ -283,6 +283,19 @@ TEST(prepared_function_on_another_instance)
         CHECK_OK(call1(r.inst, &by_hand, 0, &v, &err), &err);
         CHECK_EQ_INT(v, 3);
         CHECK_OK(call1(other, &by_hand, 1, &v, &err), &err);
+        CHECK_EQ_INT(v, 1);
+        /* a function found on an instance since freed: an instance made afterwards (perhaps at
+         * the same address) is another instance, and the old handle is not used on it */
+        rune_wasm_func on_other;
+        CHECK_OK(rune_wasm_find_func(other, "grow", &on_other, &err), &err);
+        rune_wasm_instance_free(other);
+        other = NULL;
+        CHECK_OK(rune_wasm_instantiate(r.mod, r.l, NULL, &other, &err), &err);
+        rune_wasm_instance_set_user(other, &r);
+        rune_wasm_func again;
+        CHECK_OK(rune_wasm_find_func(other, "grow", &again, &err), &err);
+        CHECK(again.found_on != on_other.found_on || again.found_on == 0);
+        CHECK_OK(call1(other, &on_other, 0, &v, &err), &err);
         CHECK_EQ_INT(v, 1);
         rune_wasm_func bad = {.index = 1000000, .sig = "i:i"};
         CHECK_STATUS(call1(other, &bad, 0, &v, &err), RUNE_E_ARG);
