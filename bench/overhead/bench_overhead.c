@@ -4,7 +4,8 @@
  * blocks, versus the same pipeline as a rune on each engine, for 1,000 to 1,000,000 inferences.
  * overhead = (t_rune - t_native) / t_native. Prints a table (or --json) and, with gnuplot present,
  * draws overhead.png. The paper measured 28% to 45%; targets here: AOT < 5%, interpreter < 25%.
- * Timing: each size is run --reps (3) times in chunks of at most 10,000 inferences; within a chunk
+ * Timing: each size is run --reps (3) times in chunks of at most 10,000 inferences (a size below
+ * 10,000, 10,000 / size times as often, so every row rests on as many inferences); within a chunk
  * native, interpreter and AOT run back to back, each after --warmup (200) untimed inferences of its
  * own (so no side starts on the caches and branch history another left), timed in the thread's
  * CPU time. Overhead is printed two ways: from each side's best rep (the sum of its chunks), and
@@ -154,7 +155,10 @@ int main(int argc, char **argv)
     double ov[2][MAX_ROWS]; /* median chunk overhead: interp, aot */
     for (int r = 0; r < rows; r++) {
         const long chunk = ns[r] < CHUNK ? ns[r] : CHUNK, nchunks = ns[r] / chunk;
-        const size_t nsamples = (size_t)reps * (size_t)nchunks;
+        /* a size below one chunk gets more reps, so that each row rests on as many inferences
+         * (a stretch of 1,000 is half a millisecond: one timer tick is a tenth of it) */
+        const int nreps = reps * (int)(CHUNK / chunk);
+        const size_t nsamples = (size_t)nreps * (size_t)nchunks;
         double *ratio[2] = {malloc(nsamples * sizeof(double)), malloc(nsamples * sizeof(double))};
         if (!ratio[0] || !ratio[1]) {
             fprintf(stderr, "bench_overhead: out of memory\n");
@@ -162,7 +166,7 @@ int main(int argc, char **argv)
         }
         size_t k = 0;
         t[0][r] = t[1][r] = t[2][r] = 1e30;
-        for (int rep = 0; rep < reps; rep++) {
+        for (int rep = 0; rep < nreps; rep++) {
             double sum[3] = {0, 0, 0};
             for (long c = 0; c < nchunks; c++, k++) {
                 double dt[3];

@@ -2,7 +2,9 @@
  * bench_call.c - what crossing the wasm boundary costs, on each engine, against a native call in
  * the same run: (1) an empty export called from the host (rune_wasm_call_func on a resolved
  * function), (2) an export that calls one host import, (3) a guest loop of import calls (the cost
- * of one import call from generated code, without the export call). The guest is calls.c, compiled
+ * of one import call from generated code, without the export call), the host function defined
+ * both ways: rune_wasm_linker_define_func (arguments in arrays) and rune_wasm_linker_define_i32
+ * (arguments in registers). The guest is calls.c, compiled
  * natively (called through a function pointer, so not inlined) and to wasm32. Times are thread CPU
  * time, best of 5 rounds of N calls, in nanoseconds per call.
  *   bench_call [--n N] [--aot-only]   N calls per round (default 200000); --aot-only skips the
@@ -45,6 +47,13 @@ static rune_status h_id(rune_wasm_instance *inst, void *user, const rune_wasm_va
     return RUNE_OK;
 }
 
+static uint32_t h_id32(rune_wasm_hostcall *hc, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                       uint32_t a4)
+{
+    (void)hc, (void)a1, (void)a2, (void)a3, (void)a4;
+    return a0 ^ 1;
+}
+
 #define ROUNDS 5
 
 typedef struct times {
@@ -73,7 +82,7 @@ static void native_times(uint32_t n, times *t)
 }
 
 static int engine_times(rune_wasm_engine_kind kind, const unsigned char *b, size_t len, uint32_t n,
-                        times *t)
+                        int i32, times *t)
 {
     rune_error err;
     rune_wasm_engine *eng = NULL;
@@ -84,7 +93,8 @@ static int engine_times(rune_wasm_engine_kind kind, const unsigned char *b, size
     int rc = -1;
     if (rune_wasm_engine_new(kind, NULL, &eng, &err) ||
         rune_wasm_module_load(eng, b, len, &mod, &err) || rune_wasm_linker_new(&l, &err) ||
-        rune_wasm_linker_define_func(l, "env", "id", "i:i", h_id, NULL, &err) ||
+        (i32 ? rune_wasm_linker_define_i32(l, "env", "id", "i:i", h_id32, NULL, &err)
+             : rune_wasm_linker_define_func(l, "env", "id", "i:i", h_id, NULL, &err)) ||
         rune_wasm_instantiate(mod, l, NULL, &inst, &err) ||
         rune_wasm_find_func(inst, "nop", &fnop, &err) ||
         rune_wasm_find_func(inst, "one_import", &fone, &err) ||
@@ -140,21 +150,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_call: cannot read %s\n", RUNE_BENCH_CALLS_WASM);
         return 1;
     }
-    times nat, in = {0, 0, 0}, ao;
+    times nat, in = {0, 0, 0}, ao, in32 = {0, 0, 0}, ao32;
     native_times(n, &nat);
-    if ((!aot_only && engine_times(RUNE_WASM_INTERP, b, len, n, &in)) ||
-        engine_times(RUNE_WASM_AOT, b, len, n, &ao)) {
+    if ((!aot_only && (engine_times(RUNE_WASM_INTERP, b, len, n, 0, &in) ||
+                       engine_times(RUNE_WASM_INTERP, b, len, n, 1, &in32))) ||
+        engine_times(RUNE_WASM_AOT, b, len, n, 0, &ao) ||
+        engine_times(RUNE_WASM_AOT, b, len, n, 1, &ao32)) {
         free(b);
         return 1;
     }
     free(b);
-    printf("ns per call (best of %d x %u calls)   native    interp       aot   aot-native\n",
+    printf("ns per call (best of %d x %u calls)        native    interp       aot   aot-native\n",
            ROUNDS, (unsigned)n);
-    printf("export call, empty body            %8.1f  %8.1f  %8.1f  %8.1f\n", nat.nop, in.nop,
+    printf("export call, empty body                 %8.1f  %8.1f  %8.1f  %8.1f\n", nat.nop, in.nop,
            ao.nop, ao.nop - nat.nop);
-    printf("export call with one import call   %8.1f  %8.1f  %8.1f  %8.1f\n", nat.one, in.one,
+    printf("export call with one import call        %8.1f  %8.1f  %8.1f  %8.1f\n", nat.one, in.one,
            ao.one, ao.one - nat.one);
-    printf("import call from guest code        %8.1f  %8.1f  %8.1f  %8.1f\n", nat.imports,
+    printf("  the import an i32 host function       %8.1f  %8.1f  %8.1f  %8.1f\n", nat.one,
+           in32.one, ao32.one, ao32.one - nat.one);
+    printf("import call from guest code             %8.1f  %8.1f  %8.1f  %8.1f\n", nat.imports,
            in.imports, ao.imports, ao.imports - nat.imports);
+    printf("  the import an i32 host function       %8.1f  %8.1f  %8.1f  %8.1f\n", nat.imports,
+           in32.imports, ao32.imports, ao32.imports - nat.imports);
     return 0;
 }
