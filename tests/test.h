@@ -11,11 +11,13 @@
 #ifndef RUNE_TEST_H
 #define RUNE_TEST_H
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rune/status.h"
 
@@ -117,6 +119,21 @@ static inline unsigned char *test_read_file(const char *path, size_t *len)
     fclose(f);
     if (buf && len) *len = (size_t)n;
     return buf;
+}
+
+/* Remove the files directly in dir (a test's scratch directory, e.g. an AOT cache), then dir. */
+static inline void test_rm_flat_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[8192];
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
 }
 
 #endif

@@ -305,20 +305,6 @@ TEST(prepared_function_on_another_instance)
     }
 }
 
-static void rm_cache(void)
-{
-    DIR *d = opendir(cache_dir);
-    struct dirent *e;
-    char p[8192];
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        snprintf(p, sizeof p, "%s/%s", cache_dir, e->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(cache_dir);
-}
-
 int main(void)
 {
     snprintf(cache_dir, sizeof cache_dir, "%s/aot-boundary-XXXXXX", RUNE_TEST_TMP);
@@ -331,6 +317,6 @@ int main(void)
     RUN(fuel_on_the_prepared_path);
     RUN(nested_calls_continue_the_call_depth);
     RUN(prepared_function_on_another_instance);
-    rm_cache();
+    test_rm_flat_dir(cache_dir);
     return test_report();
 }

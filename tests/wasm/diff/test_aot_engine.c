@@ -39,20 +39,6 @@ static int count_objects(void)
     return n;
 }
 
-static void rm_cache(void)
-{
-    DIR *d = opendir(cache_dir);
-    struct dirent *e;
-    char p[8192];
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        snprintf(p, sizeof p, "%s/%s", cache_dir, e->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(cache_dir);
-}
-
 /* Host functions of limits.wat. */
 static rune_status host_fail(rune_wasm_instance *inst, void *user, const rune_wasm_val *args,
                              rune_wasm_val *results, rune_error *err)
@@ -661,6 +647,6 @@ int main(void)
     RUN(threads_use_different_instances);
     RUN(calls_into_different_instances_run_in_parallel);
     RUN(parallel_instances_keep_their_own_fuel_and_depth);
-    rm_cache();
+    test_rm_flat_dir(cache_dir);
     return test_report();
 }
