@@ -166,19 +166,12 @@ rune_status rune_nn_get_output(uint32_t ctx, uint32_t index, rune_tensor *t, run
  *   r = runic_output_write(h, rec, n);      if (r != n) -> rune_output_write_error(r, n, err)
  *   e = rune_nn_raw_set_input / compute(..) if (e)      -> rune_nn_error(e, "set_input", err)
  *   e = rune_nn_raw_get_output(.., &w);     if (e || w != n) -> rune_nn_get_output_error(..) */
-/* Failure paths: cold, and never inlined (runes are linked with LTO), so that the per-inference
- * path they hang off keeps no stack frame for their messages. */
-#if defined(__GNUC__)
-#define RUNE_GUEST_COLD __attribute__((cold, noinline))
-#else
-#define RUNE_GUEST_COLD
-#endif
-RUNE_GUEST_COLD rune_status rune_capability_read_error(int32_t r, size_t want, rune_error *err);
-RUNE_GUEST_COLD rune_status rune_output_write_error(int32_t r, size_t len, rune_error *err);
+rune_status rune_capability_read_error(int32_t r, size_t want, rune_error *err);
+rune_status rune_output_write_error(int32_t r, size_t len, rune_error *err);
 /* what: the import's name ("compute"), for the message "wasi-nn compute: runtime error (5)". */
-RUNE_GUEST_COLD rune_status rune_nn_error(int32_t e, const char *what, rune_error *err);
-RUNE_GUEST_COLD rune_status rune_nn_get_output_error(int32_t e, uint32_t index, uint32_t written,
-                                                     size_t want, rune_error *err);
+rune_status rune_nn_error(int32_t e, const char *what, rune_error *err);
+rune_status rune_nn_get_output_error(int32_t e, uint32_t index, uint32_t written, size_t want,
+                                     rune_error *err);
 /* Write t's TENSOR record header (u32 elem, u32 rank, u32 dims[rank], little-endian) at p; returns
  * its length, 8 + 4 * rank. The data (t->len bytes) follows it in a record. */
 size_t rune_tensor_record_header(const rune_tensor *t, uint8_t *p);
@@ -187,7 +180,7 @@ size_t rune_tensor_record_header(const rune_tensor *t, uint8_t *p);
 /* Map a runic status (negative) to rune_status and a message naming the call. */
 rune_status rune_guest_status(int32_t abi, const char *what, rune_error *err);
 /* Log err at ERROR and return the negative ABI code _manifest/_call should return for st. */
-RUNE_GUEST_COLD int32_t rune_guest_fail(rune_status st, const rune_error *err);
+int32_t rune_guest_fail(rune_status st, const rune_error *err);
 
 #ifdef __cplusplus
 }

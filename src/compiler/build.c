@@ -333,7 +333,6 @@ static rune_status compile_wasm(const rune_build_options *o, const char *tmpdir,
     argv[n++] = (char *)cc;
     argv[n++] = "--target=wasm32-wasi";
     argv[n++] = "-O2";
-    argv[n++] = "-flto";
     argv[n++] = "-mexec-model=reactor";
     argv[n++] = "-Wall";
     argv[n++] = "-Wno-unused-function";
@@ -444,7 +443,7 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
     /* The cache key: every input of the build. */
     crypto_hash_sha256_state hs;
     crypto_hash_sha256_init(&hs);
-    hash_str(&hs, "rune-build-2 " RUNE_VERSION); /* 2: linked with LTO */
+    hash_str(&hs, "rune-build-1 " RUNE_VERSION);
     hash_str(&hs, name);
     hash_str(&hs, version);
     hash_bytes(&hs, in.runefile, in.runefile_len);
