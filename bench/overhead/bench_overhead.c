@@ -287,10 +287,10 @@ int main(int argc, char **argv)
             "set title 'Rune overhead, sine pipeline'; set grid; set yrange [0:60]; "
             "plot 'overhead.dat' using 1:2 with linespoints title 'interpreter', "
             "'' using 1:3 with linespoints title 'AOT (wasm2c)', "
-            "'' using 1:4 with points title 'interpreter, median chunk', "
-            "'' using 1:5 with points title 'AOT, median chunk', "
-            "'' using 1:6 with points title 'interpreter, p10 chunk', "
-            "'' using 1:7 with points title 'AOT, p10 chunk', 28 title 'paper min' dt 2, "
+            "'' using 1:4 with points title 'interpreter, median stretch', "
+            "'' using 1:5 with points title 'AOT, median stretch', "
+            "'' using 1:6 with points title 'interpreter, p10 stretch', "
+            "'' using 1:7 with points title 'AOT, p10 stretch', 28 title 'paper min' dt 2, "
             "45 title 'paper max' dt 2, 25 title 'target, interpreter' dt 3, "
             "5 title 'target, AOT' dt 3\" 2>/dev/null",
             png);
