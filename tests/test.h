@@ -121,6 +121,18 @@ static inline unsigned char *test_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* Make a fresh scratch directory RUNE_TEST_TMP/<prefix>-XXXXXX into buf; 0 (with a message) if it
+ * cannot be made. Remove it with test_rm_flat_dir. */
+#ifdef RUNE_TEST_TMP
+static inline int test_scratch_dir(char *buf, size_t cap, const char *prefix)
+{
+    snprintf(buf, cap, "%s/%s-XXXXXX", RUNE_TEST_TMP, prefix);
+    if (mkdtemp(buf)) return 1;
+    perror("mkdtemp");
+    return 0;
+}
+#endif
+
 /* Remove the files directly in dir (a test's scratch directory, e.g. an AOT cache), then dir. */
 static inline void test_rm_flat_dir(const char *dir)
 {

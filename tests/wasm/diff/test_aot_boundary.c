@@ -307,11 +307,7 @@ TEST(prepared_function_on_another_instance)
 
 int main(void)
 {
-    snprintf(cache_dir, sizeof cache_dir, "%s/aot-boundary-XXXXXX", RUNE_TEST_TMP);
-    if (!mkdtemp(cache_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!test_scratch_dir(cache_dir, sizeof cache_dir, "aot-boundary")) return 1;
     RUN(prepared_calls_outermost_and_nested);
     RUN(traps_on_both_branches_then_calls_again);
     RUN(fuel_on_the_prepared_path);

@@ -628,11 +628,7 @@ TEST(parallel_instances_keep_their_own_fuel_and_depth)
 
 int main(void)
 {
-    snprintf(cache_dir, sizeof cache_dir, "%s/aot-test-XXXXXX", RUNE_TEST_TMP);
-    if (!mkdtemp(cache_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!test_scratch_dir(cache_dir, sizeof cache_dir, "aot-test")) return 1;
     RUN(cache_second_load_does_not_recompile);
     RUN(damaged_cache_entry_is_rebuilt);
     RUN(fuel_stops_endless_loops_on_both_engines);
