@@ -1,42 +1,65 @@
 /*
  * source_image.c - image decoding and conversion for the IMAGE capability fed from files.
  *
- * Decoding is stb_image's (Debian libstb): PNG, JPEG, BMP, PGM/PPM, GIF, TGA. Resizing is
- * stb_image_resize (Mitchell/Catmull-Rom filters, as good as it needs to be for 96x96 model inputs).
- * Channel conversion: gray = (299 R + 587 G + 114 B) / 1000 rounded (ITU-R BT.601 luma), gray -> RGB by
- * replication; alpha is dropped. Both steps are skipped when the image already has the wanted shape,
- * so a 96x96 gray PNG reaches the rune byte for byte.
+ * Decoding is stb_image's (Debian libstb-dev, compiled in image_stb.c so its heap is on a budget):
+ * PNG, JPEG, BMP, PGM/PPM, GIF, TGA, up to 16384 a side and 64 megapixels. Resizing is
+ * stb_image_resize (Mitchell/Catmull-Rom filters, as good as it needs to be for 96x96 model
+ * inputs). Channel conversion: gray = (299 R + 587 G + 114 B) / 1000 rounded (ITU-R BT.601 luma),
+ * gray -> RGB by replication; alpha is dropped. Both steps are skipped when the image already has
+ * the wanted shape, so a 96x96 gray PNG reaches the rune byte for byte.
  */
+#include "image_stb.h"
 #include "rune/alloc.h"
 #include "rune/source.h"
 
-#include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
 #include <string.h>
 
-#define IMAGE_MAX_SIDE 16384
+#define IMAGE_MAX_SIDE RUNE_IMAGE_MAX_SIDE
+
+/*
+ * The heap one decode may use: the file, plus 32 bytes a pixel (the largest need among the formats:
+ * a 16-bit RGBA PNG holds its inflated rows, the 16-bit image and the 8-bit one at once), plus 1
+ * MiB for tables. Anything a header claims beyond this is refused, whatever the file says.
+ */
+static size_t decode_budget(size_t len, int w, int h)
+{
+    return len + 32u * (size_t)w * (size_t)h + (1u << 20);
+}
 
 rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err)
 {
     if (!bytes || !out) return RUNE_ERR(err, RUNE_E_ARG, "image: NULL argument");
     memset(out, 0, sizeof *out);
-    if (len == 0 || len > 0x7fffffff) return RUNE_ERR(err, RUNE_E_MALFORMED, "image: empty or huge");
+    if (len == 0 || len > 0x7fffffff)
+        return RUNE_ERR(err, RUNE_E_MALFORMED, "image: empty or huge");
     int w = 0, h = 0, c = 0;
-    if (!stbi_info_from_memory(bytes, (int)len, &w, &h, &c))
-        return RUNE_ERR(err, RUNE_E_MALFORMED, "image: %s", stbi_failure_reason());
+    const char *why = "unknown";
+    if (!rune_stb_info(bytes, (int)len, &w, &h, &c, &why))
+        return RUNE_ERR(err, RUNE_E_MALFORMED, "image: %s", why);
     if (w <= 0 || h <= 0 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
         return RUNE_ERR(err, RUNE_E_LIMIT, "image: %dx%d is outside 1..%d pixels a side", w, h,
                         IMAGE_MAX_SIDE);
-    unsigned char *px = stbi_load_from_memory(bytes, (int)len, &w, &h, &c, 0);
-    if (!px) return RUNE_ERR(err, RUNE_E_MALFORMED, "image: %s", stbi_failure_reason());
+    if ((size_t)w * (size_t)h > RUNE_IMAGE_MAX_PIXELS)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "image: %dx%d is more than %u megapixels", w, h,
+                        RUNE_IMAGE_MAX_PIXELS >> 20);
+    size_t budget = decode_budget(len, w, h);
+    int over = 0;
+    uint8_t *px = rune_stb_decode(bytes, (int)len, budget, &w, &h, &c, &why, &over);
+    if (!px && over)
+        return RUNE_ERR(err, RUNE_E_MALFORMED,
+                        "image: decoding this %dx%d image would take more than %zu MiB; the file's "
+                        "sizes do not match its data (corrupt or hostile)",
+                        w, h, budget >> 20);
+    if (!px) return RUNE_ERR(err, RUNE_E_MALFORMED, "image: %s", why);
     size_t n = (size_t)w * (size_t)h * (size_t)c;
     out->pixels = rune_malloc(n);
     if (!out->pixels) {
-        stbi_image_free(px);
+        rune_stb_free(px);
         return RUNE_ERR(err, RUNE_E_NOMEM, "image: out of memory for %dx%dx%d", w, h, c);
     }
     memcpy(out->pixels, px, n);
-    stbi_image_free(px);
+    rune_stb_free(px);
     out->width = (uint32_t)w;
     out->height = (uint32_t)h;
     out->channels = (uint32_t)c;
