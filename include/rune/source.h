@@ -43,9 +43,15 @@ typedef struct rune_image {
     uint32_t width, height, channels;
 } rune_image;
 
-/* Decode PNG/JPEG/BMP/PGM/PPM from memory or a file. */
+/*
+ * Decode PNG/JPEG/BMP/PGM/PPM/GIF/TGA from memory or a file, up to 16384 pixels a side and 64
+ * megapixels. The decoder's heap is capped by what an image of the header's size can need (the file
+ * plus 32 bytes a pixel): a header that claims more than the file backs is refused (RUNE_E_MALFORMED).
+ */
 rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err);
 rune_status rune_image_load(const char *path, rune_image *out, rune_error *err);
+/* The header's width, height and channels (out->pixels stays NULL), with decode's size checks. */
+rune_status rune_image_info(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err);
 /* Resize (bilinear) and convert to channels (1 or 3) into a new image; src is untouched. */
 rune_status rune_image_convert(const rune_image *src, uint32_t width, uint32_t height,
                                uint32_t channels, rune_image *out, rune_error *err);

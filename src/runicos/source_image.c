@@ -27,7 +27,7 @@ static size_t decode_budget(size_t len, int w, int h)
     return len + 32u * (size_t)w * (size_t)h + (1u << 20);
 }
 
-rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err)
+rune_status rune_image_info(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err)
 {
     if (!bytes || !out) return RUNE_ERR(err, RUNE_E_ARG, "image: NULL argument");
     memset(out, 0, sizeof *out);
@@ -43,6 +43,19 @@ rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out,
     if ((size_t)w * (size_t)h > RUNE_IMAGE_MAX_PIXELS)
         return RUNE_ERR(err, RUNE_E_LIMIT, "image: %dx%d is more than %u megapixels", w, h,
                         RUNE_IMAGE_MAX_PIXELS >> 20);
+    out->width = (uint32_t)w;
+    out->height = (uint32_t)h;
+    out->channels = (uint32_t)c;
+    return RUNE_OK;
+}
+
+rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err)
+{
+    rune_status st = rune_image_info(bytes, len, out, err);
+    if (st != RUNE_OK) return st;
+    int w = (int)out->width, h = (int)out->height, c = (int)out->channels;
+    const char *why = "unknown";
+    out->width = out->height = out->channels = 0;
     size_t budget = decode_budget(len, w, h);
     int over = 0;
     uint8_t *px = rune_stb_decode(bytes, (int)len, budget, &w, &h, &c, &why, &over);

@@ -185,7 +185,9 @@ TEST(image_lying_sizes_are_refused_within_budget)
     rune_image img;
     rune_error err;
     long live = rune_alloc_live();
-    CHECK_OK(rune_image_decode(png, len, &img, &err), &err); /* as it is, it decodes */
+    CHECK_OK(rune_image_info(png, len, &img, &err), &err); /* as it is, it decodes */
+    CHECK(img.width == 96 && img.height == 96 && img.channels == 1 && !img.pixels);
+    CHECK_OK(rune_image_decode(png, len, &img, &err), &err);
     rune_image_free(&img);
 
     unsigned char *bad = malloc(len);
@@ -200,6 +202,7 @@ TEST(image_lying_sizes_are_refused_within_budget)
     put_be32(bad + ihdr + 12, 16384);
     CHECK_STATUS(rune_image_decode(bad, len, &img, &err), RUNE_E_LIMIT);
     CHECK_CONTAINS(err.msg, "more than 64 megapixels");
+    CHECK_STATUS(rune_image_info(bad, len, &img, &err), RUNE_E_LIMIT);
 
     put_be32(bad + ihdr + 8, 16385);
     CHECK_STATUS(rune_image_decode(bad, len, &img, &err), RUNE_E_MALFORMED);
