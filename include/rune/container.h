@@ -8,10 +8,18 @@
  *   | custom "rune.manifest"        |  canonical manifest JSON (manifest.h)
  *   | custom "rune.model.NAME"      |  one per manifest model, raw model bytes (e.g. a .tflite)
  *   | custom "rune.resource.NAME"   |  one per manifest resource, raw bytes
+ *   |   (each of the two above may  |
+ *   |    follow a "rune.pad")       |
  *   | custom "rune.signature"       |  optional, see sign.h
  *   +-------------------------------+
  *
  * A custom section is: byte 0x00, u32 LEB128 size, u32 LEB128 name length, name (UTF-8), payload.
+ *
+ * Alignment: the writer puts every model and resource payload at a file offset that is a multiple
+ * of RUNE_CONTAINER_ALIGN (16), inserting a "rune.pad" section (11 to 26 bytes, payload zeros) where
+ * needed. A rune read into 16-aligned memory (malloc, mmap) then has its models' tensors aligned,
+ * so the model engine uses weights in place instead of copying them into RAM. The reader does not
+ * require alignment (older runes still open); rune.pad is one of the unknown sections it ignores.
  *
  * The rune digest: SHA-256 over the file's bytes with the whole rune.signature section removed
  * (from its id byte to its last payload byte); with no signature section, SHA-256 over the whole
@@ -42,6 +50,8 @@ extern "C" {
 #define RUNE_SECTION_MODEL_PREFIX "rune.model."
 #define RUNE_SECTION_RESOURCE_PREFIX "rune.resource."
 #define RUNE_SECTION_SIGNATURE "rune.signature"
+#define RUNE_SECTION_PAD "rune.pad"
+#define RUNE_CONTAINER_ALIGN 16
 
 /* A named byte range. In a rune_container, name is owned by the container and data points into the
  * caller's rune bytes. As writer input, both are borrowed for the call. */

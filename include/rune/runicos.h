@@ -110,7 +110,9 @@ typedef struct rune_host_config {
 
 typedef struct rune_host_stats {
     uint64_t calls, traps, denials, capability_reads, outputs_written, inferences;
-    uint64_t nn_arena_bytes; /* sum over loaded models */
+    uint64_t nn_arena_bytes; /* sum over loaded models: tensors computed at run time */
+    uint64_t nn_model_bytes; /* sum over loaded models: what load kept beside the rune's bytes
+                                (tables, and weights it had to copy to align them) */
 } rune_host_stats;
 
 typedef struct rune_host rune_host;

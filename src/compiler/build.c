@@ -181,6 +181,21 @@ static void hash_bytes(crypto_hash_sha256_state *h, const uint8_t *p, size_t len
     if (len) crypto_hash_sha256_update(h, p, len);
 }
 
+/*
+ * The program doing the build, by the identity of its file (size, modification time, inode), as
+ * ccache checks its compiler: codegen and the container writer are linked into it, so a rebuilt
+ * toolchain never takes a rune its older self cached. Without /proc, RUNE_VERSION alone.
+ */
+static void hash_tool(crypto_hash_sha256_state *h)
+{
+    struct stat st;
+    char id[160];
+    if (stat("/proc/self/exe", &st) != 0) return;
+    snprintf(id, sizeof id, "tool %lld %lld.%09ld %llu", (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+    hash_str(h, id);
+}
+
 static rune_status hash_file(crypto_hash_sha256_state *h, const char *path, rune_error *err)
 {
     uint8_t *b = NULL;
@@ -443,7 +458,8 @@ rune_status rune_build(const rune_build_options *o, rune_build_result *res, rune
     /* The cache key: every input of the build. */
     crypto_hash_sha256_state hs;
     crypto_hash_sha256_init(&hs);
-    hash_str(&hs, "rune-build-1 " RUNE_VERSION);
+    hash_str(&hs, "rune-build-2 " RUNE_VERSION); /* 2: model and resource payloads 16-aligned */
+    hash_tool(&hs);
     hash_str(&hs, name);
     hash_str(&hs, version);
     hash_bytes(&hs, in.runefile, in.runefile_len);

@@ -1,7 +1,8 @@
 /*
  * container_write.c - assemble a .rune: the wasm module, then rune.manifest, rune.model.*,
- * rune.resource.* custom sections (layout in rune/container.h). Output is built in one allocation
- * sized up front; models are a few MiB at most, so the whole rune lives in memory.
+ * rune.resource.* custom sections (layout in rune/container.h), each model and resource payload at
+ * a multiple of 16 bytes in the file (a rune.pad section before it when needed). Output is built in
+ * one allocation sized up front; models are a few MiB at most, so the whole rune lives in memory.
  */
 #include <string.h>
 
@@ -42,19 +43,53 @@ static rune_status match_blobs(rune_manifest_stage *stages, size_t nstages, cons
     return RUNE_OK;
 }
 
-/* Add a section's size to *total; 0 on overflow. */
-static int add_sec(size_t *total, const char *prefix, const char *name, size_t payload_len)
+/* The smallest rune.pad section: id, size, name length (one byte each) and the name. */
+#define PAD_MIN (3 + sizeof RUNE_SECTION_PAD - 1)
+
+/*
+ * Bytes of rune.pad to put at file offset `at` so that the payload of the section that follows it
+ * (hdr bytes of id, sizes and name) starts at a multiple of RUNE_CONTAINER_ALIGN: 0, or PAD_MIN to
+ * PAD_MIN + RUNE_CONTAINER_ALIGN - 1.
+ */
+static size_t pad_before(size_t at, size_t hdr)
 {
-    size_t n = rune_sec_size(strlen(prefix) + strlen(name), payload_len);
-    return n && !rune_add_overflow(*total, n, total);
+    size_t need = (RUNE_CONTAINER_ALIGN - (at + hdr) % RUNE_CONTAINER_ALIGN) % RUNE_CONTAINER_ALIGN;
+    if (need == 0) return 0;
+    return need < PAD_MIN ? need + RUNE_CONTAINER_ALIGN : need;
 }
 
-/* Names are at most 255 bytes (checked by the caller), so prefix + name always fits buf. */
-static uint8_t *put_named(uint8_t *p, const char *prefix, const char *name, const uint8_t *data,
-                          size_t len)
+/* Add a section's size to *total, after the padding that aligns its payload when align is set;
+ * 0 on overflow. */
+static int add_sec(size_t *total, const char *prefix, const char *name, size_t payload_len,
+                   int align)
+{
+    size_t n = rune_sec_size(strlen(prefix) + strlen(name), payload_len);
+    if (!n) return 0;
+    size_t pad = align ? pad_before(*total, n - payload_len) : 0;
+    return !rune_add_overflow(*total, pad, total) && !rune_add_overflow(*total, n, total);
+}
+
+/* A rune.pad section of n bytes (0, or PAD_MIN..255) at p, its payload zeros. */
+static uint8_t *put_pad(uint8_t *p, size_t n)
+{
+    if (n == 0) return p;
+    p[0] = 0;
+    p[1] = (uint8_t)(n - 2); /* < 128: a one-byte LEB128 */
+    p[2] = (uint8_t)(PAD_MIN - 3);
+    memcpy(p + 3, RUNE_SECTION_PAD, PAD_MIN - 3);
+    memset(p + PAD_MIN, 0, n - PAD_MIN);
+    return p + n;
+}
+
+/* Names are at most 255 bytes (checked by the caller), so prefix + name always fits buf. With
+ * align, a rune.pad section first puts the payload at a multiple of RUNE_CONTAINER_ALIGN in the
+ * file (base is the file's first byte). */
+static uint8_t *put_named(uint8_t *base, uint8_t *p, const char *prefix, const char *name,
+                          const uint8_t *data, size_t len, int align)
 {
     char buf[320];
     size_t pl = strlen(prefix), nl = strlen(name);
+    if (align) p = put_pad(p, pad_before((size_t)(p - base), rune_sec_size(pl + nl, len) - len));
     memcpy(buf, prefix, pl);
     memcpy(buf + pl, name, nl);
     return rune_sec_put(p, buf, pl + nl, data, len);
@@ -100,12 +135,12 @@ rune_status rune_container_write(const uint8_t *wasm, size_t wasm_len, rune_mani
     if (st != RUNE_OK) goto done;
 
     size_t total = wasm_len;
-    int ok = add_sec(&total, RUNE_SECTION_MANIFEST, "", json_len);
+    int ok = add_sec(&total, RUNE_SECTION_MANIFEST, "", json_len, 0);
     for (size_t i = 0; ok && i < m->nmodels; i++)
-        ok = add_sec(&total, RUNE_SECTION_MODEL_PREFIX, m->models[i].name, order[i]->len);
+        ok = add_sec(&total, RUNE_SECTION_MODEL_PREFIX, m->models[i].name, order[i]->len, 1);
     for (size_t i = 0; ok && i < m->nresources; i++)
         ok = add_sec(&total, RUNE_SECTION_RESOURCE_PREFIX, m->resources[i].name,
-                     order[m->nmodels + i]->len);
+                     order[m->nmodels + i]->len, 1);
     if (!ok) {
         st = RUNE_ERR(err, RUNE_E_LIMIT, "rune: a section is larger than 4 GiB");
         goto done;
@@ -117,13 +152,13 @@ rune_status rune_container_write(const uint8_t *wasm, size_t wasm_len, rune_mani
     }
     memcpy(buf, wasm, wasm_len);
     uint8_t *p = buf + wasm_len;
-    p = put_named(p, RUNE_SECTION_MANIFEST, "", (const uint8_t *)json, json_len);
+    p = put_named(buf, p, RUNE_SECTION_MANIFEST, "", (const uint8_t *)json, json_len, 0);
     for (size_t i = 0; i < m->nmodels; i++)
-        p = put_named(p, RUNE_SECTION_MODEL_PREFIX, m->models[i].name, order[i]->data,
-                      order[i]->len);
+        p = put_named(buf, p, RUNE_SECTION_MODEL_PREFIX, m->models[i].name, order[i]->data,
+                      order[i]->len, 1);
     for (size_t i = 0; i < m->nresources; i++)
-        p = put_named(p, RUNE_SECTION_RESOURCE_PREFIX, m->resources[i].name,
-                      order[m->nmodels + i]->data, order[m->nmodels + i]->len);
+        p = put_named(buf, p, RUNE_SECTION_RESOURCE_PREFIX, m->resources[i].name,
+                      order[m->nmodels + i]->data, order[m->nmodels + i]->len, 1);
     if ((size_t)(p - buf) != total) {
         st = RUNE_ERR(err, RUNE_E_INTERNAL, "rune: section size mismatch while writing");
         goto done;

@@ -59,6 +59,7 @@ static int32_t new_graph(rune_host *h, const uint8_t *bytes, size_t len, uint8_t
     h->graphs[slot].model = m;
     h->graphs[slot].owned = owned;
     h->stats.nn_arena_bytes += rune_nn_model_arena_size(m);
+    h->stats.nn_model_bytes += rune_nn_model_persistent_bytes(m);
     *out = (uint32_t)slot;
     return RUNE_NN_SUCCESS;
 }

@@ -49,6 +49,46 @@ TEST(round_trip_with_real_model)
     free(model);
 }
 
+/* Every model and resource payload starts at a multiple of 16 in the file, whatever comes before
+ * it (the manifest's length moves the model: 32 names cover every residue), with at most 26 bytes
+ * of rune.pad before each, and the padded rune opens with the same contents. */
+TEST(payloads_are_aligned_in_the_file)
+{
+    for (int k = 1; k <= 32; k++) {
+        char name[40];
+        memset(name, 'n', (size_t)k);
+        name[k] = 0;
+        size_t len, mlen = 0;
+        unsigned char *model = NULL;
+        uint8_t *rune = fixture_rune(SMALL_MODEL, name, &len, &model, &mlen);
+        CHECK(rune != NULL && model != NULL);
+        if (!rune || !model) {
+            rune_free(rune);
+            free(model);
+            return;
+        }
+        rune_error err;
+        rune_container *c = NULL;
+        CHECK_OK(rune_container_open(rune, len, &c, &err), &err);
+        const rune_blob *b = c ? rune_container_model(c, "model") : NULL;
+        const rune_blob *r = c ? rune_container_resource(c, "labels") : NULL;
+        CHECK(b && r);
+        if (b && r) {
+            CHECK_EQ_INT((b->data - rune) % RUNE_CONTAINER_ALIGN, 0);
+            CHECK_EQ_INT((r->data - rune) % RUNE_CONTAINER_ALIGN, 0);
+            CHECK(b->len == mlen && memcmp(b->data, model, mlen) == 0);
+            /* Between the model's end and the labels: the labels' 23-byte header (id, size, name
+             * length, "rune.resource.labels") and either no rune.pad or one of 11 to 26 bytes. */
+            size_t pad = (size_t)(r->data - b->data) - b->len - 23;
+            CHECK(pad == 0 || (pad >= 11 && pad <= 26));
+            CHECK_EQ_INT((size_t)(r->data - rune) + r->len, len);
+        }
+        rune_container_free(c);
+        rune_free(rune);
+        free(model);
+    }
+}
+
 /* Builds are reproducible: same inputs, same bytes. */
 TEST(write_is_deterministic)
 {
@@ -364,6 +404,7 @@ TEST(signature_section_replaced_not_hashed)
 int main(void)
 {
     RUN(round_trip_with_real_model);
+    RUN(payloads_are_aligned_in_the_file);
     RUN(write_is_deterministic);
     RUN(wasm_objdump_reads_a_rune);
     RUN(every_flipped_byte_is_detected);

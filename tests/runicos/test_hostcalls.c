@@ -156,6 +156,15 @@ static void nn_calls(fixture *f, const unsigned char *model, size_t model_len)
     uint32_t name = put_text(f, 100, "model");
     CHECK_EQ_INT(CALL3(f, "load_by_name", 100, name, 200), RUNE_NN_SUCCESS);
     uint32_t g = peek32(f, 200);
+    /* The model section is 16-aligned in the rune, so the model engine used its float weights in
+     * place: it kept no more than for the same model loaded from its own (malloc-aligned) buffer.
+     */
+    rune_nn_model *alone = NULL;
+    rune_error err;
+    CHECK_OK(rune_nn_model_load(model, model_len, &alone, &err), &err);
+    CHECK_EQ_INT(rune_host_stats_of(f->h)->nn_model_bytes, rune_nn_model_persistent_bytes(alone));
+    CHECK_EQ_INT(rune_host_stats_of(f->h)->nn_arena_bytes, rune_nn_model_arena_size(alone));
+    rune_nn_model_free(alone);
     CHECK_EQ_INT(CALL2(f, "init", g, 204), RUNE_NN_SUCCESS);
     uint32_t ctx = peek32(f, 204);
     const uint32_t d11[2] = {1, 1}, d1[1] = {1}, d2[1] = {2};

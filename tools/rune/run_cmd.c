@@ -200,7 +200,8 @@ int rune_cmd_run(int argc, char **argv)
     if (image && st == RUNE_OK) st = rune_cap_image_file(image, &prov[np++], &err);
     if (accel && st == RUNE_OK) st = rune_cap_accel_csv(accel, loop, &prov[np++], &err);
     if (raw && st == RUNE_OK) st = rune_cap_raw_file(raw, loop, &prov[np++], &err);
-    if (microphone && !sound && st == RUNE_OK) st = rune_cap_sound_alsa(microphone, &prov[np++], &err);
+    if (microphone && !sound && st == RUNE_OK)
+        st = rune_cap_sound_alsa(microphone, &prov[np++], &err);
     if (camera && !image && st == RUNE_OK) st = rune_cap_image_v4l2(camera, &prov[np++], &err);
     if (seed && st == RUNE_OK) {
         char *end = NULL;
@@ -248,11 +249,12 @@ int rune_cmd_run(int argc, char **argv)
         const rune_host_stats *s = rune_host_stats_of(h);
         printf("{\"summary\":{\"rune\":\"%s\",\"engine\":\"%s\",\"calls\":%llu,\"ok\":%s,"
                "\"inferences\":%llu,\"denials\":%llu,\"traps\":%llu,\"open_seconds\":%.6f,"
-               "\"call_seconds\":%.6f}}\n",
+               "\"call_seconds\":%.6f,\"nn_arena_bytes\":%llu,\"nn_model_bytes\":%llu}}\n",
                rune_host_rune_name(h), rune_wasm_engine_kind_name(cfg.engine), done_calls,
                st == RUNE_OK ? "true" : "false", (unsigned long long)s->inferences,
                (unsigned long long)s->denials, (unsigned long long)s->traps, t1 - t0,
-               done_calls ? (t2 - t1) / (double)done_calls : 0.0);
+               done_calls ? (t2 - t1) / (double)done_calls : 0.0,
+               (unsigned long long)s->nn_arena_bytes, (unsigned long long)s->nn_model_bytes);
     }
     if (st != RUNE_OK) goto fail;
     rc = 0;
