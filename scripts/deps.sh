@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config clang lld llvm
   wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
   wabt
-  libsodium-dev libdw-dev libcurl4-openssl-dev libfyaml-dev libyaml-dev libcjson-dev libcbor-dev libstb-dev libxnnpack-dev libpthreadpool-dev
+  libsodium-dev libdw-dev libcurl4-openssl-dev libfyaml-dev libyaml-dev libcjson-dev libcbor-dev libstb-dev libpng-dev libjpeg62-turbo-dev libxnnpack-dev libpthreadpool-dev
   gcc-multilib gnuplot-nox libasound2-dev
   docker-registry skopeo
 )

@@ -44,9 +44,11 @@ typedef struct rune_image {
 } rune_image;
 
 /*
- * Decode PNG/JPEG/BMP/PGM/PPM/GIF/TGA from memory or a file, up to 16384 pixels a side and 64
- * megapixels. The decoder's heap is capped by what an image of the header's size can need (the file
- * plus 32 bytes a pixel): a header that claims more than the file backs is refused (RUNE_E_MALFORMED).
+ * Decode PNG, JPEG, BMP or PGM/PPM (P2, P3, P5, P6) from memory or a file, up to 16384 pixels a side
+ * and 64 megapixels (RUNE_E_LIMIT), to 8 bits a channel: 1 (gray), 2 (gray, alpha), 3 (RGB) or 4
+ * (RGBA) channels as stored. Memory taken is what an image of the header's size needs, never what
+ * a header claims beyond its data: such a file, a truncated one and a damaged one are
+ * RUNE_E_MALFORMED with the reason.
  */
 rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err);
 rune_status rune_image_load(const char *path, rune_image *out, rune_error *err);

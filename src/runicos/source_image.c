@@ -1,14 +1,15 @@
 /*
  * source_image.c - image decoding and conversion for the IMAGE capability fed from files.
  *
- * Decoding is stb_image's (Debian libstb-dev, compiled in image_stb.c so its heap is on a budget):
- * PNG, JPEG, BMP, PGM/PPM, GIF, TGA, up to 16384 a side and 64 megapixels. Resizing is
+ * Decoding picks the decoder by the file's first bytes (image_int.h): PNG (libpng), JPEG
+ * (libjpeg-turbo), PGM/PPM (image_pnm.c), BMP (stb_image on a heap budget); up to 16384 pixels a
+ * side and 64 megapixels, checked on the header before any pixel memory is taken. Resizing is
  * stb_image_resize (Mitchell/Catmull-Rom filters, as good as it needs to be for 96x96 model
  * inputs). Channel conversion: gray = (299 R + 587 G + 114 B) / 1000 rounded (ITU-R BT.601 luma),
  * gray -> RGB by replication; alpha is dropped. Both steps are skipped when the image already has
  * the wanted shape, so a 96x96 gray PNG reaches the rune byte for byte.
  */
-#include "image_stb.h"
+#include "image_int.h"
 #include "rune/alloc.h"
 #include "rune/source.h"
 
@@ -17,66 +18,51 @@
 
 #define IMAGE_MAX_SIDE RUNE_IMAGE_MAX_SIDE
 
-/*
- * The heap one decode may use: the file, plus 32 bytes a pixel (the largest need among the formats:
- * a 16-bit RGBA PNG holds its inflated rows, the 16-bit image and the 8-bit one at once), plus 1
- * MiB for tables. Anything a header claims beyond this is refused, whatever the file says.
- */
-static size_t decode_budget(size_t len, int w, int h)
+rune_status rune_image_check_size(const char *format, uint64_t w, uint64_t h, rune_error *err)
 {
-    return len + 32u * (size_t)w * (size_t)h + (1u << 20);
+    if (w == 0 || h == 0 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "image: %s: %llux%llu is outside 1..%d pixels a side",
+                        format, (unsigned long long)w, (unsigned long long)h, IMAGE_MAX_SIDE);
+    if (w * h > RUNE_IMAGE_MAX_PIXELS)
+        return RUNE_ERR(err, RUNE_E_LIMIT, "image: %s: %llux%llu is more than %u megapixels",
+                        format, (unsigned long long)w, (unsigned long long)h,
+                        RUNE_IMAGE_MAX_PIXELS >> 20);
+    return RUNE_OK;
+}
+
+typedef rune_status (*image_decoder)(const uint8_t *, size_t, int, rune_image *, rune_error *);
+
+/* The decoder for these bytes, by their signature; NULL if none. */
+static image_decoder decoder_for(const uint8_t *b, size_t len)
+{
+    if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return rune_image_png;
+    if (len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return rune_image_jpeg;
+    if (len >= 2 && b[0] == 'B' && b[1] == 'M') return rune_image_bmp;
+    if (len >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '7') return rune_image_pnm;
+    return NULL;
+}
+
+static rune_status decode(const uint8_t *bytes, size_t len, int header_only, rune_image *out,
+                          rune_error *err)
+{
+    if (!bytes || !out) return RUNE_ERR(err, RUNE_E_ARG, "image: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (len == 0) return RUNE_ERR(err, RUNE_E_MALFORMED, "image: the file is empty");
+    image_decoder d = decoder_for(bytes, len);
+    if (!d)
+        return RUNE_ERR(err, RUNE_E_MALFORMED,
+                        "image: not a PNG, JPEG, BMP or PGM/PPM file (by its first bytes)");
+    return d(bytes, len, header_only, out, err);
 }
 
 rune_status rune_image_info(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err)
 {
-    if (!bytes || !out) return RUNE_ERR(err, RUNE_E_ARG, "image: NULL argument");
-    memset(out, 0, sizeof *out);
-    if (len == 0 || len > 0x7fffffff)
-        return RUNE_ERR(err, RUNE_E_MALFORMED, "image: empty or huge");
-    int w = 0, h = 0, c = 0;
-    const char *why = "unknown";
-    if (!rune_stb_info(bytes, (int)len, &w, &h, &c, &why))
-        return RUNE_ERR(err, RUNE_E_MALFORMED, "image: %s", why);
-    if (w <= 0 || h <= 0 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
-        return RUNE_ERR(err, RUNE_E_LIMIT, "image: %dx%d is outside 1..%d pixels a side", w, h,
-                        IMAGE_MAX_SIDE);
-    if ((size_t)w * (size_t)h > RUNE_IMAGE_MAX_PIXELS)
-        return RUNE_ERR(err, RUNE_E_LIMIT, "image: %dx%d is more than %u megapixels", w, h,
-                        RUNE_IMAGE_MAX_PIXELS >> 20);
-    out->width = (uint32_t)w;
-    out->height = (uint32_t)h;
-    out->channels = (uint32_t)c;
-    return RUNE_OK;
+    return decode(bytes, len, 1, out, err);
 }
 
 rune_status rune_image_decode(const uint8_t *bytes, size_t len, rune_image *out, rune_error *err)
 {
-    rune_status st = rune_image_info(bytes, len, out, err);
-    if (st != RUNE_OK) return st;
-    int w = (int)out->width, h = (int)out->height, c = (int)out->channels;
-    const char *why = "unknown";
-    out->width = out->height = out->channels = 0;
-    size_t budget = decode_budget(len, w, h);
-    int over = 0;
-    uint8_t *px = rune_stb_decode(bytes, (int)len, budget, &w, &h, &c, &why, &over);
-    if (!px && over)
-        return RUNE_ERR(err, RUNE_E_MALFORMED,
-                        "image: decoding this %dx%d image would take more than %zu MiB; the file's "
-                        "sizes do not match its data (corrupt or hostile)",
-                        w, h, budget >> 20);
-    if (!px) return RUNE_ERR(err, RUNE_E_MALFORMED, "image: %s", why);
-    size_t n = (size_t)w * (size_t)h * (size_t)c;
-    out->pixels = rune_malloc(n);
-    if (!out->pixels) {
-        rune_stb_free(px);
-        return RUNE_ERR(err, RUNE_E_NOMEM, "image: out of memory for %dx%dx%d", w, h, c);
-    }
-    memcpy(out->pixels, px, n);
-    rune_stb_free(px);
-    out->width = (uint32_t)w;
-    out->height = (uint32_t)h;
-    out->channels = (uint32_t)c;
-    return RUNE_OK;
+    return decode(bytes, len, 0, out, err);
 }
 
 rune_status rune_image_load(const char *path, rune_image *out, rune_error *err)

@@ -26,7 +26,7 @@ static void usage(FILE *f)
         "lines on stdout; logs go to stderr.\n\n"
         "inputs:\n"
         "  --sound FILE.wav    SOUND (audio) capability\n"
-        "  --image FILE        IMAGE capability (PNG, JPEG, BMP, PGM; resized as declared)\n"
+        "  --image FILE        IMAGE capability (PNG, JPEG, BMP, PGM/PPM; resized as declared)\n"
         "  --accel FILE.csv    ACCEL capability (x,y,z rows)\n"
         "  --random SEED       RAND capability (deterministic for a seed)\n"
         "  --raw FILE          RAW capability\n"
