@@ -208,6 +208,9 @@ int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rune-cli-XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
+    char cache[128];
+    snprintf(cache, sizeof cache, "%s/cache", tmpdir);
+    setenv("RUNE_CACHE_DIR", cache, 1); /* builds cached here, not in the user's ~/.cache */
     RUN(sine_builds_inspects_and_runs_with_its_model_in_place);
     RUN(person_detection_sees_the_person_in_every_image_format);
     RUN(bad_usage_and_bad_files);
