@@ -66,8 +66,8 @@ rune_status rune_image_pnm(const uint8_t *bytes, size_t len, int header_only, ru
     uint32_t ch = bytes[1] == '3' || bytes[1] == '6' ? 3 : 1;
     pnm_cur c = {bytes, len, 2};
     int ok = 1;
-    uint32_t w = number(&c, RUNE_IMAGE_MAX_SIDE + 1, &ok);
-    uint32_t h = number(&c, RUNE_IMAGE_MAX_SIDE + 1, &ok);
+    uint32_t w = number(&c, UINT32_MAX, &ok); /* too big for us is rune_image_check_size's to say */
+    uint32_t h = number(&c, UINT32_MAX, &ok);
     uint32_t maxval = number(&c, 65535, &ok);
     if (!ok || maxval == 0)
         return RUNE_ERR(err, RUNE_E_MALFORMED,

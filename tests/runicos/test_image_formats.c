@@ -338,6 +338,9 @@ TEST(pgm_and_ppm_decode_to_the_picture)
         CHECK(rune_image_decode((const uint8_t *)bad[i], strlen(bad[i]), &img, &err) != RUNE_OK);
         CHECK(strncmp(err.msg, "image: P", 8) == 0);
     }
+    CHECK_STATUS(rune_image_decode((const uint8_t *)"P5 99999 1 255\n", 15, &img, &err),
+                 RUNE_E_LIMIT);
+    CHECK_CONTAINS(err.msg, "image: PGM: 99999x1 is outside 1..16384 pixels a side");
     CHECK_EQ_INT(rune_alloc_live(), live);
 }
 
