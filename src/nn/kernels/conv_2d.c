@@ -115,7 +115,7 @@ static rune_status conv_eval(const nn_exec *x, const nn_op *op)
                          nn_data(x, nn_out(g, op, 0)), nn_scratch(x, op));
         return RUNE_OK;
     }
-    if (!p->is_int8 || !p->w16) return conv_eval_ref(x, op);
+    if (!p->is_int8 || !p->w8) return conv_eval_ref(x, op);
     nn_conv_fast_i8(p, nn_data(x, nn_in(g, op, 0)), nn_data(x, nn_out(g, op, 0)),
                     nn_scratch(x, op));
     return RUNE_OK;

@@ -98,22 +98,20 @@ rune_status nn_check_bias(const nn_tensor *bias, rune_nn_type want, int n_ch, ru
 rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, const int32_t *bias,
                             int oc, int k, rune_error *err)
 {
-    int k16 = (k + 7) / 8 * 8;
     size_t n;
-    if (rune_mul_overflow((size_t)oc, (size_t)k16, &n) || n > ((size_t)1 << 28))
-        return RUNE_ERR(err, RUNE_E_LIMIT, "weights too large to pack");
-    p->k16 = k16;
-    p->w16 = nn_persist(m, n * sizeof(int16_t) + 16);
+    if (k > (1 << 28) - 8 || rune_mul_overflow((size_t)oc, (size_t)k, &n) || n > ((size_t)1 << 30))
+        return RUNE_ERR(err, RUNE_E_LIMIT, "weights too large");
+    p->k = k;
+    p->k16 = (k + 7) / 8 * 8;
+    p->w8 = w;
     p->bias_fold = nn_persist(m, sizeof(int32_t) * (size_t)oc);
-    if (!p->w16 || !p->bias_fold) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
+    if (!p->bias_fold) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
     for (int c = 0; c < oc; c++) {
         /* Wrapping arithmetic: the fold equals the reference's sum modulo 2^32, and both are exact
          * whenever the reference does not overflow. */
         uint32_t sum = 0;
-        for (int i = 0; i < k; i++) {
-            p->w16[(size_t)c * k16 + i] = w[(size_t)c * k + i];
+        for (int i = 0; i < k; i++)
             sum += (uint32_t)(int32_t)w[(size_t)c * k + i];
-        }
         p->bias_fold[c] = (int32_t)((uint32_t)(bias ? bias[c] : 0) + (uint32_t)p->in_offset * sum);
     }
     return RUNE_OK;

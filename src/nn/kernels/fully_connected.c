@@ -10,8 +10,7 @@
 #include "requant_sse2.h"
 
 typedef struct fc_params {
-    nn_conv_params
-        c; /* reuses: in_offset, out_offset, act range, mult/shift, w16, bias_fold, k16 */
+    nn_conv_params c; /* reuses: in_offset, out_offset, act range, mult/shift, w8, bias_fold, k16 */
     int batches, depth, units;
 } fc_params;
 
@@ -120,11 +119,11 @@ static rune_status fc_eval(const nn_exec *x, const nn_op *op)
                        p->c.f_min, p->c.f_max);
         return RUNE_OK;
     }
-    if (!p->c.is_int8 || !p->c.w16) return fc_eval_ref(x, op);
+    if (!p->c.is_int8 || !p->c.w8) return fc_eval_ref(x, op);
     const int8_t *in = nn_data(x, nn_in(g, op, 0));
     int8_t *out = nn_data(x, nn_out(g, op, 0));
     int16_t *row = nn_scratch(x, op);
-    int k16 = p->c.k16, D = p->depth;
+    int k16 = p->c.k16, D = p->depth; /* row: the input widened, zero-padded to k16 */
     for (int b = 0; b < p->batches; b++) {
         for (int d = 0; d < D; d++)
             row[d] = in[(size_t)b * D + d];
@@ -133,7 +132,7 @@ static rune_status fc_eval(const nn_exec *x, const nn_op *op)
         int u = 0;
         for (; u + 4 <= p->units; u += 4) {
             int32_t acc[4] = {0, 0, 0, 0};
-            nn_dot16x4(row, p->c.w16 + (size_t)u * k16, k16, k16, acc);
+            nn_dot8x4(row, p->c.w8 + (size_t)u * D, D, D, acc);
 #ifdef NN_REQUANT4
             if (p->c.rq4) {
                 __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)acc),
@@ -147,7 +146,7 @@ static rune_status fc_eval(const nn_exec *x, const nn_op *op)
                     nn_requant(&p->c, nn_wrap_add(acc[j], p->c.bias_fold[u + j]), u + j);
         }
         for (; u < p->units; u++) {
-            int32_t acc = nn_dot16(row, p->c.w16 + (size_t)u * k16, k16);
+            int32_t acc = nn_dot8(row, p->c.w8 + (size_t)u * D, D);
             out[(size_t)b * p->units + u] =
                 nn_requant(&p->c, nn_wrap_add(acc, p->c.bias_fold[u]), u);
         }

@@ -42,9 +42,11 @@ typedef struct nn_conv_params {
     nn_rq4 *rq4; /* and for nn_requant4 (NULL when a channel has a left shift) */
     /* Optimized paths (prepared only when not options.reference): */
     int32_t *bias_fold; /* bias + in_offset * sum of the channel's weights (conv, FC) */
-    int16_t *w16;       /* weights widened to int16, rows padded to k16 (conv, FC) */
+    int16_t *w16;       /* depthwise: weights widened to int16 [KH*KW][OC] */
+    const int8_t *w8;   /* conv, FC: the model's int8 weights [OC][K], used in place */
+    int k;              /* conv, FC: row length of w8, k_h*k_w*in_c (FC: depth) */
     float *wt_f32;      /* float conv / FC: weights transposed to [K][OC] */
-    int k16;            /* row length in w16: k_h*k_w*in_c rounded up to 8 */
+    int k16;            /* k rounded up to 8: the int16 input patch's length */
     int path;           /* which optimized loop eval uses (kernel-specific) */
 } nn_conv_params;
 
@@ -131,11 +133,13 @@ void nn_dwconv_fast_f32(const nn_conv_params *p, const float *in, const float *w
                         float *out, float *acc);
 void nn_fc_fast_f32(int batches, int depth, int units, const float *in, const float *wt,
                     const float *bias, float *out, float *acc, float lo, float hi);
-/* Prepare w16/bias_fold/k16 from [OC][K] int8 weights (conv and FC). */
+/* Prepare w8/k/k16/bias_fold from [OC][K] int8 weights (conv and FC); the weights stay where
+ * they are (in the model's bytes), so the optimized kernels take no RAM for them. */
 rune_status nn_pack_weights(nn_model *m, nn_conv_params *p, const int8_t *w, const int32_t *bias,
                             int oc, int k, rune_error *err);
-/* 4-row int16 dot products: acc[r] += sum_k x[k] * w[r*stride + k], k < n (n multiple of 8). */
-void nn_dot16x4(const int16_t *x, const int16_t *w, int stride, int n, int32_t acc[4]);
-int32_t nn_dot16(const int16_t *x, const int16_t *w, int n);
+/* 4-row dot products of an int16 patch with int8 weight rows, sign-extended as they are read:
+ * acc[r] += sum_k x[k] * w[r*stride + k] for k < n (any n; x holds n rounded up to 8). */
+void nn_dot8x4(const int16_t *x, const int8_t *w, int stride, int n, int32_t acc[4]);
+int32_t nn_dot8(const int16_t *x, const int8_t *w, int n);
 
 #endif
