@@ -150,6 +150,11 @@ static rune_status read_quant(reader *r, nn_tensor *t, int ti, const nn_fb_table
             return INV("tensor %d (%s): bad quantization scale %g", ti, t->name, (double)s);
         if (z < INT32_MIN || z > INT32_MAX)
             return INV("tensor %d (%s): zero point out of range", ti, t->name);
+        /* TFLite's int8 quantization keeps zero points representable (int8 ops take x - zp in
+         * 9 bits): outside it, every kernel's arithmetic could overflow */
+        if (t->type == RUNE_NN_INT8 && (z < -128 || z > 127))
+            return INV("tensor %d (%s): int8 zero point %lld outside -128..127", ti, t->name,
+                       (long long)z);
         t->q.scale[i] = s;
         t->q.zero_point[i] = (int32_t)z;
     }

@@ -184,14 +184,14 @@ TEST(test_kernel_prepare_errors)
     static const int32_t out_shape[] = {1, 4, 4, 3}, bad_out[] = {1, 3, 4, 3};
     static int8_t w[54];
     static int32_t bias[3];
-    int64_t zp0 = 0, zpm = -5;
-    for (int variant = 0; variant < 6; variant++) {
+    int64_t zp0 = 0, zpm = -5, zp_big = 300;
+    for (int variant = 0; variant < 7; variant++) {
         rune_nnw *wr = NULL;
         rune_error err = {0};
         CHECK_OK(rune_nnw_new(&wr, &err), &err);
         if (!wr) return;
         rune_nnw_tensor t;
-        t_i8(&t, "in", 4, in_shape, 0.5f, &zpm);
+        t_i8(&t, "in", 4, in_shape, 0.5f, variant == 6 ? &zp_big : &zpm);
         int in = rune_nnw_add_tensor(wr, &t);
         t_i8(&t, "w", 4, w_shape, 0.1f, &zp0);
         t.data = w;
@@ -240,8 +240,11 @@ TEST(test_kernel_prepare_errors)
             expect_fail(b, n, RUNE_E_INVALID, "strides");
         } else if (variant == 4) {
             expect_fail(b, n, RUNE_E_UNSUPPORTED, "per channel along axis 1, expected axis 0");
-        } else {
+        } else if (variant == 5) {
             expect_fail(b, n, RUNE_E_UNSUPPORTED, "too large");
+        } else { /* what the fuzzer found: a zero point far outside int8 overflowed RELU's sum */
+            expect_fail(b, n, RUNE_E_INVALID,
+                        "tensor 0 (in): int8 zero point 300 outside -128..127");
         }
         rune_free(b);
     }

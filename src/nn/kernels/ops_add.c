@@ -70,7 +70,8 @@ rune_status nnops_addsub_eval(const nn_exec *x, const nn_op *op, int sub)
     NNOPS_BINARY_LOOP(p, {
         int32_t sa = scale_in(qa[ia], p->a_off, p->left_shift, p->a_mult, p->a_shift);
         int32_t sb = scale_in(qb[ib], p->b_off, p->left_shift, p->b_mult, p->b_shift);
-        int32_t raw = nn_mbqm(sub ? sa - sb : sa + sb, p->out_mult, p->out_shift) + p->out_off;
+        int32_t sum = sub ? nn_wrap_add(sa, (int32_t)(0u - (uint32_t)sb)) : nn_wrap_add(sa, sb);
+        int32_t raw = nn_wrap_add(nn_mbqm(sum, p->out_mult, p->out_shift), p->out_off);
         qo[io] = (int8_t)nnops_clamp(raw, p->q_lo, p->q_hi);
     });
     return RUNE_OK;

@@ -42,7 +42,7 @@ static rune_status eval(const nn_exec *x, const nn_op *op)
     int8_t *qo = po;
     NNOPS_BINARY_LOOP(p, {
         int32_t prod = (qa[ia] + p->a_off) * (qb[ib] + p->b_off);
-        int32_t raw = nn_mbqm(prod, p->out_mult, p->out_shift) + p->out_off;
+        int32_t raw = nn_wrap_add(nn_mbqm(prod, p->out_mult, p->out_shift), p->out_off);
         qo[io] = (int8_t)nnops_clamp(raw, p->q_lo, p->q_hi);
     });
     return RUNE_OK;

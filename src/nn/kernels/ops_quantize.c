@@ -63,7 +63,7 @@ static rune_status eval(const nn_exec *x, const nn_op *op)
     const int8_t *src = nn_data(x, in);
     int32_t zi = in->zero_point;
     for (size_t i = 0; i < n; i++) {
-        int32_t q = nn_mbqm(src[i] - zi, p->mult, p->shift) + zo;
+        int32_t q = nn_wrap_add(nn_mbqm(src[i] - zi, p->mult, p->shift), zo);
         dst[i] = (int8_t)nnops_clamp(q, -128, 127);
     }
     return RUNE_OK;

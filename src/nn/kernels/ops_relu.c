@@ -55,7 +55,8 @@ rune_status nnops_relu_eval(const nn_exec *x, const nn_op *op, float cap)
     int8_t *dst = nn_data(x, out);
     int32_t zi = in->zero_point, zo = out->zero_point;
     for (size_t i = 0; i < n; i++) {
-        int32_t v = zo + nn_mbqm(src[i] - zi, p->mult, p->shift);
+        /* wrapping: a hostile scale ratio may take the product to the edge of int32 */
+        int32_t v = nn_wrap_add(zo, nn_mbqm(src[i] - zi, p->mult, p->shift));
         dst[i] = (int8_t)nnops_clamp(v, p->lo, p->hi);
     }
     return RUNE_OK;
