@@ -34,6 +34,7 @@
 #include <yaml.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct yml_parser {
     rf_builder b;
@@ -108,7 +109,8 @@ static rune_status want(yml_parser *yp, const node *n, rune_rf_loc at, int scala
     return rf_err(yp->err, RUNE_E_MALFORMED, node_loc(yp, n, at), "expected %s", what);
 }
 
-/* libyaml does not refuse duplicate keys; every map the schema reads goes through this. */
+/* libyaml does not refuse duplicate keys; every map of keywords the schema reads goes through this.
+ * Keywords match in any case ("Path" is "path"), so duplicates are found in any case too. */
 static rune_status no_duplicate_keys(yml_parser *yp, const node *m)
 {
     size_t n = map_len(m);
@@ -119,7 +121,7 @@ static rune_status no_duplicate_keys(yml_parser *yp, const node *m)
         for (size_t j = 0; j < i; j++) {
             size_t jlen = 0;
             const char *kj = scalar(map_key(yp, m, j), &jlen);
-            if (!kj || ilen != jlen || memcmp(ki, kj, ilen) != 0) continue;
+            if (!kj || ilen != jlen || strncasecmp(ki, kj, ilen) != 0) continue;
             rune_rf_loc first = node_loc(yp, map_key(yp, m, j), (rune_rf_loc){yp->file, 1, 1});
             return rf_err(yp->err, RUNE_E_MALFORMED, node_loc(yp, map_key(yp, m, i), first),
                           "duplicate key '%.*s'; first at %s:%u:%u", (int)ilen, ki, first.file,

@@ -139,9 +139,15 @@ static const bad_case yaml_cases[] = {
      "Runefile.yml:5:3: ", "duplicate stage name 'a'; first declared at Runefile.yml:4:3"},
     {"version: 1\nimage: x\nimage: y\npipeline: {}\n", RUNE_E_MALFORMED,
      "Runefile.yml:3:1: ", "duplicate key 'image'; first at Runefile.yml:2:1"},
-    /* the same key in another case: leaked the first image name (found by fuzz_runefile_yml) */
-    {"version: 1\nimage: x\niMage: y\npipeline: {}\n", RUNE_E_MALFORMED, "Runefile.yml:3:1: ",
-     "`image` is given twice"},
+    /* the same key in another case (keywords match in any case): each leaked the first value
+     * (found by fuzz_runefile_yml), now refused as duplicates wherever keywords are read */
+    {"version: 1\nimage: x\niMage: y\npipeline: {}\n", RUNE_E_MALFORMED,
+     "Runefile.yml:3:1: ", "duplicate key 'iMage'; first at Runefile.yml:2:1"},
+    {"version: 1\nimage: x\npipeline: {}\nresources:\n  l: {patH: ./l.txt, path: x}\n",
+     RUNE_E_MALFORMED, "Runefile.yml:5:22: ", "duplicate key 'path'; first at Runefile.yml:5:7"},
+    {"version: 1\nimage: x\npipeline:\n  a: {capability: RAW, Capability: RAND}\n",
+     RUNE_E_MALFORMED,
+     "Runefile.yml:4:24: ", "duplicate key 'Capability'; first at Runefile.yml:4:7"},
     {"version: 1\nimage: x\npipeline:\n  a: {capability: RAW, args: {k: 1, k: 2}}\n",
      RUNE_E_INVALID,
      "Runefile.yml:4:37: ", "argument 'k' given twice to 'a'; first at Runefile.yml:4:31"},
