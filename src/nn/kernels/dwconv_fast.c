@@ -8,7 +8,8 @@
  * as in the reference), and expanded by the depth multiplier so that channel c of the row pairs
  * with output channel c. Every tap is then in bounds and the inner loop is a plain
  * acc[c] += x[c] * w[c] over channels: with SSE2 eight channels at a time in registers
- * (mullo/mulhi + unpack give exact 32-bit products), with a portable C twin elsewhere.
+ * (mullo/mulhi + unpack give exact 32-bit products), with a portable C twin elsewhere. The
+ * weights are the model's int8 [KH*KW][OC], read in place and sign-extended eight at a time.
  */
 #include "kernels_int.h"
 #include "requant_sse2.h"
@@ -33,11 +34,9 @@ size_t nn_dwconv_fast_scratch(const nn_conv_params *p)
 
 rune_status nn_dwconv_pack(nn_model *m, nn_conv_params *p, const int8_t *w, rune_error *err)
 {
-    size_t n = (size_t)p->k_h * p->k_w * p->out_c;
-    p->w16 = nn_persist(m, n * sizeof(int16_t));
-    if (!p->w16) return RUNE_ERR(err, RUNE_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        p->w16[i] = w[i];
+    (void)m;
+    if (!w) return RUNE_ERR(err, RUNE_E_UNSUPPORTED, "filter must be a constant");
+    p->w8 = w; /* read in place, widened as the loop reads it */
     return RUNE_OK;
 }
 
@@ -77,7 +76,7 @@ void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t 
     int C = p->out_c, kh = p->k_h, kw = p->k_w;
     size_t wp = padded_width(p), row_len = wp * (size_t)C;
     int16_t *rows = scratch;
-    const int16_t *w16 = p->w16;
+    const int8_t *w8 = p->w8;
     for (int b = 0; b < p->batches; b++)
         for (int oy = 0; oy < p->out_h; oy++) {
             for (int ky = 0; ky < kh; ky++)
@@ -95,11 +94,11 @@ void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t 
                                       : _mm_setzero_si128();
                     for (int ky = 0; ky < kh; ky++) {
                         const int16_t *xr = x0 + (size_t)ky * row_len + c;
-                        const int16_t *wr = w16 + (size_t)ky * kw * C + c;
+                        const int8_t *wr = w8 + (size_t)ky * kw * C + c;
                         for (int kx = 0; kx < kw; kx++) {
                             __m128i xv =
                                 _mm_loadu_si128((const __m128i *)(xr + (size_t)kx * p->dil_w * C));
-                            __m128i wv = _mm_loadu_si128((const __m128i *)(wr + (size_t)kx * C));
+                            __m128i wv = nn_widen8(wr + (size_t)kx * C);
                             __m128i lo = _mm_mullo_epi16(xv, wv), hi = _mm_mulhi_epi16(xv, wv);
                             a0 = _mm_add_epi32(a0, _mm_unpacklo_epi16(lo, hi));
                             a1 = _mm_add_epi32(a1, _mm_unpackhi_epi16(lo, hi));
@@ -123,7 +122,7 @@ void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t 
                     uint32_t acc = bias ? (uint32_t)bias[c] : 0; /* wrapping, as the SIMD form */
                     for (int ky = 0; ky < kh; ky++) {
                         const int16_t *xr = x0 + (size_t)ky * row_len + c;
-                        const int16_t *wr = w16 + (size_t)ky * kw * C + c;
+                        const int8_t *wr = w8 + (size_t)ky * kw * C + c;
                         for (int kx = 0; kx < kw; kx++)
                             acc += (uint32_t)((int32_t)xr[(size_t)kx * p->dil_w * C] *
                                               wr[(size_t)kx * C]);

@@ -8,6 +8,18 @@
 
 #include "../nn_int.h"
 
+#if defined(__SSE2__) && !defined(RUNE_NN_NO_SIMD)
+#include <emmintrin.h>
+/* Eight int8 weights at w sign-extended to int16 lanes: the optimized loops read the model's int8
+ * weights in place (SSE2 has no pmovsxbw: each byte goes to the high half of its lane and is
+ * shifted down arithmetically). */
+static inline __m128i nn_widen8(const int8_t *w)
+{
+    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)w);
+    return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+}
+#endif
+
 /* Requantization constants of one output channel (see nn_requant). */
 typedef struct nn_rq {
     int32_t mult;             /* >= 0 */
@@ -42,8 +54,8 @@ typedef struct nn_conv_params {
     nn_rq4 *rq4; /* and for nn_requant4 (NULL when a channel has a left shift) */
     /* Optimized paths (prepared only when not options.reference): */
     int32_t *bias_fold; /* bias + in_offset * sum of the channel's weights (conv, FC) */
-    int16_t *w16;       /* depthwise: weights widened to int16 [KH*KW][OC] */
-    const int8_t *w8;   /* conv, FC: the model's int8 weights [OC][K], used in place */
+    const int8_t *w8;   /* the model's int8 weights, used in place: conv, FC [OC][K]; depthwise
+                           [KH*KW][OC] */
     int k;              /* conv, FC: row length of w8, k_h*k_w*in_c (FC: depth) */
     float *wt_f32;      /* float conv / FC: weights transposed to [K][OC] */
     int k16;            /* k rounded up to 8: the int16 input patch's length */
@@ -119,7 +131,7 @@ void nn_dwconv_ref_f32(const nn_conv_params *p, const float *in, const float *w,
 /* Optimized math (conv_fast.c), identical results to the reference. */
 void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int16_t *scratch);
 size_t nn_conv_fast_scratch(const nn_conv_params *p);
-/* Depthwise (dwconv_fast.c): weights widened to int16 [KH*KW][OC] at load (p->w16). */
+/* Depthwise (dwconv_fast.c): the int8 weights [KH*KW][OC] are read in place (p->w8). */
 rune_status nn_dwconv_pack(nn_model *m, nn_conv_params *p, const int8_t *w, rune_error *err);
 void nn_dwconv_fast_i8(const nn_conv_params *p, const int8_t *in, const int32_t *bias, int8_t *out,
                        void *scratch);
