@@ -29,6 +29,7 @@ static int random_params(nn_conv_params *p, nn_model *m, int depthwise)
     p->in_h = rnd(1, 12);
     p->in_w = rnd(1, 12);
     p->in_c = depthwise ? rnd(1, 10) : rnd(1, 20);
+    if (!depthwise && rnd(0, 7) == 0) p->in_c = rnd(100, 500); /* long patches: small conv tiles */
     p->depth_mult = depthwise ? rnd(1, 3) : 1;
     p->out_c = depthwise ? p->in_c * p->depth_mult : rnd(1, 11);
     p->k_h = rnd(1, 4);
@@ -70,7 +71,7 @@ static void fill(int8_t *a, size_t n)
 
 TEST(test_conv_fast_matches_reference)
 {
-    int cases = 0;
+    int cases = 0, long_patches = 0;
     for (int iter = 0; iter < 400; iter++) {
         nn_model *m = rune_calloc(1, sizeof *m);
         nn_conv_params p;
@@ -93,6 +94,7 @@ TEST(test_conv_fast_matches_reference)
                                  &err),
                  &err);
         int16_t *scratch = malloc(nn_conv_fast_scratch(&p));
+        long_patches += p.k16 > 256; /* tiles of fewer than 32 pixels */
         nn_conv_ref_i8(&p, in, w, with_bias ? bias : NULL, o1);
         nn_conv_fast_i8(&p, in, o2, scratch);
         int same = memcmp(o1, o2, n_out) == 0;
@@ -108,6 +110,7 @@ TEST(test_conv_fast_matches_reference)
         rune_nn_model_free(m);
     }
     CHECK(cases > 100);
+    CHECK(long_patches > 10);
 }
 
 TEST(test_dwconv_fast_matches_reference)

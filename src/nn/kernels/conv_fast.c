@@ -6,14 +6,15 @@
  * Workload: MobileNet-style models (person_detect: 1x1 pointwise convs carry most of the 7 M MACs).
  * The weights stay int8 where the model holds them (no RAM of their own, as TFLite Micro keeps
  * them in flash); the input offset was folded into the bias at load (acc = sum w*x + bias +
- * in_offset*sum w). The output is made in tiles of TILE pixels: their patches are gathered into
+ * in_offset*sum w). The output is made in tiles of up to 32 pixels: their patches are gathered into
  * int16 (taps outside the input hold the input zero point, so (x - zp) contributes 0, rows padded
  * with zeros to a multiple of 8), then for each block of 4 output channels the 4 weight rows are
  * widened to int16 once and run against every patch of the tile. The dot products map onto
  * pmaddwd: with SSE2 a 2-pixel x 4-channel register block, with a portable C twin (the loops
- * gcc/clang vectorize) used elsewhere. Widening once per tile costs 1/TILE of what widening in the
+ * gcc/clang vectorize) used elsewhere. Widening once per tile costs 1/tile of what widening in the
  * inner loop did, and the tile's patches (not the layer's weights) are what streams through the
- * cache. Integer sums in a different order are the same integers, so results are identical.
+ * cache; the tile shrinks for long patches so that scratch stays near 16 KiB. Integer sums in a
+ * different order are the same integers, so results are identical.
  */
 #include "kernels_int.h"
 #include "requant_sse2.h"
@@ -159,11 +160,17 @@ static void im2col(const nn_conv_params *p, const int8_t *in, int b, int oy, int
         x[k] = 0;
 }
 
-#define TILE 32 /* output pixels per tile */
+/* Output pixels per tile: 32, fewer when patches are long, so that the tile's patches stay within
+ * 16 KiB of scratch (an even number, at least 2). */
+static int tile_of(const nn_conv_params *p)
+{
+    int t = (8192 / p->k16) & ~1;
+    return t < 2 ? 2 : t > 32 ? 32 : t;
+}
 
 size_t nn_conv_fast_scratch(const nn_conv_params *p)
 {
-    return (TILE + 4) * (size_t)p->k16 * sizeof(int16_t);
+    return ((size_t)tile_of(p) + 4) * (size_t)p->k16 * sizeof(int16_t);
 }
 
 static void emit(const nn_conv_params *p, const int32_t *r, int oc0, int n, int8_t *o)
@@ -201,11 +208,11 @@ static void widen_rows(const nn_conv_params *p, int c0, int n, int16_t *w)
 
 void nn_conv_fast_i8(const nn_conv_params *p, const int8_t *in, int8_t *out, int16_t *scratch)
 {
-    int k16 = p->k16, n_pix = p->out_h * p->out_w, oc = p->out_c;
-    int16_t *w = scratch, *xs = scratch + 4 * (size_t)k16; /* 4 widened rows, TILE patches */
+    int k16 = p->k16, n_pix = p->out_h * p->out_w, oc = p->out_c, tile = tile_of(p);
+    int16_t *w = scratch, *xs = scratch + 4 * (size_t)k16; /* 4 widened rows, then the patches */
     for (int b = 0; b < p->batches; b++) {
-        for (int t0 = 0; t0 < n_pix; t0 += TILE) {
-            int np = n_pix - t0 < TILE ? n_pix - t0 : TILE;
+        for (int t0 = 0; t0 < n_pix; t0 += tile) {
+            int np = n_pix - t0 < tile ? n_pix - t0 : tile;
             for (int i = 0; i < np; i++)
                 im2col(p, in, b, (t0 + i) / p->out_w, (t0 + i) % p->out_w, xs + (size_t)i * k16);
             int8_t *o = out + ((size_t)b * n_pix + t0) * oc;
